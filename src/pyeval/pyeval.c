@@ -229,6 +229,29 @@ bool pyeval_available(void)
 {
 	return true;
 }
+/*
+ * CPython 3.11 does not free everything at Py_FinalizeEx() (static types'
+ * dictionaries, interned strings: python/cpython issues 1635741 and
+ * following).  LeakSanitizer would fail every ASan run of a program that
+ * embeds it, so sanitizer builds carry a default suppression for
+ * allocations made inside libpython.  Our own allocations (xmalloc) are
+ * never made from inside libpython, so leaks of ours are still reported.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define PYEVAL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PYEVAL_ASAN 1
+#endif
+#endif
+#ifdef PYEVAL_ASAN
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+	return "leak:libpython3\n";
+}
+#endif
+
 
 bool pyeval_initialized(void)
 {
