@@ -36,20 +36,20 @@ static const struct {
 	const char *name;
 	unsigned flags;
 } option_flags[] = {
-	{ "nametrans", PYEVAL_F_RE },
-	{ "folderfilter", PYEVAL_F_RE },
-	{ "folderincludes", PYEVAL_F_RE },
-	{ "foldersort", PYEVAL_F_RE },
-	{ "sort_keyfunc", PYEVAL_F_RE },
-	{ "remotepasseval", PYEVAL_F_SECRET },
-	{ "oauth2_access_token_eval",
-	  PYEVAL_F_SECRET | PYEVAL_F_NONE_OK | PYEVAL_F_STRIP_NL },
-	{ "oauth2_refresh_token_eval",
-	  PYEVAL_F_SECRET | PYEVAL_F_NONE_OK | PYEVAL_F_STRIP_NL },
-	{ "oauth2_client_secret_eval",
-	  PYEVAL_F_SECRET | PYEVAL_F_NONE_OK | PYEVAL_F_STRIP_NL },
-	/* an id, not a secret, but treated like the other oauth2 values */
-	{ "oauth2_client_id_eval", PYEVAL_F_NONE_OK | PYEVAL_F_STRIP_NL },
+    {"nametrans", PYEVAL_F_RE},
+    {"folderfilter", PYEVAL_F_RE},
+    {"folderincludes", PYEVAL_F_RE},
+    {"foldersort", PYEVAL_F_RE},
+    {"sort_keyfunc", PYEVAL_F_RE},
+    {"remotepasseval", PYEVAL_F_SECRET},
+    {"oauth2_access_token_eval",
+     PYEVAL_F_SECRET | PYEVAL_F_NONE_OK | PYEVAL_F_STRIP_NL},
+    {"oauth2_refresh_token_eval",
+     PYEVAL_F_SECRET | PYEVAL_F_NONE_OK | PYEVAL_F_STRIP_NL},
+    {"oauth2_client_secret_eval",
+     PYEVAL_F_SECRET | PYEVAL_F_NONE_OK | PYEVAL_F_STRIP_NL},
+    /* an id, not a secret, but treated like the other oauth2 values */
+    {"oauth2_client_id_eval", PYEVAL_F_NONE_OK | PYEVAL_F_STRIP_NL},
 };
 
 unsigned pyeval_option_flags(const char *option)
@@ -114,20 +114,18 @@ void pyeval_expr_free(struct pyeval_expr *expr)
 
 #define NO_EXPR() BUG("pyeval: no expression exists without Python")
 
-int pyeval_eval_str(struct pyeval_expr *expr, char **out_r,
-		    struct oim_err *err)
+int pyeval_eval_str(struct pyeval_expr *expr, char **out_r, struct oim_err *err)
 {
 	NO_EXPR();
 }
 
-int pyeval_eval_long(struct pyeval_expr *expr, long *out_r,
-		     struct oim_err *err)
+int pyeval_eval_long(struct pyeval_expr *expr, long *out_r, struct oim_err *err)
 {
 	NO_EXPR();
 }
 
-int pyeval_eval_strlist(struct pyeval_expr *expr, char ***list_r,
-			size_t *n_r, struct oim_err *err)
+int pyeval_eval_strlist(struct pyeval_expr *expr, char ***list_r, size_t *n_r,
+			struct oim_err *err)
 {
 	NO_EXPR();
 }
@@ -192,14 +190,14 @@ int pyeval_sort_key(struct pyeval_expr *expr, const char *const *keys,
  * clean error rather than a race).  Everything Python is under the GIL.
  */
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-static bool g_interp_up;	/* Py_InitializeFromConfig succeeded */
-static bool g_ready;		/* namespace loaded: expressions usable */
-static unsigned g_generation;	/* bumped by each shutdown */
-static char *g_pythonfile;	/* as given to pyeval_init(), or NULL */
+static bool g_interp_up;	 /* Py_InitializeFromConfig succeeded */
+static bool g_ready;		 /* namespace loaded: expressions usable */
+static unsigned g_generation;	 /* bumped by each shutdown */
+static char *g_pythonfile;	 /* as given to pyeval_init(), or NULL */
 static PyThreadState *g_main_ts; /* saved by PyEval_SaveThread() */
-static PyObject *g_ns;		/* the pythonfile's namespace (dict) */
-static PyObject *g_re;		/* module re */
-static PyObject *g_sort_cmp;	/* helpers below */
+static PyObject *g_ns;		 /* the pythonfile's namespace (dict) */
+static PyObject *g_re;		 /* module re */
+static PyObject *g_sort_cmp;	 /* helpers below */
 static PyObject *g_sort_key;
 
 /*
@@ -209,12 +207,12 @@ static PyObject *g_sort_key;
  * exceptions from the user's function).
  */
 static const char helpers_src[] =
-	"import functools\n"
-	"def sort_cmp(f, names):\n"
-	"    k = functools.cmp_to_key(lambda a, b: f(names[a], names[b]))\n"
-	"    return sorted(range(len(names)), key=k)\n"
-	"def sort_key(f, items):\n"
-	"    return sorted(range(len(items)), key=lambda i: f(items[i]))\n";
+    "import functools\n"
+    "def sort_cmp(f, names):\n"
+    "    k = functools.cmp_to_key(lambda a, b: f(names[a], names[b]))\n"
+    "    return sorted(range(len(names)), key=k)\n"
+    "def sort_key(f, items):\n"
+    "    return sorted(range(len(items)), key=lambda i: f(items[i]))\n";
 
 struct pyeval_expr {
 	char *option;
@@ -251,7 +249,6 @@ const char *__lsan_default_suppressions(void)
 	return "leak:libpython3\n";
 }
 #endif
-
 
 bool pyeval_initialized(void)
 {
@@ -420,8 +417,8 @@ static void one_line(char *dst, size_t size, const char *src, size_t len)
 static void obj_text(PyObject *o, char *dst, size_t size)
 {
 	PyObject *s = o ? PyObject_Str(o) : NULL;
-	PyObject *b = s ? PyUnicode_AsEncodedString(s, "utf-8", "replace")
-			: NULL;
+	PyObject *b =
+	    s ? PyUnicode_AsEncodedString(s, "utf-8", "replace") : NULL;
 	if (b) {
 		one_line(dst, size, PyBytes_AS_STRING(b),
 			 (size_t)PyBytes_GET_SIZE(b));
@@ -464,8 +461,8 @@ static void take_exception(const char *ctx, char *dst, size_t size)
 		one_line(dst, size, "unknown error", 13);
 		return;
 	}
-	const char *tname = PyType_Check(type) ? ((PyTypeObject *)type)->tp_name
-					       : "exception";
+	const char *tname =
+	    PyType_Check(type) ? ((PyTypeObject *)type)->tp_name : "exception";
 	char msg[PYEVAL_MAX_EXC_TEXT];
 	obj_text(value, msg, sizeof(msg));
 
@@ -474,9 +471,9 @@ static void take_exception(const char *ctx, char *dst, size_t size)
 		PyTracebackObject *t = (PyTracebackObject *)tb;
 		bool dbg = log_debug_enabled(OIM_DBG_CONFIG);
 		if (dbg)
-			log_debug(OIM_DBG_CONFIG,
-				  "%s: Python traceback (innermost last):",
-				  ctx);
+			log_debug(
+			    OIM_DBG_CONFIG,
+			    "%s: Python traceback (innermost last):", ctx);
 		for (;; t = t->tb_next) {
 			char w[700];
 			frame_where(t, w, sizeof(w));
@@ -550,8 +547,8 @@ static void wipe_obj(PyObject *o)
 	if (PyBytes_CheckExact(o)) {
 		oim_wipe(PyBytes_AS_STRING(o), (size_t)PyBytes_GET_SIZE(o));
 	} else if (PyUnicode_CheckExact(o) && !PyUnicode_CHECK_INTERNED(o)) {
-		oim_wipe(PyUnicode_DATA(o), (size_t)PyUnicode_GET_LENGTH(o) *
-						    PyUnicode_KIND(o));
+		oim_wipe(PyUnicode_DATA(o),
+			 (size_t)PyUnicode_GET_LENGTH(o) * PyUnicode_KIND(o));
 	}
 }
 
@@ -605,7 +602,7 @@ static int start_interpreter(struct oim_err *err)
 	cfg.install_signal_handlers = 0; /* oimap owns SIGINT, SIGPIPE... */
 	cfg.site_import = 1;		 /* Debian's dist-packages */
 	cfg.user_site_directory = 0;
-	cfg.write_bytecode = 0;		 /* no __pycache__ in users' dirs */
+	cfg.write_bytecode = 0; /* no __pycache__ in users' dirs */
 	cfg.parse_argv = 0;
 	/*
 	 * Without these CPython looks for "python3" on PATH to find its
@@ -614,8 +611,9 @@ static int start_interpreter(struct oim_err *err)
 	 */
 	st = PyConfig_SetBytesString(&cfg, &cfg.home, OIMAP_PYTHON_PREFIX);
 	if (!PyStatus_Exception(st))
-		st = PyConfig_SetBytesString(&cfg, &cfg.program_name,
-					     OIMAP_PYTHON_PREFIX "/bin/python3");
+		st =
+		    PyConfig_SetBytesString(&cfg, &cfg.program_name,
+					    OIMAP_PYTHON_PREFIX "/bin/python3");
 	if (!PyStatus_Exception(st))
 		st = Py_InitializeFromConfig(&cfg);
 	PyConfig_Clear(&cfg);
@@ -628,6 +626,8 @@ static int start_interpreter(struct oim_err *err)
 static int load_basics(struct oim_err *err)
 {
 	char exc[OIM_ERR_MSG_MAX];
+	Py_CLEAR(g_re);
+	Py_CLEAR(g_sort_cmp);
 	g_re = PyImport_ImportModule("re");
 	if (!g_re)
 		goto fail;
@@ -693,7 +693,8 @@ static int load_namespace(const char *pythonfile, struct oim_err *err)
 	int r = PyDict_SetItemString(md, "__file__", file);
 	Py_DECREF(file);
 	if (r < 0 ||
-	    PyDict_SetItemString(md, "__builtins__", PyEval_GetBuiltins()) < 0 ||
+	    PyDict_SetItemString(md, "__builtins__", PyEval_GetBuiltins()) <
+		0 ||
 	    PyDict_SetItemString(PyImport_GetModuleDict(), "<none>", mod) < 0)
 		goto out;
 	code = Py_CompileStringExFlags(src, path, Py_file_input, NULL, -1);
@@ -720,8 +721,8 @@ out:
 		char ctx[600];
 		snprintf(ctx, sizeof(ctx), "pythonfile %s", path);
 		take_exception(ctx, exc, sizeof(exc));
-		oim_error(err, OIM_SEV_FATAL, OIM_E_PYTHON,
-			  "pythonfile %s: %s", path, exc);
+		oim_error(err, OIM_SEV_FATAL, OIM_E_PYTHON, "pythonfile %s: %s",
+			  path, exc);
 		Py_DECREF(ns);
 		/* a half-run module must not linger for a retry */
 		if (PyDict_DelItemString(PyImport_GetModuleDict(), "<none>"))
@@ -774,13 +775,14 @@ int pyeval_init(const char *pythonfile, struct oim_err *err)
 		if (ret < 0)
 			goto out;
 		g_interp_up = true;
-		ret = load_basics(err);
+		/* from now on the GIL is taken per call, in any thread */
 		g_main_ts = PyEval_SaveThread();
-		if (ret < 0)
-			goto out;
 	}
+	/* a failed call may be retried: each step redoes what is missing */
 	PyGILState_STATE gs = PyGILState_Ensure();
-	ret = load_namespace(pythonfile, err);
+	ret = g_sort_key ? 0 : load_basics(err);
+	if (!ret)
+		ret = load_namespace(pythonfile, err);
 	PyGILState_Release(gs);
 	if (ret < 0)
 		goto out;
@@ -864,8 +866,10 @@ int pyeval_compile(const char *text, const char *option, const char *where,
 		BUG("pyeval_compile(%s) before pyeval_init()", option);
 
 	if (strlen(text) > PYEVAL_MAX_EXPR) {
-		expr_fail(e, OIM_E_LIMIT, "expression longer than "
-			  "PYEVAL_MAX_EXPR bytes", err);
+		expr_fail(e, OIM_E_LIMIT,
+			  "expression longer than "
+			  "PYEVAL_MAX_EXPR bytes",
+			  err);
 		pyeval_expr_free(e);
 		return -1;
 	}
@@ -874,8 +878,8 @@ int pyeval_compile(const char *text, const char *option, const char *where,
 	PyGILState_STATE gs = PyGILState_Ensure();
 	PyCompilerFlags cf = _PyCompilerFlags_INIT;
 	cf.cf_flags = PyCF_SOURCE_IS_UTF8;
-	e->code = Py_CompileStringExFlags(src, filename, Py_eval_input, &cf,
-					  -1);
+	e->code =
+	    Py_CompileStringExFlags(src, filename, Py_eval_input, &cf, -1);
 	int ret = 0;
 	if (!e->code)
 		ret = py_fail(e, err);
@@ -996,10 +1000,9 @@ static int str_result(const struct pyeval_expr *e, PyObject *v, char **out_r,
 		if (!s)
 			return py_fail(e, err);
 	} else {
-		return type_fail(e, (e->flags & PYEVAL_F_NONE_OK)
-					    ? "str or None"
-					    : "str",
-				 v, err);
+		return type_fail(
+		    e, (e->flags & PYEVAL_F_NONE_OK) ? "str or None" : "str", v,
+		    err);
 	}
 	size_t len = 0;
 	char *out = NULL;
@@ -1113,8 +1116,8 @@ int pyeval_eval_strlist(struct pyeval_expr *e, char ***list_r, size_t *n_r,
 		}
 		if (!PyUnicode_Check(item)) {
 			char what[64];
-			snprintf(what, sizeof(what),
-				 "a list of str (item %zu)", n);
+			snprintf(what, sizeof(what), "a list of str (item %zu)",
+				 n);
 			type_fail(e, what, item, err);
 			goto out;
 		}
@@ -1315,8 +1318,8 @@ static int run_sort(struct pyeval_expr *e, PyObject *helper, PyObject *items,
 		return py_fail(e, err);
 	long long *v;
 	size_t got;
-	int ret = int_list(e, r, "sort indexes", 0,
-			   n ? (long long)n - 1 : 0, &v, &got, err);
+	int ret = int_list(e, r, "sort indexes", 0, n ? (long long)n - 1 : 0,
+			   &v, &got, err);
 	Py_DECREF(r);
 	if (ret < 0)
 		return -1;
@@ -1328,8 +1331,8 @@ static int run_sort(struct pyeval_expr *e, PyObject *helper, PyObject *items,
 	return 0;
 }
 
-int pyeval_sort_cmp(struct pyeval_expr *e, const char *const *names,
-		    size_t n, size_t *order_r, struct oim_err *err)
+int pyeval_sort_cmp(struct pyeval_expr *e, const char *const *names, size_t n,
+		    size_t *order_r, struct oim_err *err)
 {
 	PyGILState_STATE gs = gil_take(e);
 	int ret = -1;

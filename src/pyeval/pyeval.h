@@ -37,7 +37,7 @@
  *   folderfilter                  pyeval_call_bool()     f(folder) -> truthy
  *   nametrans                     pyeval_call_str()      f(folder) -> str
  *   foldersort                    pyeval_sort_cmp()      cmp(a, b) -> int
- *   copy_ignore_eval              pyeval_call_uids()     f(folder) -> [uid]|None
+ *   copy_ignore_eval              pyeval_call_uids()     f(folder) -> [uid]
  *   newmail_hook                  pyeval_call_void()     f()
  *   [mbnames] folderfilter        pyeval_call_bool()     f(account, folder)
  *   [mbnames] sort_keyfunc        pyeval_sort_key()      f(dict) -> key
@@ -101,10 +101,10 @@
 
 /* Limits. */
 #define PYEVAL_MAX_PYTHONFILE (4u * 1024 * 1024) /* bytes in the pythonfile */
-#define PYEVAL_MAX_EXPR (1024u * 1024)		 /* bytes in one expression */
-#define PYEVAL_MAX_RESULT (1024u * 1024)	 /* bytes in one result string */
-#define PYEVAL_MAX_LIST 100000			 /* items in a list result */
-#define PYEVAL_MAX_ARGS 8			 /* arguments to a callable */
+#define PYEVAL_MAX_EXPR	      (1024u * 1024)	 /* bytes in one expression */
+#define PYEVAL_MAX_RESULT     (1024u * 1024) /* bytes in one result string */
+#define PYEVAL_MAX_LIST	      100000	     /* items in a list result */
+#define PYEVAL_MAX_ARGS	      8		     /* arguments to a callable */
 
 enum pyeval_flags {
 	PYEVAL_F_RE = 1 << 0,	    /* the namespace also holds 're' */
@@ -181,8 +181,8 @@ int pyeval_eval_long(struct pyeval_expr *expr, long *out_r,
  * malloc'd UTF-8 strings, *n_r its length (n_r may be NULL); free with
  * pyeval_strlist_free().
  */
-int pyeval_eval_strlist(struct pyeval_expr *expr, char ***list_r,
-			size_t *n_r, struct oim_err *err) OIM_WUR;
+int pyeval_eval_strlist(struct pyeval_expr *expr, char ***list_r, size_t *n_r,
+			struct oim_err *err) OIM_WUR;
 void pyeval_strlist_free(char **list);
 
 /*

@@ -27,7 +27,7 @@ static void test_option_flags(void **state)
 	assert_int_equal(pyeval_option_flags("remoteusereval"), 0);
 	assert_int_equal(pyeval_option_flags("oauth2_refresh_token_eval"),
 			 PYEVAL_F_SECRET | PYEVAL_F_NONE_OK |
-				 PYEVAL_F_STRIP_NL);
+			     PYEVAL_F_STRIP_NL);
 	assert_int_equal(pyeval_option_flags("oauth2_client_id_eval"),
 			 PYEVAL_F_NONE_OK | PYEVAL_F_STRIP_NL);
 	assert_int_equal(pyeval_option_flags("copy_ignore_eval"), 0);
@@ -62,8 +62,8 @@ static void test_stub(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_option_flags),
-		cmocka_unit_test(test_stub),
+	    cmocka_unit_test(test_option_flags),
+	    cmocka_unit_test(test_stub),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
@@ -90,28 +90,28 @@ static void write_file(const char *name, const char *text)
 }
 
 static const char pythonfile[] =
-	"import os\n"
-	"import subprocess\n"
-	"\n"
-	"def get_pass(account):\n"
-	"    return {'work': 's3cret-' + account}.get(account, 'none')\n"
-	"\n"
-	"def get_bytes():\n"
-	"    return b'bytes-pass'\n"
-	"\n"
-	"def fail(x):\n"
-	"    raise FileNotFoundError(2, 'No such file or directory',\n"
-	"                            '/nonexistent/' + x)\n"
-	"\n"
-	"def not_trash(name):\n"
-	"    return not name.startswith('Trash')\n"
-	"\n"
-	"hook_calls = []\n"
-	"def hook():\n"
-	"    hook_calls.append(1)\n"
-	"\n"
-	"def reverse_cmp(a, b):\n"
-	"    return (a < b) - (a > b)\n";
+    "import os\n"
+    "import subprocess\n"
+    "\n"
+    "def get_pass(account):\n"
+    "    return {'work': 's3cret-' + account}.get(account, 'none')\n"
+    "\n"
+    "def get_bytes():\n"
+    "    return b'bytes-pass'\n"
+    "\n"
+    "def fail(x):\n"
+    "    raise FileNotFoundError(2, 'No such file or directory',\n"
+    "                            '/nonexistent/' + x)\n"
+    "\n"
+    "def not_trash(name):\n"
+    "    return not name.startswith('Trash')\n"
+    "\n"
+    "hook_calls = []\n"
+    "def hook():\n"
+    "    hook_calls.append(1)\n"
+    "\n"
+    "def reverse_cmp(a, b):\n"
+    "    return (a < b) - (a > b)\n";
 
 /* Ignored if the embedded interpreter honours no environment variable. */
 static void poison_environment(void)
@@ -163,7 +163,8 @@ static int group_setup(void **state)
 	if (!mkdtemp(tmpdir))
 		return -1;
 	write_file("offlineimap.py", pythonfile);
-	write_file("raises.py", "x = 1\n\nraise ValueError('boom in config')\n");
+	write_file("raises.py",
+		   "x = 1\n\nraise ValueError('boom in config')\n");
 	write_file("syntax.py", "def f(:\n    pass\n");
 	poison_environment();
 	/* ~ in pythonfile is $HOME */
@@ -262,8 +263,8 @@ static char *eval_str(const char *text, const char *option)
 }
 
 /* The error message of evaluating 'text' as a str. */
-static void eval_str_fails(const char *text, const char *option,
-			   char *msg, size_t size)
+static void eval_str_fails(const char *text, const char *option, char *msg,
+			   size_t size)
 {
 	struct oim_err err = OIM_ERR_INIT;
 	struct pyeval_expr *e = compile_ok(text, option);
@@ -298,6 +299,10 @@ static void test_environment(void **state)
 		     "t");
 	assert_null(strstr(s, tmpdir));
 	assert_null(strstr(s, "pyenv"));
+	/* the system's site-packages are there (Debian's dist-packages) */
+	if (!access(OIMAP_PYTHON_PREFIX "/lib/python3/dist-packages", F_OK))
+		assert_non_null(strstr(s, "'" OIMAP_PYTHON_PREFIX
+					  "/lib/python3/dist-packages'"));
 	free(s);
 	s = eval_str("repr((__import__('sys').flags.no_user_site, "
 		     "__import__('sys').flags.ignore_environment, "
@@ -340,14 +345,14 @@ static void test_folderfilter(void **state)
 
 	/* as ConfigParser gives a continued value, and with indentation */
 	const char *forms[] = {
-		"lambda folder: folder in ['INBOX',\n'Sent Mail',\n'Drafts']",
-		"lambda folder: folder in ['INBOX',\n"
-		"                          'Sent Mail',\n"
-		"\t\t'Drafts']\n",
-		"  lambda folder: folder in [\n    'INBOX',\n    'Sent Mail',"
-		"\r\n    'Drafts',\n    ]\n\n",
-		"lambda folder: folder \\\n    in ['INBOX', 'Sent Mail', "
-		"'Drafts']",
+	    "lambda folder: folder in ['INBOX',\n'Sent Mail',\n'Drafts']",
+	    "lambda folder: folder in ['INBOX',\n"
+	    "                          'Sent Mail',\n"
+	    "\t\t'Drafts']\n",
+	    "  lambda folder: folder in [\n    'INBOX',\n    'Sent Mail',"
+	    "\r\n    'Drafts',\n    ]\n\n",
+	    "lambda folder: folder \\\n    in ['INBOX', 'Sent Mail', "
+	    "'Drafts']",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(forms); i++) {
 		e = compile_ok(forms[i], "folderfilter");
@@ -375,7 +380,7 @@ static void test_folderfilter(void **state)
 		       "folderfilter");
 	struct oim_err err = OIM_ERR_INIT;
 	bool keep = false;
-	const char *args[] = { "work", "INBOX" };
+	const char *args[] = {"work", "INBOX"};
 	assert_int_equal(pyeval_call_bool(e, args, 2, &keep, &err), 0);
 	assert_true(keep);
 	args[0] = "home";
@@ -399,13 +404,13 @@ static char *trans(struct pyeval_expr *e, const char *folder)
 static void test_nametrans(void **state)
 {
 	const char *forms[] = {
-		"lambda f: re.sub('^INBOX\\.', '', f)",
-		/* continued as ConfigParser gives it, and indented */
-		"lambda folder: re.sub('^INBOX\\.', '',\nfolder)",
-		"lambda folder: re.sub('^INBOX\\.', '',\n"
-		"                      folder)",
-		"lambda folder: re.sub('^INBOX\\.', '', folder) \\\n"
-		"    if folder != 'INBOX' else 'INBOX'",
+	    "lambda f: re.sub('^INBOX\\.', '', f)",
+	    /* continued as ConfigParser gives it, and indented */
+	    "lambda folder: re.sub('^INBOX\\.', '',\nfolder)",
+	    "lambda folder: re.sub('^INBOX\\.', '',\n"
+	    "                      folder)",
+	    "lambda folder: re.sub('^INBOX\\.', '', folder) \\\n"
+	    "    if folder != 'INBOX' else 'INBOX'",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(forms); i++) {
 		struct pyeval_expr *e = compile_ok(forms[i], "nametrans");
@@ -426,11 +431,11 @@ static void test_nametrans(void **state)
 	}
 
 	/* the usual two-way pair from the OfflineIMAP docs */
-	struct pyeval_expr *e = compile_ok(
-		"lambda folder: {'Drafts': '[Gmail]/Drafts',\n"
-		"'Sent': '[Gmail]/Sent Mail',\n"
-		"}.get(folder, folder)",
-		"nametrans");
+	struct pyeval_expr *e =
+	    compile_ok("lambda folder: {'Drafts': '[Gmail]/Drafts',\n"
+		       "'Sent': '[Gmail]/Sent Mail',\n"
+		       "}.get(folder, folder)",
+		       "nametrans");
 	char *s = trans(e, "Sent");
 	assert_string_equal(s, "[Gmail]/Sent Mail");
 	free(s);
@@ -444,8 +449,7 @@ static void test_nametrans(void **state)
 	e = compile_ok("lambda f: len(f)", "nametrans");
 	assert_int_equal(pyeval_call_str(e, "INBOX", &s, &err), -1);
 	assert_null(s);
-	assert_string_equal(err.msg,
-			    "rc:7: nametrans: expected str, got int");
+	assert_string_equal(err.msg, "rc:7: nametrans: expected str, got int");
 	pyeval_expr_free(e);
 
 	/* a value that is not callable */
@@ -461,9 +465,8 @@ static void test_folderincludes(void **state)
 	struct oim_err err = OIM_ERR_INIT;
 	char **list = NULL;
 	size_t n = 99;
-	struct pyeval_expr *e =
-		compile_ok("['debian.org',\n'INBOX.Entw\xc3\xbcrfe']",
-			   "folderincludes");
+	struct pyeval_expr *e = compile_ok(
+	    "['debian.org',\n'INBOX.Entw\xc3\xbcrfe']", "folderincludes");
 	assert_int_equal(pyeval_eval_strlist(e, &list, &n, &err), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(list[0], "debian.org");
@@ -549,9 +552,10 @@ static void test_raises(void **state)
 	char msg[OIM_ERR_MSG_MAX];
 	/* raised in the pythonfile: its place is named */
 	eval_str_fails("fail('x')", "remotepasseval", msg, sizeof(msg));
-	assert_true(oim_starts_with(msg, "rc:7: remotepasseval: "
-					 "FileNotFoundError: [Errno 2] No such "
-					 "file or directory: '/nonexistent/x'"));
+	assert_true(oim_starts_with(msg,
+				    "rc:7: remotepasseval: "
+				    "FileNotFoundError: [Errno 2] No such "
+				    "file or directory: '/nonexistent/x'"));
 	assert_non_null(strstr(msg, "offlineimap.py:11 in fail)"));
 
 	eval_str_fails("1 / 0", "remotehosteval", msg, sizeof(msg));
@@ -567,8 +571,7 @@ static void test_raises(void **state)
 	/* multi-line exception messages become one line */
 	eval_str_fails("(_ for _ in ()).throw(ValueError('a\\nb'))",
 		       "remotehosteval", msg, sizeof(msg));
-	assert_string_equal(msg,
-			    "rc:7: remotehosteval: ValueError: a b");
+	assert_string_equal(msg, "rc:7: remotehosteval: ValueError: a b");
 
 	/* SystemExit must not end the process */
 	eval_str_fails("__import__('sys').exit(3)", "remotehosteval", msg,
@@ -578,7 +581,7 @@ static void test_raises(void **state)
 	/* raised inside a callable */
 	struct oim_err err = OIM_ERR_INIT;
 	struct pyeval_expr *e =
-		compile_ok("lambda f: f.nosuchmethod()", "folderfilter");
+	    compile_ok("lambda f: f.nosuchmethod()", "folderfilter");
 	const char *arg = "INBOX";
 	bool keep = true;
 	assert_int_equal(pyeval_call_bool(e, &arg, 1, &keep, &err), -1);
@@ -616,9 +619,8 @@ static void test_syntax_error(void **state)
 	assert_null(strchr(err.msg, '\n'));
 
 	/* a statement is not an expression */
-	assert_int_equal(pyeval_compile("x = 1", "nametrans", NULL, 0, &e,
-					&err),
-			 -1);
+	assert_int_equal(
+	    pyeval_compile("x = 1", "nametrans", NULL, 0, &e, &err), -1);
 	assert_true(oim_starts_with(err.msg, "nametrans: SyntaxError: "));
 
 	/* continuation outside brackets is a syntax error for Python too */
@@ -627,8 +629,7 @@ static void test_syntax_error(void **state)
 			 -1);
 	assert_non_null(strstr(err.msg, "SyntaxError"));
 
-	assert_int_equal(pyeval_compile("", "folderfilter", NULL, 0, &e,
-					&err),
+	assert_int_equal(pyeval_compile("", "folderfilter", NULL, 0, &e, &err),
 			 -1);
 	assert_non_null(strstr(err.msg, "SyntaxError"));
 }
@@ -686,8 +687,7 @@ static void test_uids_hook_sort(void **state)
 	size_t n = 9;
 
 	struct pyeval_expr *e = compile_ok(
-		"lambda f: {'INBOX': [3, 4294967295]}.get(f)",
-		"copy_ignore_eval");
+	    "lambda f: {'INBOX': [3, 4294967295]}.get(f)", "copy_ignore_eval");
 	assert_int_equal(pyeval_call_uids(e, "INBOX", &uids, &n, &err), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(uids[0], 3);
@@ -714,7 +714,7 @@ static void test_uids_hook_sort(void **state)
 	assert_string_equal(s, "2");
 	free(s);
 
-	const char *names[] = { "b", "a", "c", "a" };
+	const char *names[] = {"b", "a", "c", "a"};
 	size_t order[4];
 	e = compile_ok("reverse_cmp", "foldersort");
 	assert_int_equal(pyeval_sort_cmp(e, names, 4, order, &err), 0);
@@ -729,16 +729,15 @@ static void test_uids_hook_sort(void **state)
 	assert_non_null(strstr(err.msg, "foldersort: AttributeError"));
 	pyeval_expr_free(e);
 
-	const char *keys[] = { "accountname", "foldername", "localfolders" };
+	const char *keys[] = {"accountname", "foldername", "localfolders"};
 	const char *vals[] = {
-		"work", "Sent", "/m/work", /**/
-		"home", "INBOX", "/m/home", /**/
-		"work", "INBOX", "/m/work",
+	    "work", "Sent",  "/m/work", /**/
+	    "home", "INBOX", "/m/home", /**/
+	    "work", "INBOX", "/m/work",
 	};
 	e = compile_ok("lambda d: (d['accountname'], d['foldername'])",
 		       "sort_keyfunc");
-	assert_int_equal(pyeval_sort_key(e, keys, 3, vals, 3, order, &err),
-			 0);
+	assert_int_equal(pyeval_sort_key(e, keys, 3, vals, 3, order, &err), 0);
 	assert_int_equal(order[0], 1);
 	assert_int_equal(order[1], 2);
 	assert_int_equal(order[2], 0);
@@ -746,7 +745,7 @@ static void test_uids_hook_sort(void **state)
 }
 
 #define THREADS 4
-#define ROUNDS 300
+#define ROUNDS	300
 
 static struct pyeval_expr *th_filter, *th_trans, *th_pass;
 
@@ -778,16 +777,16 @@ static void *worker(void *arg)
 
 static void test_threads(void **state)
 {
-	th_filter = compile_ok("lambda f: f.startswith('INBOX.t')",
-			       "folderfilter");
-	th_trans = compile_ok("lambda f: re.sub('^INBOX\\.', '', f)",
-			      "nametrans");
+	th_filter =
+	    compile_ok("lambda f: f.startswith('INBOX.t')", "folderfilter");
+	th_trans =
+	    compile_ok("lambda f: re.sub('^INBOX\\.', '', f)", "nametrans");
 	th_pass = compile_ok("get_pass('work')", "remotepasseval");
 	pthread_t t[THREADS];
 	for (long i = 0; i < THREADS; i++)
-		assert_int_equal(pthread_create(&t[i], NULL, worker,
-						(void *)(intptr_t)i),
-				 0);
+		assert_int_equal(
+		    pthread_create(&t[i], NULL, worker, (void *)(intptr_t)i),
+		    0);
 	long bad = 0;
 	for (int i = 0; i < THREADS; i++) {
 		void *r;
@@ -803,22 +802,22 @@ static void test_threads(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_option_flags),
-		/* in this order: init fails, then succeeds */
-		cmocka_unit_test(test_missing_pythonfile),
-		cmocka_unit_test(test_pythonfile_raises),
-		cmocka_unit_test(test_init),
-		cmocka_unit_test(test_environment),
-		cmocka_unit_test(test_folderfilter),
-		cmocka_unit_test(test_nametrans),
-		cmocka_unit_test(test_folderincludes),
-		cmocka_unit_test(test_passeval),
-		cmocka_unit_test(test_raises),
-		cmocka_unit_test(test_syntax_error),
-		cmocka_unit_test(test_namespace_copies),
-		cmocka_unit_test(test_long),
-		cmocka_unit_test(test_uids_hook_sort),
-		cmocka_unit_test(test_threads),
+	    cmocka_unit_test(test_option_flags),
+	    /* in this order: init fails, then succeeds */
+	    cmocka_unit_test(test_missing_pythonfile),
+	    cmocka_unit_test(test_pythonfile_raises),
+	    cmocka_unit_test(test_init),
+	    cmocka_unit_test(test_environment),
+	    cmocka_unit_test(test_folderfilter),
+	    cmocka_unit_test(test_nametrans),
+	    cmocka_unit_test(test_folderincludes),
+	    cmocka_unit_test(test_passeval),
+	    cmocka_unit_test(test_raises),
+	    cmocka_unit_test(test_syntax_error),
+	    cmocka_unit_test(test_namespace_copies),
+	    cmocka_unit_test(test_long),
+	    cmocka_unit_test(test_uids_hook_sort),
+	    cmocka_unit_test(test_threads),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
