@@ -445,8 +445,14 @@ static void frame_where(PyTracebackObject *tb, char *dst, size_t size)
  * innermost frame is in a file (the pythonfile, a library), " (at
  * file:line in func)".  With -d config, log every frame.  Clears the
  * exception.
+ *
+ * 'secret': the expression computes a credential.  When the expression
+ * itself raised, its message may quote the expression's text, and users
+ * do write a bare password there ("remotepasseval = hunter2" gives
+ * "name 'hunter2' is not defined"), so only the type is kept.  Messages
+ * raised inside the user's functions are theirs and are kept.
  */
-static void take_exception(const char *ctx, char *dst, size_t size)
+static void take_exception(const char *ctx, bool secret, char *dst, size_t size)
 {
 	PyObject *type, *value, *tb;
 #if PY_VERSION_HEX >= 0x030C0000
@@ -467,6 +473,7 @@ static void take_exception(const char *ctx, char *dst, size_t size)
 	obj_text(value, msg, sizeof(msg));
 
 	char at[720] = "";
+	bool in_expr = false;
 	if (tb && PyTraceBack_Check(tb)) {
 		PyTracebackObject *t = (PyTracebackObject *)tb;
 		bool dbg = log_debug_enabled(OIM_DBG_CONFIG);
@@ -481,13 +488,19 @@ static void take_exception(const char *ctx, char *dst, size_t size)
 				log_debug(OIM_DBG_CONFIG, "  %s", w);
 			if (!t->tb_next) {
 				/* "<option>" is the expression itself */
-				if (w[0] != '<')
+				in_expr = w[0] == '<';
+				if (!in_expr)
 					snprintf(at, sizeof(at), " (at %s)", w);
 				break;
 			}
 		}
 	}
-	if (*msg)
+	if (secret && in_expr)
+		snprintf(dst, size,
+			 "%s (message withheld: the expression gives a "
+			 "secret)",
+			 tname);
+	else if (*msg)
 		snprintf(dst, size, "%s: %s%s", tname, msg, at);
 	else
 		snprintf(dst, size, "%s%s", tname, at);
@@ -508,7 +521,7 @@ static int py_fail(const struct pyeval_expr *e, struct oim_err *err)
 {
 	char ctx[600], exc[OIM_ERR_MSG_MAX];
 	expr_prefix(e, ctx, sizeof(ctx));
-	take_exception(ctx, exc, sizeof(exc));
+	take_exception(ctx, e->flags & PYEVAL_F_SECRET, exc, sizeof(exc));
 	return oim_error(err, OIM_SEV_ACCOUNT, OIM_E_PYTHON, "%s: %s", ctx,
 			 exc);
 }
@@ -650,7 +663,7 @@ static int load_basics(struct oim_err *err)
 		goto fail;
 	return 0;
 fail:
-	take_exception("pyeval", exc, sizeof(exc));
+	take_exception("pyeval", false, exc, sizeof(exc));
 	return oim_error(err, OIM_SEV_FATAL, OIM_E_PYTHON,
 			 "cannot set up the Python interpreter: %s", exc);
 }
@@ -720,7 +733,7 @@ out:
 	if (ret < 0) {
 		char ctx[600];
 		snprintf(ctx, sizeof(ctx), "pythonfile %s", path);
-		take_exception(ctx, exc, sizeof(exc));
+		take_exception(ctx, false, exc, sizeof(exc));
 		oim_error(err, OIM_SEV_FATAL, OIM_E_PYTHON, "pythonfile %s: %s",
 			  path, exc);
 		Py_DECREF(ns);
@@ -739,7 +752,7 @@ out:
 	return ret;
 pyfail:
 	Py_XDECREF(ns);
-	take_exception("pyeval", exc, sizeof(exc));
+	take_exception("pyeval", false, exc, sizeof(exc));
 	return oim_error(err, OIM_SEV_FATAL, OIM_E_PYTHON,
 			 "cannot set up the Python namespace: %s", exc);
 }

@@ -76,8 +76,10 @@
  * oim_free_secret() and never logged; error messages never contain a
  * returned value.  The Python string object is wiped too when pyeval holds
  * its only reference (best effort: copies the user's code made are beyond
- * reach).  An exception raised by the user's code is reported with its
- * message, which the user's code wrote.
+ * reach).  When a secret expression itself raises, only the exception
+ * type is reported (a bare password written without quotes would come
+ * back in NameError's message); an exception raised inside a function of
+ * the pythonfile keeps its message, which the user's code wrote.
  *
  * Environment: the interpreter is isolated from PYTHON* variables, user
  * site-packages and the current directory, installs no signal handlers,

@@ -558,6 +558,14 @@ static void test_raises(void **state)
 				    "file or directory: '/nonexistent/x'"));
 	assert_non_null(strstr(msg, "offlineimap.py:11 in fail)"));
 
+	/* a bare password in a secret expression is not repeated */
+	eval_str_fails("hunter2", "remotepasseval", msg, sizeof(msg));
+	assert_null(strstr(msg, "hunter2"));
+	assert_string_equal(msg, "rc:7: remotepasseval: NameError (message "
+				 "withheld: the expression gives a secret)");
+	eval_str_fails("hunter2", "remoteusereval", msg, sizeof(msg));
+	assert_non_null(strstr(msg, "name 'hunter2' is not defined"));
+
 	eval_str_fails("1 / 0", "remotehosteval", msg, sizeof(msg));
 	assert_string_equal(msg, "rc:7: remotehosteval: ZeroDivisionError: "
 				 "division by zero");
