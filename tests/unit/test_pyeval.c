@@ -351,6 +351,8 @@ static void test_folderfilter(void **state)
 	    "\t\t'Drafts']\n",
 	    "  lambda folder: folder in [\n    'INBOX',\n    'Sent Mail',"
 	    "\r\n    'Drafts',\n    ]\n\n",
+	    /* a blank line inside the value, as ConfigParser keeps it */
+	    "lambda folder: folder in [\n'INBOX',\n\n'Sent Mail', 'Drafts']",
 	    "lambda folder: folder \\\n    in ['INBOX', 'Sent Mail', "
 	    "'Drafts']",
 	};
