@@ -754,6 +754,86 @@ static void test_uids_hook_sort(void **state)
 	pyeval_expr_free(e);
 }
 
+static long traced_memory(void)
+{
+	char *s = eval_str(
+	    "str(__import__('tracemalloc').get_traced_memory()[0])", "t");
+	long v = -1;
+	assert_int_equal(oim_parse_long(s, &v), 0);
+	free(s);
+	return v;
+}
+
+/* One round of every entry point, errors included. */
+static void exercise(struct pyeval_expr **e)
+{
+	struct oim_err err = OIM_ERR_INIT;
+	char *s = NULL, **list = NULL;
+	bool keep;
+	long v;
+	uint32_t *uids;
+	size_t n, order[3];
+	const char *arg = "INBOX.x";
+	const char *names[] = {"b", "a", "c"};
+	const char *keys[] = {"k"};
+
+	assert_int_equal(pyeval_eval_str(e[0], &s, &err), 0);
+	oim_free_secret(s);
+	assert_int_equal(pyeval_eval_strlist(e[1], &list, &n, &err), 0);
+	pyeval_strlist_free(list);
+	assert_int_equal(pyeval_call_str(e[2], arg, &s, &err), 0);
+	free(s);
+	assert_int_equal(pyeval_call_bool(e[3], &arg, 1, &keep, &err), 0);
+	assert_int_equal(pyeval_call_uids(e[4], arg, &uids, &n, &err), 0);
+	free(uids);
+	assert_int_equal(pyeval_sort_cmp(e[5], names, 3, order, &err), 0);
+	assert_int_equal(pyeval_sort_key(e[6], keys, 1, names, 3, order, &err),
+			 0);
+	assert_int_equal(pyeval_eval_long(e[7], &v, &err), 0);
+	/* failures: exception with a traceback, wrong type */
+	assert_int_equal(pyeval_eval_str(e[8], &s, &err), -1);
+	assert_int_equal(pyeval_eval_strlist(e[9], &list, &n, &err), -1);
+	assert_int_equal(pyeval_call_str(e[10], arg, &s, &err), -1);
+}
+
+/*
+ * Reference leaks do not show under ASan (CPython's small objects live in
+ * its own arenas), so count what Python itself still holds after many
+ * rounds, with tracemalloc.
+ */
+static void test_no_reference_leaks(void **state)
+{
+	struct pyeval_expr *e[] = {
+	    compile_ok("get_pass('work')", "remotepasseval"),
+	    compile_ok("['a', 'b', 'c']", "folderincludes"),
+	    compile_ok("lambda f: re.sub('^INBOX\\.', '', f)", "nametrans"),
+	    compile_ok("lambda f: f.startswith('INBOX')", "folderfilter"),
+	    compile_ok("lambda f: [1, 2, 3]", "copy_ignore_eval"),
+	    compile_ok("reverse_cmp", "foldersort"),
+	    compile_ok("lambda d: d['k']", "sort_keyfunc"),
+	    compile_ok("'993'", "remoteporteval"),
+	    compile_ok("fail('z')", "remotepasseval"),
+	    compile_ok("[1]", "folderincludes"),
+	    compile_ok("lambda f: f.nope", "nametrans"),
+	};
+	for (int i = 0; i < 50; i++)
+		exercise(e);
+	char *s = eval_str("str(__import__('tracemalloc').start())", "t");
+	free(s);
+	long before = traced_memory();
+	for (int i = 0; i < 500; i++)
+		exercise(e);
+	long after = traced_memory();
+	s = eval_str("str(__import__('tracemalloc').stop())", "t");
+	free(s);
+	/* one leaked object per round would be > 16 kB */
+	if (after - before > 8192)
+		fail_msg("Python memory grew by %ld bytes over 500 rounds",
+			 after - before);
+	for (size_t i = 0; i < ARRAY_SIZE(e); i++)
+		pyeval_expr_free(e[i]);
+}
+
 #define THREADS 4
 #define ROUNDS	300
 
@@ -827,6 +907,7 @@ int main(void)
 	    cmocka_unit_test(test_namespace_copies),
 	    cmocka_unit_test(test_long),
 	    cmocka_unit_test(test_uids_hook_sort),
+	    cmocka_unit_test(test_no_reference_leaks),
 	    cmocka_unit_test(test_threads),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
