@@ -65,9 +65,14 @@
  * parallel folders runs one at a time, as in OfflineIMAP).  A struct
  * pyeval_expr may be shared between threads.
  *
- * Errors: every failure is OIM_E_PYTHON with severity OIM_SEV_ACCOUNT and a
- * one-line message "<where>: <option>: <ExceptionType>: <message>" or
- * "<where>: <option>: expected <type>, got <type>".  With "-d config" the
+ * Errors: an expression that fails to compile, raises or gives the wrong
+ * type is OIM_E_PYTHON (OIM_E_LIMIT past a limit below) with severity
+ * OIM_SEV_ACCOUNT and a one-line message "<where>: <option>:
+ * <ExceptionType>: <message>[ (at file:line in function)]" or "<where>:
+ * <option>: expected <type>, got <type>" ("<where>: " left out when NULL);
+ * "at" names the innermost frame when it is in a file (the pythonfile).
+ * pyeval_init() failures are OIM_SEV_FATAL, "pythonfile <path>: ...".
+ * With "-d config" the
  * Python traceback is logged too, as frames "file:line in function" only
  * (never source text, which might hold a password).
  *
