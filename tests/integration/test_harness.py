@@ -126,3 +126,209 @@ def test_make_message_is_deterministic():
     assert make_message(7) == make_message(7)
     assert make_message(7) != make_message(8)
     assert b"\r\n" in make_message(7) and b"\n\n" not in make_message(7)
+
+
+# PREAUTH ------------------------------------------------------------------
+
+def test_preauth_command_speaks_preauth(imap_user, imap):
+    imap.create("Sub/Folder")
+    p = subprocess.run(imap_user.preauth, shell=True, timeout=30,
+                       input=b'a LIST "" "*"\r\nb LOGOUT\r\n',
+                       capture_output=True)
+    out = p.stdout.decode()
+    assert out.startswith("* PREAUTH ")
+    assert '"/" Sub/Folder\r\n' in out
+    assert "\r\nb OK " in out
+    # The preauth process works on the same mail as the network login:
+    # as root it must have dropped to the mail user.
+    if os.geteuid() == 0:
+        owner = os.stat(os.path.join(imap_user.maildir, ".Sub.Folder")).st_uid
+        assert owner != 0
+
+
+# Config writer + offlineimap3 + Maildir reader ------------------------------
+
+def seed_small(imap):
+    imap.create("Archive/2024")
+    a = imap.append("INBOX", make_message(1), ["\\Seen"])
+    b = imap.append("INBOX", make_message(2), ["\\Flagged", "\\Answered"])
+    c = imap.append("INBOX", make_message(3))
+    d = imap.append("Archive/2024", make_message(4), ["\\Seen", "\\Draft"])
+    return a, b, c, d
+
+
+@pytest.mark.parametrize("mode", ["plain", "ssl", "starttls", "preauth"])
+def test_offlineimap3_syncs_with_written_config(account, imap, mode):
+    seed_small(imap)
+    rc = account.write_rc(mode=mode)
+    text = open(rc).read()
+    assert "[Account Test]" in text and "localfolders = " in text
+    r = account.offlineimap()
+    assert r.rc == 0, r
+    tree = account.tree()
+    # offlineimap3 also makes an empty Maildir for the \\Noselect parent.
+    assert sorted(tree) == ["Archive", "Archive.2024", "INBOX"]
+    assert tree["Archive"] == []
+    inbox = tree["INBOX"]
+    assert [(m.uid, m.flags, m.message_id) for m in inbox] == [
+        (1, "S", message_id("m1")), (2, "FR", message_id("m2")),
+        (3, "", message_id("m3"))]
+    assert inbox[0].fmd5 and ",U=1," in inbox[0].name
+    assert inbox[0].read() == make_message(1).replace(b"\r\n", b"\n")
+    assert account.summary()["Archive.2024"] == [
+        (1, "DS", message_id("m4"))]
+    assert maildirmod.tree_tmp(account.maildir) == []
+    assert os.path.isdir(os.path.join(account.metadata, "Account-Test"))
+
+
+def test_offlineimap3_fails_against_wrong_ca(account, imap):
+    seed_small(imap)
+    account.write_rc(mode="ssl", sslcacertfile=account.server.wrong_cafile)
+    r = account.offlineimap()
+    assert r.rc != 0
+    assert account.tree().get("INBOX", []) == []
+
+
+def test_config_overrides(account, tmp_path):
+    rc = account.write_rc(overrides={
+        "general": {"maxsyncaccounts": 2}, "local": {"sep": "/"},
+        "remote": {"remotepass": None, "remotepassfile": "~/pw"},
+        "DEFAULT": {"x": "1"}}, folderfilter="lambda f: f != 'Spam'")
+    text = open(rc).read()
+    assert text.index("[DEFAULT]") < text.index("[general]")
+    assert "maxsyncaccounts = 2\n" in text and "sep = /\n" in text
+    assert "remotepass =" not in text and "remotepassfile = ~/pw\n" in text
+    assert "folderfilter = lambda f: f != 'Spam'\n" in text
+    assert oct(os.stat(rc).st_mode & 0o777) == "0o600"
+
+
+def test_maildir_reader_parses_names(tmp_path):
+    root = tmp_path / "Mail"
+    p = maildirmod.add_local_message(str(root), "A/B", make_message(5),
+                                     flags="SF")
+    maildirmod.add_local_message(str(root), "INBOX", make_message(6))
+    os.makedirs(root / "INBOX" / "cur", exist_ok=True)
+    os.rename(p, str(root / "A/B/cur/1_2.3.h,U=42,FMD5=abc:2,FS"))
+    tree = maildirmod.read_tree(str(root))
+    assert sorted(tree) == ["A/B", "INBOX"]
+    m = tree["A/B"][0]
+    assert (m.uid, m.fmd5, m.flags, m.subdir, m.message_id) == (
+        42, "abc", "FS", "cur", message_id("m5"))
+    n = tree["INBOX"][0]
+    assert (n.uid, n.flags, n.subdir) == (None, "", "new")
+    assert maildirmod.parse_name("x,U=7!2,S") == (7, None, "S")
+
+
+# The fake server -------------------------------------------------------------
+
+class RawClient:
+    """Just enough of a client to send exact bytes."""
+
+    def __init__(self, port):
+        self.s = socket.create_connection(("127.0.0.1", port), 10)
+        self.f = self.s.makefile("rb")
+
+    def line(self):
+        return self.f.readline().decode()
+
+    def send(self, data):
+        self.s.sendall(data.encode() if isinstance(data, str) else data)
+
+    def command(self, tag, text):
+        """Send tag+text+CRLF; return every response line up to the
+        tagged one."""
+        self.send("%s %s\r\n" % (tag, text))
+        out = []
+        while True:
+            ln = self.line()
+            out.append(ln)
+            if ln.startswith(tag + " ") or ln == "":
+                return out
+
+    def close(self):
+        self.f.close()
+        self.s.close()
+
+
+def test_fake_server_transcript_and_literals(fake_imap):
+    body = "Subject: hi\n\nhello\n"
+    fake = fake_imap([
+        (r"\S+ CAPABILITY", "* CAPABILITY IMAP4rev1 LITERAL+\n"
+                            "{tag} OK done"),
+        (r'\S+ LOGIN fakeuser "fakepass"', "{tag} OK logged in"),
+        (r"\S+ SELECT INBOX", "* 1 EXISTS\n{tag} OK [READ-WRITE] selected"),
+        (r"\S+ UID FETCH 1:\* \(.*\)",
+         '* 1 FETCH (UID 9 FLAGS (\\Seen) BODY[] ' + literal(body) + ')\n'
+         '{tag} OK fetched'),
+        (r"\S+ APPEND INBOX \{5\}\r\nhello", "{tag} OK [APPENDUID 7 10] ok"),
+        (r"\S+ APPEND INBOX \{2\+\}\r\nhi \{1\+\}\r\nx", "{tag} OK two"),
+        (r"\S+ LOGOUT", "* BYE bye\n{tag} OK bye"),
+    ], greeting="* OK fake ready")
+    c = imaplib.IMAP4(fake.host, fake.port, timeout=10)
+    assert c.welcome == b"* OK fake ready"
+    c.login("fakeuser", "fakepass")
+    c.select("INBOX")
+    typ, data = c.uid("FETCH", "1:*", "(FLAGS BODY[])")
+    assert data[0][1] == b"Subject: hi\r\n\r\nhello\r\n"
+    # A synchronising literal gets "+ Ready"; LITERAL+ ones do not.
+    c.send(b"X1 APPEND INBOX {5}\r\n")
+    assert c.readline().startswith(b"+ Ready")
+    c.send(b"hello\r\n")
+    assert c.readline() == b"X1 OK [APPENDUID 7 10] ok\r\n"
+    c.send(b"X2 APPEND INBOX {2+}\r\nhi {1+}\r\nx\r\n")
+    assert c.readline() == b"X2 OK two\r\n"
+    c.logout()
+    assert fake.wait(10)
+    assert fake.errors == []
+    lines = fake.client_lines()
+    assert [l.split(" ", 1)[1] for l in lines] == [
+        "CAPABILITY", 'LOGIN fakeuser "fakepass"', "SELECT INBOX",
+        "UID FETCH 1:* (FLAGS BODY[])", "APPEND INBOX {5}\r\nhello",
+        "APPEND INBOX {2+}\r\nhi {1+}\r\nx", "LOGOUT"]
+    assert fake.transcript()[0] == ("S", "* OK fake ready")
+    assert ("S", "+ Ready for literal data") in fake.transcript()
+    assert fake.completed == {0}
+
+
+def test_fake_server_mismatch_drop_and_scripts(fake_imap):
+    fake = fake_imap(scripts=[
+        [(r"a1 NOOP", "{tag} OK"), (r"a2 NOOP", "never sent")],
+        [(r"b1 NOOP", "* 3 EXISTS\n{tag} OK", "drop")],
+        [(r"c1 NOOP", "{tag} OK")],
+    ], drop_at=1)
+    c = RawClient(fake.port)
+    assert c.line().startswith("* OK")
+    assert c.command("a1", "NOOP") == ["a1 OK\r\n"]
+    assert c.command("a2", "NOOP") == [""]          # dropped at step 1
+    c.close()
+    c = RawClient(fake.port)
+    c.line()
+    assert c.command("b1", "NOOP") == ["* 3 EXISTS\r\n", "b1 OK\r\n"]
+    assert c.line() == ""                           # "drop" action
+    c.close()
+    c = RawClient(fake.port)
+    c.line()
+    assert c.command("c9", "CHECK") == ["c9 BAD fake: unexpected\r\n"]
+    c.close()
+    c = RawClient(fake.port)                        # one too many
+    assert c.line() == ""
+    c.close()
+    assert fake.wait(10, connections=4)
+    assert fake.transcript(0)[-1] == ("*", "dropped")
+    assert fake.transcript(1)[-1] == ("*", "dropped")
+    assert len(fake.errors) == 2
+    assert "does not match" in fake.errors[0]
+    assert "unexpected connection" in fake.errors[1]
+    assert fake.completed == set()
+
+
+def test_fake_server_implicit_tls_and_hang(fake_imap, certs):
+    fake = fake_imap([(r"\S+ CAPABILITY", "* CAPABILITY IMAP4rev1\n{tag} OK done"),
+                      (r"\S+ NOOP", "", "hang")], tls=True)
+    ctx = ssl.create_default_context(cafile=certs.ca_cert)
+    c = imaplib.IMAP4_SSL(fake.host, fake.port, ssl_context=ctx, timeout=1)
+    assert c.welcome.startswith(b"* OK")
+    with pytest.raises((TimeoutError, socket.timeout)):
+        c.noop()
+    assert fake.client_lines()[-1].endswith(" NOOP")
+    assert fake.transcript()[-1] == ("*", "hang")

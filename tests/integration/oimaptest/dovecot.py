@@ -380,6 +380,7 @@ class UserInfo:
         self.user = user
         self.password = password
         self.host = server.host
+        self.tls_host = "localhost"     # the name in the certificate
         self.port = server.port
         self.sslport = server.sslport
         self.cafile = server.certs.ca_cert

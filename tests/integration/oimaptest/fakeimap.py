@@ -101,6 +101,7 @@ class FakeImap:
         self.certs = certs
         self.drop_at = drop_at
         self.host = "127.0.0.1"
+        self.tls_host = "localhost"
         self.user, self.password = user, password
         self.cafile = certs.ca_cert if certs else None
         self.preauth = None
@@ -135,6 +136,11 @@ class FakeImap:
 
     def stop(self):
         self._stop.set()
+        try:
+            # close() alone does not wake a thread blocked in accept().
+            self._lsock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         try:
             self._lsock.close()
         except OSError:

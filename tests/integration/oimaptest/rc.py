@@ -10,8 +10,10 @@ server is anything with host, port, sslport, user, password, cafile and
 preauth (a shell command) attributes (dovecot.UserInfo, fakeimap's).
 mode:
   plain     ssl = no, starttls = no, remoteport = port
-  starttls  ssl = no, starttls = yes, sslcacertfile = cafile
-  ssl       ssl = yes, remoteport = sslport, sslcacertfile = cafile
+  starttls  ssl = no, starttls = yes, sslcacertfile = cafile,
+            remotehost = server.tls_host ("localhost")
+  ssl       ssl = yes, remoteport = sslport, sslcacertfile = cafile,
+            remotehost = server.tls_host
   preauth   preauthtunnel = server.preauth (no host/port/user/pass)
 overrides: {section: {option: value}}; section is "general", "account",
 "local", "remote" or a full section name ("mbnames", "DEFAULT", ...);
@@ -42,10 +44,15 @@ def rc_sections(server, maildir, metadata, mode="plain", account=ACCOUNT,
     rem = {"type": "IMAP", "remotehost": server.host,
            "remoteport": server.port, "remoteuser": server.user,
            "remotepass": server.password, "ssl": False, "starttls": False}
+    # OfflineIMAP checks the certificate's names itself and only knows DNS
+    # names, so TLS modes connect to "localhost" (the server listens on
+    # 127.0.0.1 only; clients must try every address localhost has).
+    tls_host = getattr(server, "tls_host", server.host)
     if mode == "starttls":
-        rem.update(starttls=True, sslcacertfile=server.cafile)
+        rem.update(remotehost=tls_host, starttls=True,
+                   sslcacertfile=server.cafile)
     elif mode == "ssl":
-        rem.update(ssl=True, remoteport=server.sslport,
+        rem.update(remotehost=tls_host, ssl=True, remoteport=server.sslport,
                    sslcacertfile=server.cafile)
         del rem["starttls"]
     elif mode == "preauth":
