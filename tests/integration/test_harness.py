@@ -6,9 +6,12 @@ import datetime
 import imaplib
 import os
 import re
+import shutil
 import socket
 import ssl
 import subprocess
+import sys
+import tempfile
 
 import pytest
 
@@ -332,3 +335,93 @@ def test_fake_server_implicit_tls_and_hang(fake_imap, certs):
         c.noop()
     assert fake.client_lines()[-1].endswith(" NOOP")
     assert fake.transcript()[-1] == ("*", "hang")
+
+
+# Other servers, the command line, running unprivileged ---------------------
+
+def test_dovecot_factory_with_fewer_capabilities(dovecot_factory, dovecot):
+    d = dovecot_factory(extra_conf="imap_capability = IMAP4rev1 IDLE",
+                        separator=".")
+    assert (d.port, d.sslport) != (dovecot.port, dovecot.sslport)
+    info = __import__("oimaptest.dovecot").dovecot.new_user(d)
+    with info.client() as c:
+        assert "UIDPLUS" not in c.capabilities()
+        c.create("A.B")
+        assert [(s, n) for _, s, n in c.list_raw()] == [
+            (".", "A"), (".", "A.B"), (".", "INBOX")]
+    d.stop()
+    with pytest.raises(OSError):
+        socket.create_connection((d.host, d.port), 2)
+
+
+def test_demo_mailbox_is_deterministic():
+    from oimaptest import demo
+    a, b = demo.messages(), demo.messages()
+    assert a == b and 25 <= len(a) <= 40
+    folders = {f for f, _, _, _ in a}
+    assert "Entwürfe" in folders and any("/" in f for f in folders)
+    assert len({tuple(fl) for _, _, fl, _ in a}) >= 4
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+
+def test_test_dovecot_script(tmp_path):
+    sdir = tempfile.mkdtemp(prefix="oimap-cli-")
+    os.chmod(sdir, 0o755)
+    script = os.path.join(ROOT, "scripts", "test-dovecot")
+    try:
+        out = subprocess.run([script, "start", sdir, "--user", "cli",
+                              "--password", "pw"], capture_output=True,
+                             text=True, timeout=60, check=True).stdout
+        v = dict(line.split("=", 1) for line in out.split())
+        c = imaplib.IMAP4_SSL("localhost", int(v["SSLPORT"]), timeout=10,
+                              ssl_context=ssl.create_default_context(
+                                  cafile=v["CAFILE"]))
+        c.login("cli", "pw")
+        c.logout()
+    finally:
+        subprocess.run([script, "stop", sdir], timeout=60, check=True)
+        shutil.rmtree(sdir, ignore_errors=True)
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", int(v["PORT"])), 2)
+
+
+UNPRIVILEGED = r"""
+import subprocess, sys, tempfile
+sys.path.insert(0, sys.argv[1])
+from oimaptest.dovecot import Dovecot, new_user
+with Dovecot(tempfile.mkdtemp(prefix="oimap-nobody-")) as d:
+    info = new_user(d)
+    with info.client("ssl") as c:
+        c.create("X/Y")
+    p = subprocess.run(info.preauth, shell=True, input=b"a LIST \"\" X/Y\r\n",
+                       capture_output=True, timeout=30)
+    assert p.stdout.startswith(b"* PREAUTH "), p
+    assert b'"/" X/Y\r\n' in p.stdout, p
+print("unprivileged ok")
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="already unprivileged: the "
+                    "session server proves it")
+def test_dovecot_and_preauth_as_unprivileged_user(tmp_path):
+    # As root, check that the harness also works for an ordinary user
+    # (developers run the tests without root).
+    work = tempfile.mkdtemp(prefix="oimap-nobody-")
+    try:
+        shutil.copytree(os.path.join(os.path.dirname(__file__), "oimaptest"),
+                        os.path.join(work, "oimaptest"),
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        for dp, dns, fns in os.walk(work):
+            for n in dns + fns + ["."]:
+                os.chown(os.path.join(dp, n), 65534, 65534)
+        p = subprocess.run(
+            ["setpriv", "--reuid=nobody", "--regid=nogroup",
+             "--clear-groups", "env", "HOME=" + work, "TMPDIR=" + work,
+             sys.executable, "-c", UNPRIVILEGED, work],
+            capture_output=True, text=True, timeout=120)
+        assert "unprivileged ok" in p.stdout, p.stdout + p.stderr
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

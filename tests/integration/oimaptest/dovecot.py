@@ -57,6 +57,41 @@ def free_ports(n):
             s.close()
 
 
+def _alive(pid):
+    """True if pid exists and is not a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as fh:
+            st = fh.read()
+        return st[st.rindex(")") + 2] != "Z"
+    except (OSError, ValueError, IndexError):
+        return False
+
+
+def _stop_pid(pid, conf_path):
+    """Stop a master that is not our child (started by another process,
+    in its own session, so its process group id is its pid) -- if pid is
+    still that master and not a reused pid."""
+    if not _alive(pid):
+        return
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as fh:
+            if conf_path.encode() not in fh.read().split(b"\0"):
+                return
+    except OSError:
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except OSError:
+        return
+    end = time.monotonic() + STOP_TIMEOUT
+    while time.monotonic() < end and _alive(pid):
+        time.sleep(0.05)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
 def _stop_all():
     for d in list(_live):
         d.stop()
@@ -81,6 +116,7 @@ class Dovecot:
         self.auth_mechanisms = auth_mechanisms
         self.compress = compress
         self.proc = None
+        self._pid = None        # a detached master (not our child)
         self.token = secrets.token_hex(8)
         os.makedirs(self.dir, exist_ok=True)
         os.chmod(self.dir, 0o755)
@@ -302,6 +338,40 @@ protocol imap {{
         except (OSError, ssl.SSLError):
             return False
 
+    # state for the command line (scripts/test-dovecot) ------------------
+    @property
+    def state_path(self):
+        return os.path.join(self.dir, "server.json")
+
+    def save_state(self):
+        import json
+        st = {"pid": self.proc.pid if self.proc else self._pid,
+              "host": self.host, "port": self.port, "sslport": self.sslport,
+              "users": self.users}
+        fd = os.open(self.state_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                     0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(st, fh, indent=1)
+
+    @classmethod
+    def from_state(cls, dir, **kw):
+        """The server a previous process started in dir (see detach())."""
+        import json
+        d = cls(dir, **kw)
+        with open(d.state_path) as fh:
+            st = json.load(fh)
+        d.port, d.sslport, d.users = st["port"], st["sslport"], st["users"]
+        d._pid = st["pid"]
+        return d
+
+    def detach(self):
+        """Leave the server running after this process exits (for the
+        command line); stop it later with from_state(dir).stop()."""
+        _live.discard(self)
+        self._pid = self.proc.pid
+        self.proc = None
+        self.save_state()
+
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
@@ -311,6 +381,9 @@ protocol imap {{
         _live.discard(self)
         p, self.proc = self.proc, None
         if p is None:
+            if self._pid:
+                _stop_pid(self._pid, self.conf_path)
+                self._pid = None
             return
         pgid = p.pid
         if p.poll() is None:
