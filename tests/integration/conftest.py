@@ -24,7 +24,8 @@ Per-test fixtures
   dovecot_factory(**kw)   -> another started Dovecot (extra_conf=... to
                      change capabilities), stopped after the test
 Dovecot's log for the test is attached to the report of a failed test.
-Set OIMAPTEST_KEEP=1 to keep the server directory for a post-mortem.
+Set OIMAPTEST_KEEP=1 to keep the server directory for a post-mortem;
+OIMAPTEST_CERTS=DIR to reuse certificates from DIR (made if missing).
 """
 import os
 import shutil
@@ -83,6 +84,10 @@ def run_oimap(oimap_bin, tmp_path):
 
 @pytest.fixture(scope="session")
 def certs():
+    given = os.environ.get("OIMAPTEST_CERTS")
+    if given:                       # reuse (and keep) a directory of certs
+        yield certsmod.make_certs(given)
+        return
     d = _tempdir("oimap-certs-")
     yield certsmod.make_certs(d)
     _remove(d)
@@ -163,6 +168,9 @@ class Account:
             self.write_rc()
 
     def oimap(self, *args, **kw):
+        if not os.access(self.oimap_bin, os.X_OK):
+            pytest.fail("oimap binary not found at %s; run `make` first"
+                        % self.oimap_bin)
         self._ensure_rc()
         return rcmod.run(self.oimap_bin, self.rc,
                          *(args or ("-o", "-u", "basic")), home=self.home,
@@ -200,6 +208,24 @@ def fake_imap(certs):
     yield make
     for f in made:
         f.stop()
+
+
+# Stop servers when pytest itself is killed --------------------------------
+
+def pytest_configure(config):
+    # atexit does not run on SIGTERM/SIGHUP (a CI timeout, a closed
+    # terminal); a Dovecot left behind would hold its ports.  (SIGKILL is
+    # covered by PR_SET_PDEATHSIG in oimaptest.dovecot.)
+    import signal
+
+    def on_signal(signum, frame):
+        dovecotmod._stop_all()
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(sig) in (signal.SIG_DFL, None):
+            signal.signal(sig, on_signal)
 
 
 # Attach Dovecot's log to failing tests -----------------------------------

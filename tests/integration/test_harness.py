@@ -425,3 +425,85 @@ def test_dovecot_and_preauth_as_unprivileged_user(tmp_path):
         assert "unprivileged ok" in p.stdout, p.stdout + p.stderr
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def test_fake_server_preamble_sasl_and_idle(fake_imap):
+    from oimaptest.fakeimap import preamble
+    script = preamble(user="u", password="p w") + [
+        (r"\S+ IDLE", "+ idling"),
+        (None, "* 4 EXISTS", 0.1),
+        (r"DONE", "{tag} OK idle done"),
+        (r"\S+ LOGOUT", "* BYE\n{tag} OK bye"),
+    ]
+    fake = fake_imap(scripts=[script, preamble(user="u", password="p w") + [
+        (r"\S+ LOGOUT", "* BYE\n{tag} OK bye")]])
+    # LOGIN with the quoted password.
+    c = imaplib.IMAP4(fake.host, fake.port, timeout=10)
+    c.login("u", "p w")
+    tag = c._new_tag().decode()
+    c.send(("%s IDLE\r\n" % tag).encode())
+    assert c.readline() == b"+ idling\r\n"
+    assert c.readline() == b"* 4 EXISTS\r\n"
+    c.send(b"DONE\r\n")
+    assert c.readline() == ("%s OK idle done\r\n" % tag).encode()
+    c.logout()
+    # AUTHENTICATE PLAIN with a continuation (imaplib has no SASL-IR).
+    c = imaplib.IMAP4(fake.host, fake.port, timeout=10)
+    c.authenticate("PLAIN", lambda _: b"\0u\0p w")
+    c.logout()
+    assert fake.wait(10, connections=2)
+    assert fake.errors == []
+    assert fake.completed == {0, 1}
+    lines = fake.client_lines(1)
+    assert lines[-3].endswith(" AUTHENTICATE PLAIN")
+    assert lines[-2] == "AHUAcCB3"
+
+
+def test_dovecot_retries_when_a_port_is_taken(monkeypatch, certs):
+    from oimaptest import dovecot as dm
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    real = dm.free_ports
+    calls = []
+
+    def fake_free_ports(n):
+        calls.append(n)
+        ports = real(n)
+        return [busy.getsockname()[1]] + ports[1:] if len(calls) == 1 \
+            else ports
+    monkeypatch.setattr(dm, "free_ports", fake_free_ports)
+    d = dm.Dovecot(tempfile.mkdtemp(prefix="oimap-dovecot-"), certs=certs)
+    try:
+        d.start()
+        assert len(calls) == 2
+        assert d.port != busy.getsockname()[1]
+        assert "Address already in use" in d.log_text()
+    finally:
+        d.stop()
+        busy.close()
+        shutil.rmtree(d.dir, ignore_errors=True)
+
+
+pytest_plugins = ["pytester"]
+
+
+def test_dovecot_log_is_shown_for_a_failing_test(pytester, monkeypatch,
+                                                  certs):
+    here = os.path.dirname(os.path.abspath(__file__))
+    shutil.copy(os.path.join(here, "conftest.py"), pytester.path)
+    shutil.copytree(os.path.join(here, "oimaptest"),
+                    pytester.path / "oimaptest",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    pytester.makepyfile(test_inner="""
+        def test_fails(imap_user):
+            with imap_user.client() as c:
+                c.create("LogMe")
+            assert False
+        """)
+    monkeypatch.setenv("OIMAPTEST_CERTS", certs.dir)     # saves a second
+    r = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
+    r.assert_outcomes(failed=1)
+    out = r.stdout.str()
+    assert "dovecot log" in out
+    assert "Login: user=<" in out

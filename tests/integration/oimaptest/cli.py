@@ -31,7 +31,7 @@ def _print_vars(**kv):
 
 
 def cmd_start(a):
-    d = dovecotmod.Dovecot(a.dir)
+    d = dovecotmod.Dovecot(a.dir, die_with_parent=False)
     d.start()
     try:
         if a.user:

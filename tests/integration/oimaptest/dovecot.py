@@ -92,6 +92,19 @@ def _stop_pid(pid, conf_path):
         pass
 
 
+def _die_with_parent():
+    """In the child before exec: SIGTERM the master when the process that
+    started it dies, even by SIGKILL (atexit and finalizers never run
+    then).  Linux only; harmless elsewhere."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
 def _stop_all():
     for d in list(_live):
         d.stop()
@@ -106,7 +119,8 @@ class DovecotError(RuntimeError):
 
 class Dovecot:
     def __init__(self, dir, certs=None, extra_conf="", separator="/",
-                 auth_mechanisms="plain login", compress=True):
+                 auth_mechanisms="plain login", compress=True,
+                 die_with_parent=True):
         self.dir = os.path.abspath(dir)
         self.host = HOST
         self.port = None
@@ -115,6 +129,7 @@ class Dovecot:
         self.separator = separator
         self.auth_mechanisms = auth_mechanisms
         self.compress = compress
+        self.die_with_parent = die_with_parent
         self.proc = None
         self._pid = None        # a detached master (not our child)
         self.token = secrets.token_hex(8)
@@ -307,7 +322,9 @@ protocol imap {{
             self.proc = subprocess.Popen(
                 [DOVECOT, "-F", "-c", self.conf_path],
                 stdin=subprocess.DEVNULL, stdout=errfh, stderr=errfh,
-                start_new_session=True, close_fds=True)
+                start_new_session=True, close_fds=True,
+                preexec_fn=_die_with_parent if self.die_with_parent
+                else None)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -13,13 +13,17 @@ responses, dropped connections, Gmail extensions, exact transcripts.
     assert fake.errors == []
     assert fake.client_lines() == ["A1 CAPABILITY", ...]
 
-A script is a list of steps; a step is Step(expect, respond, action) or a
-tuple of the same.  For each step the server reads one client line (with
+A script is a list of steps; a step is Step(expect, respond, action,
+optional) or a tuple of the same.  An optional step whose regex does not
+match the line is skipped and the line is tried against the next step
+(for commands a client may or may not send, e.g. CAPABILITY).  For each step the server reads one client line (with
 any literals it carries: a synchronising literal {N} gets "+ Ready" back
 automatically, {N+} does not), checks it against the `expect` regex
 (re.fullmatch, DOTALL, on the line without its CRLF, decoded latin-1), and
 sends `respond`:
-  - str: "{tag}" is replaced by the client's tag, "\\n" line ends become
+  - str: "{tag}" is replaced by the client's tag (after a response
+    ending in a "+" continuation, the tag of that command, so the line
+    after AUTHENTICATE's "+ " or IDLE's "+ idling" is answered with it), "\\n" line ends become
     CRLF, a final CRLF is added; use literal(data) for a literal;
   - bytes: sent exactly as given;
   - a callable(match, tag) returning str or bytes.
@@ -37,8 +41,13 @@ connection is closed.  `scripts=[s1, s2, ...]` gives one script per
 accepted connection, in order; connections beyond them are closed at once
 (recorded as an error).  tls=True speaks implicit TLS with certs (a
 certs.Certs).  The transcript of every connection is kept in
-`transcripts[i]` as [("C"|"S"|"*", text)] ("*" marks events such as
-"drop").
+`transcripts[i]` as [("C"|"S"|"*", text)]; "*" entries mark events:
+"starttls", "hang", and how it ended: "eof" (the client closed; after
+the whole script or not), "dropped", "reset", "error", "closed".
+`completed` is the set of connections that played their whole script.
+
+preamble(caps, ...) gives the usual opening steps (optional CAPABILITY,
+LOGIN or AUTHENTICATE PLAIN) for scripts that test something later.
 """
 import re
 import socket
@@ -52,16 +61,39 @@ READ_TIMEOUT = 60.0
 
 
 class Step:
-    def __init__(self, expect=None, respond="", action=None):
+    def __init__(self, expect=None, respond="", action=None, optional=False):
         self.expect = expect
         self.respond = respond
         self.action = action
+        self.optional = optional
 
     @classmethod
     def of(cls, x):
         if isinstance(x, Step):
             return x
         return cls(*x)
+
+
+def preamble(caps="IMAP4rev1 LITERAL+ UIDPLUS AUTH=PLAIN",
+             user="fakeuser", password="fakepass"):
+    """Optional steps for the usual opening: CAPABILITY, then LOGIN or
+    AUTHENTICATE PLAIN (with SASL-IR, or with a continuation) for exactly
+    user/password, then CAPABILITY again.  Put the test's own steps after
+    them."""
+    import base64
+    b64 = base64.b64encode(("\0%s\0%s" % (user, password)).encode())
+    b64 = re.escape(b64.decode())
+    cap = "* CAPABILITY %s\n{tag} OK done" % caps
+    ok = "{tag} OK [CAPABILITY %s] logged in" % caps
+    return [
+        Step(r"\S+ CAPABILITY", cap, optional=True),
+        Step(r'\S+ (?:LOGIN "?%s"? "?%s"?|AUTHENTICATE PLAIN %s)'
+             % (re.escape(user), re.escape(password), b64), ok,
+             optional=True),
+        Step(r"\S+ AUTHENTICATE PLAIN", "+ ", optional=True),
+        Step(b64, ok, optional=True),
+        Step(r"\S+ CAPABILITY", cap, optional=True),
+    ]
 
 
 def literal(data):
@@ -278,17 +310,29 @@ class FakeImap:
                 return
             if self.greeting is not None:
                 self._send(st, tr, _encode(self.greeting, "*"))
-            for i, step in enumerate(self.scripts[n]):
+            script = self.scripts[n]
+            line = None         # read but not yet matched (optional steps)
+            i = 0
+            while i < len(script):
+                step = script[i]
                 tag = "*"
                 m = None
                 if step.expect is not None:
-                    line = self._readline(st, tr)
-                    self._rec(tr, "C", line)
+                    if line is None:
+                        line = self._readline(st, tr)
+                        self._rec(tr, "C", line)
                     tag = line.split(" ", 1)[0]
+                    if st.get("cont_tag"):
+                        # The line answers our "+": a SASL response or
+                        # IDLE's DONE; the tagged reply is the command's.
+                        tag = st["cont_tag"]
                     if self.drop_at == i:
                         end = "dropped"
                         return
                     m = re.fullmatch(step.expect, line, re.DOTALL)
+                    if not m and step.optional:
+                        i += 1
+                        continue
                     if not m:
                         self._err(n, "step %d: %r does not match %r"
                                   % (i, line, step.expect))
@@ -296,9 +340,12 @@ class FakeImap:
                             "{tag} BAD fake: unexpected", tag))
                         end = "error"
                         return
+                    line = None
+                    st["cont_tag"] = None
                 elif self.drop_at == i:
                     end = "dropped"
                     return
+                i += 1
                 act = step.action
                 if isinstance(act, (int, float)) and not isinstance(act,
                                                                     bool):
@@ -306,7 +353,10 @@ class FakeImap:
                 resp = step.respond
                 if callable(resp):
                     resp = resp(m, tag)
-                self._send(st, tr, _encode(resp, tag))
+                data = _encode(resp, tag)
+                self._send(st, tr, data)
+                if data.rstrip(b"\r\n").split(b"\r\n")[-1][:1] == b"+":
+                    st["cont_tag"] = tag
                 if act == "drop":
                     end = "dropped"
                     return
@@ -323,6 +373,12 @@ class FakeImap:
                     st["sock"] = self._ctx.wrap_socket(st["sock"],
                                                        server_side=True)
                     self._rec(tr, "*", "starttls")
+            if line is not None:
+                self._err(n, "line after the script ended: %r" % line)
+                self._send(st, tr, _encode("{tag} BAD fake: unexpected",
+                                           line.split(" ", 1)[0]))
+                end = "error"
+                return
             # Script over: the client should only close now.
             with self._lock:
                 self.completed.add(n)
