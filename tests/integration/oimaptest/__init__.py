@@ -1,0 +1,16 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Helpers for oimap's integration tests and `make demo`.
+
+Standard library only (plus pytest in conftest.py), so the demo can use
+them with Debian's /usr/bin/python3 and CI needs nothing else.
+
+  certs    - a throwaway CA, a server certificate signed by it, a second
+             unrelated CA, fingerprints (openssl CLI + hashlib)
+  dovecot  - start/stop a throwaway Dovecot on free loopback ports, users,
+             the PREAUTH command line
+  imap     - seed and inspect mailboxes with imaplib; modified UTF-7
+  mail     - deterministic RFC 5322 message generation
+  maildir  - inspect a local Maildir tree as OfflineIMAP writes it
+  rc       - write an offlineimaprc; run oimap and offlineimap3
+  fakeimap - a scripted fake IMAP server that records the transcript
+"""
