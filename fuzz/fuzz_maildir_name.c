@@ -57,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		maildir_name_with_flags(&sb, name, size, infosep, fl);
 		if (sb.len <= OIM_MAILDIR_MAX_NAME &&
 		    (maildir_name_parse(sb.buf, sb.len, infosep, &mn2, NULL) <
-			     0 ||
+			 0 ||
 		     mn2.flags != fl || mn2.uid != mn.uid ||
 		     mn2.has_uid != mn.has_uid))
 			__builtin_trap();
@@ -73,10 +73,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    host, mn.uid, md, infosep, mn.flags);
 		if (sb.len <= OIM_MAILDIR_MAX_NAME &&
 		    (maildir_name_parse(sb.buf, sb.len, infosep, &mn2, NULL) <
-			     0 ||
+			 0 ||
 		     mn2.uid != mn.uid || mn2.flags != mn.flags ||
-		    !mn2.has_fmd5 || strcmp(mn2.fmd5, md) ||
-		    mn2.info_end != sb.len ||
+		     !mn2.has_fmd5 || strcmp(mn2.fmd5, md) ||
+		     mn2.info_end != sb.len ||
 		     !maildir_name_has_fmd5(sb.buf, sb.len, md)))
 			__builtin_trap();
 		free(host);

@@ -21,6 +21,7 @@ struct maildir_folder {
 	char *name;
 	char *path; /* root/name, for messages */
 	char fmd5[MAILDIR_FMD5_LEN + 1];
+	char fmd5_field[6 + MAILDIR_FMD5_LEN + 1]; /* ",FMD5=<md5>" */
 	int dfd, curfd, newfd, tmpfd;
 };
 

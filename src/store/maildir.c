@@ -115,7 +115,8 @@ static char *expand_path(const char *in)
 		if (brace)
 			st++;
 		en = st;
-		while (en < a.len && (maildir_flag_bit((unsigned char)a.buf[en])))
+		while (en < a.len &&
+		       (maildir_flag_bit((unsigned char)a.buf[en])))
 			en++;
 		if (en == st || (brace && (en >= a.len || a.buf[en] != '}'))) {
 			strbuf_addch(&b, a.buf[i++]);
@@ -274,8 +275,8 @@ static bool has_maildir_dirs(const char *path)
 static int scan_folders(struct maildir_repo *repo, const char *ext, int depth,
 			struct maildir_folder_names *l, struct oim_err *err)
 {
-	char *top = ext ? xasprintf("%s/%s", repo->root, ext)
-			: xstrdup(repo->root);
+	char *top =
+	    ext ? xasprintf("%s/%s", repo->root, ext) : xstrdup(repo->root);
 	DIR *dir = opendir(top);
 	struct dirent *de;
 	char **names = NULL;
@@ -348,8 +349,8 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int maildir_repo_list(struct maildir_repo *repo,
-		      struct maildir_folder_names *l, struct oim_err *err)
+int maildir_repo_list(struct maildir_repo *repo, struct maildir_folder_names *l,
+		      struct oim_err *err)
 {
 	if (scan_folders(repo, NULL, 0, l, err) < 0) {
 		maildir_folder_names_release(l);
@@ -374,10 +375,11 @@ static int check_folder_name(struct maildir_repo *repo, const char *name,
 		size_t n = strcspn(p, "/");
 		if ((n == 2 && !strncmp(p, "..", 2)) ||
 		    (n == 1 && p[0] == '.') || (n == 0 && p != name))
-			return oim_error(err, OIM_SEV_FOLDER, OIM_E_USAGE,
-					 "folder name '%s' has an empty, '.' or "
-					 "'..' component",
-					 name);
+			return oim_error(
+			    err, OIM_SEV_FOLDER, OIM_E_USAGE,
+			    "folder name '%s' has an empty, '.' or "
+			    "'..' component",
+			    name);
 		if (repo->sep == '/' && n == 3 &&
 		    (!strncmp(p, "cur", 3) || !strncmp(p, "new", 3) ||
 		     !strncmp(p, "tmp", 3)))
@@ -409,12 +411,12 @@ static char *folder_path(struct maildir_repo *repo, const char *name)
 int maildir_repo_create_folder(struct maildir_repo *repo, const char *name,
 			       struct oim_err *err)
 {
-	static const char *const sub[] = { "cur", "new", "tmp" };
+	static const char *const sub[] = {"cur", "new", "tmp"};
 	char *path;
 	struct stat st;
 	int ret = 0;
 
-	if (!strcmp(name, (char[]){ repo->sep, '\0' }))
+	if (!strcmp(name, (char[]){repo->sep, '\0'}))
 		name = "";
 	if (check_folder_name(repo, name, err) < 0)
 		return -1;
@@ -451,7 +453,7 @@ struct maildir_folder *maildir_folder_open(struct maildir_repo *repo,
 					   struct oim_err *err)
 {
 	struct maildir_folder *f;
-	const char sepstr[2] = { repo->sep, '\0' };
+	const char sepstr[2] = {repo->sep, '\0'};
 
 	/* BaseFolder: name == sep means the top-level folder ''. */
 	if (!strcmp(name, sepstr))
@@ -469,6 +471,7 @@ struct maildir_folder *maildir_folder_open(struct maildir_repo *repo,
 	f->path = folder_path(repo, name);
 	f->curfd = f->newfd = f->tmpfd = -1;
 	maildir_fmd5(visible_name, f->fmd5);
+	snprintf(f->fmd5_field, sizeof(f->fmd5_field), ",FMD5=%s", f->fmd5);
 	f->dfd = open(f->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (f->dfd < 0) {
 		oim_error(err, OIM_SEV_FOLDER, OIM_E_IO,
@@ -568,8 +571,9 @@ struct excluded {
 };
 
 static int scan_dir(struct maildir_folder *f, const char *sub, int subfd,
-		    const struct maildir_scan_opts *o, struct maildir_msglist *l,
-		    struct excluded *ex, struct oim_err *err)
+		    const struct maildir_scan_opts *o,
+		    struct maildir_msglist *l, struct excluded *ex,
+		    struct oim_err *err)
 {
 	int fd = openat(subfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *dir;
@@ -606,15 +610,17 @@ static int scan_dir(struct maildir_folder *f, const char *sub, int subfd,
 			l->skipped++;
 			continue;
 		}
-		if (mn.has_uid && maildir_name_has_fmd5(n, len, f->fmd5))
+		/* OfflineIMAP: ',FMD5=<ours>' anywhere in the name */
+		if (mn.has_uid &&
+		    memmem(n, len, f->fmd5_field, sizeof(f->fmd5_field) - 1))
 			uid = mn.uid;
 		if (o->maxsize) {
 			struct stat st;
 			if (fstatat(subfd, n, &st, 0) < 0) {
 				if (errno == ENOENT)
 					continue; /* renamed under us */
-				ret = maildir_io_error(f, err, "cannot stat",
-						       n);
+				ret =
+				    maildir_io_error(f, err, "cannot stat", n);
 				break;
 			}
 			if ((uint64_t)st.st_size > o->maxsize)
@@ -623,9 +629,9 @@ static int scan_dir(struct maildir_folder *f, const char *sub, int subfd,
 		if (o->min_uid && uid && uid < o->min_uid)
 			continue;
 		struct maildir_msg m = {
-			.name = xasprintf("%s/%s", sub, n),
-			.uid = uid,
-			.flags = mn.flags,
+		    .name = xasprintf("%s/%s", sub, n),
+		    .uid = uid,
+		    .flags = mn.flags,
 		};
 		if (o->min_date > 0 && mn.has_time && mn.time < o->min_date) {
 			ALLOC_GROW(ex->msgs, ex->nr + 1, ex->alloc);
@@ -647,7 +653,7 @@ int maildir_folder_scan(struct maildir_folder *f,
 {
 	static const struct maildir_scan_opts none;
 	const struct maildir_scan_opts *o = opts ? opts : &none;
-	struct excluded ex = { 0 };
+	struct excluded ex = {0};
 	int ret;
 
 	ret = scan_dir(f, "new", f->newfd, o, l, &ex, err);
@@ -685,7 +691,7 @@ int maildir_folder_scan(struct maildir_folder *f,
 int maildir_folder_find_uid(struct maildir_folder *f, uint32_t uid,
 			    char **name_r, struct oim_err *err)
 {
-	struct maildir_msglist l = { 0 };
+	struct maildir_msglist l = {0};
 
 	*name_r = NULL;
 	if (maildir_folder_scan(f, NULL, &l, err) < 0)

@@ -83,19 +83,18 @@ typedef uint64_t maildir_flags_t;
 /* Bit of flag character c, 0 if c is not an ASCII word character. */
 maildir_flags_t maildir_flag_bit(int c);
 /* Constant bits of 'A'-'Z' and 'a'-'z' (keyword letters). */
-#define MAILDIR_FLAG_UC(c) ((maildir_flags_t)1 << (10 + ((c) - 'A')))
-#define MAILDIR_FLAG_LC(c) ((maildir_flags_t)1 << (37 + ((c) - 'a')))
-#define MAILDIR_FLAG_DRAFT MAILDIR_FLAG_UC('D')
+#define MAILDIR_FLAG_UC(c)   ((maildir_flags_t)1 << (10 + ((c) - 'A')))
+#define MAILDIR_FLAG_LC(c)   ((maildir_flags_t)1 << (37 + ((c) - 'a')))
+#define MAILDIR_FLAG_DRAFT   MAILDIR_FLAG_UC('D')
 #define MAILDIR_FLAG_FLAGGED MAILDIR_FLAG_UC('F')
-#define MAILDIR_FLAG_PASSED MAILDIR_FLAG_UC('P')
+#define MAILDIR_FLAG_PASSED  MAILDIR_FLAG_UC('P')
 #define MAILDIR_FLAG_REPLIED MAILDIR_FLAG_UC('R')
-#define MAILDIR_FLAG_SEEN MAILDIR_FLAG_UC('S')
+#define MAILDIR_FLAG_SEEN    MAILDIR_FLAG_UC('S')
 #define MAILDIR_FLAG_TRASHED MAILDIR_FLAG_UC('T')
 /* At most 63 flag characters + NUL. */
 #define MAILDIR_FLAGS_STR_MAX 64
 /* Sorted flag string of 'flags' into buf; returns buf. */
-char *maildir_flags_str(maildir_flags_t flags,
-			char buf[MAILDIR_FLAGS_STR_MAX]);
+char *maildir_flags_str(maildir_flags_t flags, char buf[MAILDIR_FLAGS_STR_MAX]);
 /* Flags of the characters in s[0..len) (non-word characters ignored). */
 maildir_flags_t maildir_flags_parse(const char *s, size_t len);
 
@@ -199,9 +198,8 @@ void maildir_folder_names_release(struct maildir_folder_names *l);
  * folders; with sep '/' directories are searched recursively, with any
  * other sep only the root's children are.  l must be zeroed or released.
  */
-int maildir_repo_list(struct maildir_repo *repo,
-		      struct maildir_folder_names *l, struct oim_err *err)
-	OIM_WUR;
+int maildir_repo_list(struct maildir_repo *repo, struct maildir_folder_names *l,
+		      struct oim_err *err) OIM_WUR;
 
 /*
  * Create folder 'name' (relative to the root) with cur, new, tmp, mode
@@ -318,8 +316,8 @@ int maildir_msg_set_flags(struct maildir_folder *f, const char *name,
  * OfflineIMAP name with ",U=<uid>,FMD5=<md5>" and the flags it had.
  */
 int maildir_msg_set_uid(struct maildir_folder *f, const char *name,
-			uint32_t uid, char **name_r, struct oim_err *err)
-	OIM_WUR;
+			uint32_t uid, char **name_r,
+			struct oim_err *err) OIM_WUR;
 
 /*
  * Delete a message.  If the file is gone, the file now holding the same
@@ -340,8 +338,8 @@ void maildir_msg_info_release(struct maildir_msg_info *info);
 
 /* Size, mtime, Date and Message-ID, reading only the header section. */
 int maildir_msg_info(struct maildir_folder *f, const char *name,
-		     struct maildir_msg_info *info_r, struct oim_err *err)
-	OIM_WUR;
+		     struct maildir_msg_info *info_r,
+		     struct oim_err *err) OIM_WUR;
 
 /* Size the message will have on the wire with CRLF line ends. */
 int maildir_msg_crlf_size(struct maildir_folder *f, const char *name,
@@ -351,8 +349,8 @@ int maildir_msg_crlf_size(struct maildir_folder *f, const char *name,
 struct maildir_reader;
 /* crlf: turn every LF not preceded by CR into CRLF. */
 int maildir_reader_open(struct maildir_folder *f, const char *name, bool crlf,
-			struct maildir_reader **r_r, struct oim_err *err)
-	OIM_WUR;
+			struct maildir_reader **r_r,
+			struct oim_err *err) OIM_WUR;
 /* Fill up to cap (>= 2) bytes; *len_r == 0 at the end. */
 int maildir_reader_read(struct maildir_reader *r, void *buf, size_t cap,
 			size_t *len_r, struct oim_err *err) OIM_WUR;

@@ -120,7 +120,7 @@ int maildir_delivery_begin(struct maildir_folder *f, uint32_t uid,
 	strbuf_init(&d->tmpname, 128);
 	strbuf_init(&d->hdr, 0);
 	d->want_hdr =
-		f->repo->filename_use_mail_timestamp || f->repo->utime_from_header;
+	    f->repo->filename_use_mail_timestamp || f->repo->utime_from_header;
 	for (int tries = 0; tries < 100; tries++) {
 		strbuf_reset(&d->tmpname);
 		maildir_folder_new_name(f, -1, uid, flags, &d->tmpname);
@@ -245,8 +245,7 @@ void maildir_delivery_abort(struct maildir_delivery *d)
 {
 	if (!d)
 		return;
-	log_debug(OIM_DBG_MAILDIR, "maildir: aborted tmp/%s",
-		  d->tmpname.buf);
+	log_debug(OIM_DBG_MAILDIR, "maildir: aborted tmp/%s", d->tmpname.buf);
 	delivery_free(d, true);
 }
 
@@ -274,8 +273,8 @@ int maildir_delivery_commit(struct maildir_delivery *d, char **name_r,
 		name_time = date;
 	if (f->repo->utime_from_header &&
 	    header_date(d->hdr.buf, d->hdr.len, false, &date) && date >= 0) {
-		struct timespec ts[2] = { { .tv_sec = (time_t)date },
-					  { .tv_sec = (time_t)date } };
+		struct timespec ts[2] = {{.tv_sec = (time_t)date},
+					 {.tv_sec = (time_t)date}};
 		if (futimens(d->fd, ts) < 0)
 			log_warn("maildir: UID %lu: cannot set the file time "
 				 "from Date: %s",

@@ -93,15 +93,6 @@ static bool is_hex(unsigned char c)
 	       (c >= 'A' && c <= 'F');
 }
 
-static const char *find(const char *hay, size_t hlen, size_t from,
-			const char *needle)
-{
-	size_t nlen = strlen(needle);
-	if (from > hlen)
-		return NULL;
-	return memmem(hay + from, hlen - from, needle, nlen);
-}
-
 static void reason(const char **why_r, const char *why)
 {
 	if (why_r)
@@ -111,7 +102,7 @@ static void reason(const char **why_r, const char *why)
 int maildir_name_parse(const char *name, size_t len, char infosep,
 		       struct maildir_name *out, const char **why_r)
 {
-	const char *p;
+	bool prefix_done = false, fmd5_seen = false;
 
 	memset(out, 0, sizeof(*out));
 	out->info_off = out->info_end = len;
@@ -127,88 +118,85 @@ int maildir_name_parse(const char *name, size_t len, char infosep,
 		reason(why_r, "dot file");
 		return -1;
 	}
+
+	/* One pass doing what OfflineIMAP's regexes do, each the first
+	 * match in the whole name:
+	 *   re_prefixmatch     '([^:,]*)'  (infosep for ':')
+	 *   re_uidmatch        ',U=(\d+)'  (a ",U=" without digits is no
+	 *                      match; the search goes on)
+	 *   ',FMD5=<md5>'      kept from the first ",FMD5="
+	 *   re_flagmatch       '<infosep>2,(\w*)'  (ASCII word characters)
+	 *   re_timestampmatch  '(\d+)'  (maxage) */
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)name[i];
+		size_t rest = len - i - 1;
+
 		if (c < 0x20 || c == 0x7f || c == '/') {
 			reason(why_r, "control character or '/' in name");
 			return -1;
 		}
-	}
-
-	/* re_prefixmatch: '([^:,]*)' */
-	while (out->prefix_len < len && name[out->prefix_len] != ',' &&
-	       name[out->prefix_len] != infosep)
-		out->prefix_len++;
-
-	/* re_uidmatch: first ',U=(\d+)'; a ",U=" without digits is no
-	 * match and the search goes on, as the regex does. */
-	for (size_t from = 0; (p = find(name, len, from, ",U="));) {
-		size_t off = (size_t)(p - name) + 3, n = 0;
-		uint64_t v;
-		while (off + n < len && name[off + n] >= '0' &&
-		       name[off + n] <= '9')
-			n++;
-		if (n == 0) {
-			from = off;
-			continue;
+		if (!prefix_done && (c == ',' || c == (unsigned char)infosep)) {
+			out->prefix_len = i;
+			prefix_done = true;
 		}
-		if (oim_parse_u64(name + off, n, UINT32_MAX, &v) < 0 ||
-		    v == 0) {
-			/* It claims a UID no IMAP server can have: not new
-			 * mail, not ours.  Leave it alone. */
-			reason(why_r, "U= holds no valid UID");
-			return -1;
+		if (c == ',' && !out->has_uid && rest >= 3 &&
+		    name[i + 1] == 'U' && name[i + 2] == '=' &&
+		    name[i + 3] >= '0' && name[i + 3] <= '9') {
+			size_t off = i + 3, n = 0;
+			uint64_t v;
+			while (off + n < len && name[off + n] >= '0' &&
+			       name[off + n] <= '9')
+				n++;
+			if (oim_parse_u64(name + off, n, UINT32_MAX, &v) < 0 ||
+			    v == 0) {
+				/* It claims a UID no IMAP server can have:
+				 * not new mail, not ours.  Leave it alone. */
+				reason(why_r, "U= holds no valid UID");
+				return -1;
+			}
+			out->has_uid = true;
+			out->uid = (uint32_t)v;
 		}
-		out->has_uid = true;
-		out->uid = (uint32_t)v;
-		break;
-	}
-
-	p = find(name, len, 0, ",FMD5=");
-	if (p) {
-		size_t off = (size_t)(p - name) + 6, n = 0;
-		while (n < MAILDIR_FMD5_LEN && off + n < len &&
-		       is_hex((unsigned char)name[off + n]))
-			n++;
-		if (n == MAILDIR_FMD5_LEN) {
-			out->has_fmd5 = true;
-			memcpy(out->fmd5, name + off, MAILDIR_FMD5_LEN);
-			out->fmd5[MAILDIR_FMD5_LEN] = '\0';
+		if (c == ',' && !fmd5_seen && rest >= 5 &&
+		    !memcmp(name + i + 1, "FMD5=", 5)) {
+			size_t off = i + 6, n = 0;
+			fmd5_seen = true;
+			while (n < MAILDIR_FMD5_LEN && off + n < len &&
+			       is_hex((unsigned char)name[off + n]))
+				n++;
+			if (n == MAILDIR_FMD5_LEN) {
+				out->has_fmd5 = true;
+				memcpy(out->fmd5, name + off, MAILDIR_FMD5_LEN);
+				out->fmd5[MAILDIR_FMD5_LEN] = '\0';
+			}
 		}
-	}
-
-	/* re_flagmatch: first '<infosep>2,(\w*)' (ASCII word characters) */
-	for (size_t i = 0; i + 2 < len; i++) {
-		if (name[i] == infosep && name[i + 1] == '2' &&
-		    name[i + 2] == ',') {
+		if (c == (unsigned char)infosep && !out->has_info &&
+		    rest >= 2 && name[i + 1] == '2' && name[i + 2] == ',') {
 			size_t e = i + 3;
 			while (e < len && is_word((unsigned char)name[e]))
 				e++;
 			out->has_info = true;
 			out->info_off = i;
 			out->info_end = e;
-			out->flags = maildir_flags_parse(name + i + 3, e - i - 3);
-			break;
+			out->flags =
+			    maildir_flags_parse(name + i + 3, e - i - 3);
 		}
-	}
-
-	/* re_timestampmatch: first '(\d+)' anywhere */
-	for (size_t i = 0; i < len; i++) {
-		if (name[i] >= '0' && name[i] <= '9') {
+		if (!out->has_time && c >= '0' && c <= '9') {
 			int64_t t = 0;
 			out->has_time = true;
-			for (; i < len && name[i] >= '0' && name[i] <= '9';
-			     i++) {
-				int d = name[i] - '0';
+			for (size_t k = i;
+			     k < len && name[k] >= '0' && name[k] <= '9'; k++) {
+				int d = name[k] - '0';
 				if (t > (INT64_MAX - d) / 10)
 					t = INT64_MAX; /* far future: kept */
 				else
 					t = t * 10 + d;
 			}
 			out->time = t;
-			break;
 		}
 	}
+	if (!prefix_done)
+		out->prefix_len = len;
 	return 0;
 }
 
@@ -307,7 +295,7 @@ void maildir_timeseq(int64_t when, int64_t *time_r, unsigned long *seq_r)
 		for (size_t i = 0; i < timeseq_cap; i++)
 			if (timeseq_tab[i].seq)
 				*timeseq_slot(ntab, ncap, timeseq_tab[i].time) =
-					timeseq_tab[i];
+				    timeseq_tab[i];
 		free(timeseq_tab);
 		timeseq_tab = ntab;
 		timeseq_cap = ncap;
@@ -325,28 +313,27 @@ void maildir_timeseq(int64_t when, int64_t *time_r, unsigned long *seq_r)
 /* ---- Date: as email.utils.parsedate_tz() + mktime_tz() ---- */
 
 #define DATE_TOK_MAX 64
-#define DATE_NTOK 6
+#define DATE_NTOK    6
 
 struct date_tok {
 	char s[DATE_TOK_MAX];
 };
 
 static const char *const monthnames[] = {
-	"jan",	   "feb",      "mar",	  "apr",      "may",	 "jun",
-	"jul",	   "aug",      "sep",	  "oct",      "nov",	 "dec",
-	"january", "february", "march",	  "april",    "may",	 "june",
-	"july",	   "august",   "september", "october", "november", "december",
+    "jan",     "feb",	   "mar",	"apr",	   "may",      "jun",
+    "jul",     "aug",	   "sep",	"oct",	   "nov",      "dec",
+    "january", "february", "march",	"april",   "may",      "june",
+    "july",    "august",   "september", "october", "november", "december",
 };
-static const char *const daynames[] = { "mon", "tue", "wed", "thu",
-					"fri", "sat", "sun" };
+static const char *const daynames[] = {"mon", "tue", "wed", "thu",
+				       "fri", "sat", "sun"};
 static const struct {
 	const char *name;
 	int off;
 } timezones[] = {
-	{ "UT", 0 },	 { "UTC", 0 },	  { "GMT", 0 },	   { "Z", 0 },
-	{ "AST", -400 }, { "ADT", -300 }, { "EST", -500 }, { "EDT", -400 },
-	{ "CST", -600 }, { "CDT", -500 }, { "MST", -700 }, { "MDT", -600 },
-	{ "PST", -800 }, { "PDT", -700 },
+    {"UT", 0},	   {"UTC", 0},	  {"GMT", 0},	 {"Z", 0},	{"AST", -400},
+    {"ADT", -300}, {"EST", -500}, {"EDT", -400}, {"CST", -600}, {"CDT", -500},
+    {"MST", -700}, {"MDT", -600}, {"PST", -800}, {"PDT", -700},
 };
 
 static void tok_set(struct date_tok *t, const char *s, size_t n)
@@ -518,7 +505,7 @@ int maildir_parse_date(const char *s, size_t len, int64_t *time_r)
 	strip_last_comma(tm);
 
 	/* time: hh:mm[:ss] or hh.mm[.ss] */
-	char *hms[3] = { NULL, NULL, NULL };
+	char *hms[3] = {NULL, NULL, NULL};
 	char zero[] = "0";
 	size_t nf = 1;
 	hms[0] = tm;

@@ -82,15 +82,14 @@ static size_t count_files(const char *dir)
 	return n;
 }
 
-static struct maildir_repo *repo_at(const char *root, const char *sep,
-				    bool win)
+static struct maildir_repo *repo_at(const char *root, const char *sep, bool win)
 {
 	struct oim_err err = OIM_ERR_INIT;
 	struct maildir_repo_opts o = {
-		.localfolders = root,
-		.sep = sep,
-		.fsync = true,
-		.windows_compatible = win,
+	    .localfolders = root,
+	    .sep = sep,
+	    .fsync = true,
+	    .windows_compatible = win,
 	};
 	struct maildir_repo *r = maildir_repo_new(&o, &err);
 	if (!r)
@@ -146,7 +145,7 @@ static int each_line(const char *kind, void (*fn)(struct tsv_line *, void *),
 	fp = fopen(path, "r");
 	assert_non_null(fp);
 	while (fgets(line, sizeof(line), fp)) {
-		struct tsv_line l = { .n = 0 };
+		struct tsv_line l = {.n = 0};
 		char *p = line;
 		size_t len = strlen(line);
 		if (len && line[len - 1] == '\n')
@@ -174,7 +173,7 @@ static void check_tree(struct tsv_line *l, void *arg)
 {
 	const char *base = arg;
 	char root[PATH_MAX];
-	struct maildir_folder_names names = { 0 };
+	struct maildir_folder_names names = {0};
 	struct oim_err err = OIM_ERR_INIT;
 	struct strbuf got = STRBUF_INIT;
 	static int n;
@@ -221,15 +220,17 @@ static void test_create_folder(void **state)
 	struct oim_err err = OIM_ERR_INIT;
 	char root[PATH_MAX], p[PATH_MAX + 64];
 	struct stat st;
-	struct maildir_folder_names names = { 0 };
+	struct maildir_folder_names names = {0};
 
 	snprintf(root, sizeof(root), "%s/nested", fx->root);
 	struct maildir_repo *r = repo_at(root, "/", false);
 	/* the root was created, 0700 */
 	assert_int_equal(stat(root, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0700);
-	assert_int_equal(maildir_repo_create_folder(r, "Archive/2023", &err), 0);
-	assert_int_equal(maildir_repo_create_folder(r, "Archive/2023", &err), 0);
+	assert_int_equal(maildir_repo_create_folder(r, "Archive/2023", &err),
+			 0);
+	assert_int_equal(maildir_repo_create_folder(r, "Archive/2023", &err),
+			 0);
 	snprintf(p, sizeof(p), "%s/Archive/2023/tmp", root);
 	assert_int_equal(stat(p, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0700);
@@ -242,8 +243,8 @@ static void test_create_folder(void **state)
 	assert_string_equal(names.names[0], "Archive/2023");
 	maildir_folder_names_release(&names);
 
-	static const char *const bad[] = { "../x", "a/../../b", "/abs",
-					   "a/cur", "tmp", "a//b", "a/" };
+	static const char *const bad[] = {"../x", "a/../../b", "/abs", "a/cur",
+					  "tmp",  "a//b",      "a/"};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		oim_err_clear(&err);
 		if (maildir_repo_create_folder(r, bad[i], &err) != -1)
@@ -268,9 +269,9 @@ static void test_repo_expand(void **state)
 
 	setenv("HOME", fx->root, 1);
 	setenv("OIMAP_TEST_MD", "Mail", 1);
-	struct maildir_repo_opts o = { .localfolders = "~/$OIMAP_TEST_MD/"
-						       "${OIMAP_TEST_MD}x/$NOPE_"
-						       "OIMAP" };
+	struct maildir_repo_opts o = {.localfolders = "~/$OIMAP_TEST_MD/"
+						      "${OIMAP_TEST_MD}x/$NOPE_"
+						      "OIMAP"};
 	struct maildir_repo *r = maildir_repo_new(&o, &err);
 	assert_non_null(r);
 	snprintf(want, sizeof(want), "%s/Mail/Mailx/$NOPE_OIMAP", fx->root);
@@ -361,7 +362,7 @@ static void test_scan_offlineimap(void **state)
 {
 	struct fx *fx = *state;
 	struct oim_err err = OIM_ERR_INIT;
-	struct maildir_msglist l = { 0 };
+	struct maildir_msglist l = {0};
 	char p[PATH_MAX * 2];
 	int n = each_line("scan", place_scan, fx);
 
@@ -381,7 +382,7 @@ static void test_scan_offlineimap(void **state)
 	assert_int_equal(maildir_folder_scan(fx->f, NULL, &l, &err), 0);
 	assert_int_equal(l.nr, n);
 	assert_int_equal(l.skipped, 3);
-	struct scan_ctx c = { fx, &l, 0 };
+	struct scan_ctx c = {fx, &l, 0};
 	assert_int_equal(each_line("scan", check_scan, &c), n);
 	assert_int_equal(c.matched, n);
 	maildir_msglist_release(&l);
@@ -395,7 +396,7 @@ static void test_scan_windows(void **state)
 {
 	struct fx *fx = *state;
 	struct oim_err err = OIM_ERR_INIT;
-	struct maildir_msglist l = { 0 };
+	struct maildir_msglist l = {0};
 	char p[PATH_MAX * 2];
 	struct maildir_repo *r = repo_at(fx->root, ".", true);
 	struct maildir_folder *f = maildir_folder_open(r, "INBOX", NULL, &err);
@@ -434,29 +435,29 @@ static void test_scan_maxage_maxsize(void **state)
 {
 	struct fx *fx = *state;
 	struct oim_err err = OIM_ERR_INIT;
-	struct maildir_msglist l = { 0 };
+	struct maildir_msglist l = {0};
 	char p[PATH_MAX * 2];
 	static const struct {
 		const char *name;
 		const char *content;
 	} files[] = {
-		{ "cur/1000_0.1.h,U=5,FMD5=" FMD5_INBOX ":2,S", "x" },
-		{ "cur/3000_0.1.h,U=3,FMD5=" FMD5_INBOX ":2,S", "x" },
-		/* old name but UID above the smallest kept: back in */
-		{ "cur/1000_1.1.h,U=4,FMD5=" FMD5_INBOX ":2,S", "x" },
-		/* old, UID below: out */
-		{ "cur/1000_2.1.h,U=2,FMD5=" FMD5_INBOX ":2,S", "x" },
-		/* old, no UID: out */
-		{ "cur/1000.mutt.h:2,S", "x" },
-		/* no digit at all: no timestamp, in ("...:2,S" would count
-		 * as time 2 for OfflineIMAP's re_timestampmatch) */
-		{ "new/mutt.h", "xxxxxxxxxxxxxxxxxxxxxxxxxx" },
+	    {"cur/1000_0.1.h,U=5,FMD5=" FMD5_INBOX ":2,S", "x"},
+	    {"cur/3000_0.1.h,U=3,FMD5=" FMD5_INBOX ":2,S", "x"},
+	    /* old name but UID above the smallest kept: back in */
+	    {"cur/1000_1.1.h,U=4,FMD5=" FMD5_INBOX ":2,S", "x"},
+	    /* old, UID below: out */
+	    {"cur/1000_2.1.h,U=2,FMD5=" FMD5_INBOX ":2,S", "x"},
+	    /* old, no UID: out */
+	    {"cur/1000.mutt.h:2,S", "x"},
+	    /* no digit at all: no timestamp, in ("...:2,S" would count
+	     * as time 2 for OfflineIMAP's re_timestampmatch) */
+	    {"new/mutt.h", "xxxxxxxxxxxxxxxxxxxxxxxxxx"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		snprintf(p, sizeof(p), "%s/INBOX/%s", fx->root, files[i].name);
 		touch(p, files[i].content);
 	}
-	struct maildir_scan_opts o = { .min_date = 2000 };
+	struct maildir_scan_opts o = {.min_date = 2000};
 	assert_int_equal(maildir_folder_scan(fx->f, &o, &l, &err), 0);
 	assert_int_equal(l.nr, 4);
 	uint32_t seen = 0;
@@ -465,7 +466,7 @@ static void test_scan_maxage_maxsize(void **state)
 	assert_int_equal(seen, (1u << 3) | (1u << 4) | (1u << 5) | 1u);
 	maildir_msglist_release(&l);
 
-	struct maildir_scan_opts o2 = { .maxsize = 5, .min_uid = 4 };
+	struct maildir_scan_opts o2 = {.maxsize = 5, .min_uid = 4};
 	assert_int_equal(maildir_folder_scan(fx->f, &o2, &l, &err), 0);
 	/* U=5, U=4, 1000.mutt (no UID) */
 	assert_int_equal(l.nr, 3);
@@ -507,40 +508,38 @@ static void test_flags_follow_reader_rename(void **state)
 	char p[PATH_MAX * 2], q[PATH_MAX * 2];
 	char *name = NULL;
 
-	snprintf(p, sizeof(p), "%s/INBOX/new/1_0.1.h,U=8,FMD5=%s:2,",
-		 fx->root, FMD5_INBOX);
+	snprintf(p, sizeof(p), "%s/INBOX/new/1_0.1.h,U=8,FMD5=%s:2,", fx->root,
+		 FMD5_INBOX);
 	touch(p, "x");
 	/* mutt marks it read behind our back */
-	snprintf(q, sizeof(q), "%s/INBOX/cur/1_0.1.h,U=8,FMD5=%s:2,S",
-		 fx->root, FMD5_INBOX);
+	snprintf(q, sizeof(q), "%s/INBOX/cur/1_0.1.h,U=8,FMD5=%s:2,S", fx->root,
+		 FMD5_INBOX);
 	assert_int_equal(rename(p, q), 0);
 	assert_int_equal(maildir_msg_set_flags(
-				 fx->f, "new/1_0.1.h,U=8,FMD5=" FMD5_INBOX ":2,",
-				 MAILDIR_FLAG_SEEN | MAILDIR_FLAG_REPLIED,
-				 &name, &err),
+			     fx->f, "new/1_0.1.h,U=8,FMD5=" FMD5_INBOX ":2,",
+			     MAILDIR_FLAG_SEEN | MAILDIR_FLAG_REPLIED, &name,
+			     &err),
 			 0);
 	assert_string_equal(name, "cur/1_0.1.h,U=8,FMD5=" FMD5_INBOX ":2,RS");
 	free(name);
 	/* gone for good: an error naming the file */
-	assert_int_equal(maildir_msg_set_flags(fx->f, "cur/nothere:2,S", 0,
-					       &name, &err),
-			 -1);
+	assert_int_equal(
+	    maildir_msg_set_flags(fx->f, "cur/nothere:2,S", 0, &name, &err),
+	    -1);
 	assert_int_equal(err.kind, OIM_E_IO);
 	assert_non_null(strstr(err.msg, "nothere"));
 	/* garbage is never renamed */
-	assert_int_equal(maildir_msg_set_flags(fx->f, "cur/../../etc", 0,
-					       &name, &err),
-			 -1);
+	assert_int_equal(
+	    maildir_msg_set_flags(fx->f, "cur/../../etc", 0, &name, &err), -1);
 }
 
 /* ---- delivery ---- */
 
-static const char msg_crlf[] =
-	"Date: Tue, 14 Nov 2023 22:13:20 +0000\r\n"
-	"Message-ID:\r\n <abc@example.org>\r\n"
-	"Subject: hi\r\n"
-	"\r\n"
-	"body\r\nlone\rcr\r\n\r\nend\r";
+static const char msg_crlf[] = "Date: Tue, 14 Nov 2023 22:13:20 +0000\r\n"
+			       "Message-ID:\r\n <abc@example.org>\r\n"
+			       "Subject: hi\r\n"
+			       "\r\n"
+			       "body\r\nlone\rcr\r\n\r\nend\r";
 static const char msg_lf[] = "Date: Tue, 14 Nov 2023 22:13:20 +0000\n"
 			     "Message-ID:\n <abc@example.org>\n"
 			     "Subject: hi\n"
@@ -575,19 +574,18 @@ static void test_delivery_chunks(void **state)
 	/* every chunk size, so a CR ends a chunk at every CRLF */
 	for (size_t chunk = 1; chunk <= len; chunk++) {
 		maildir_flags_t fl = chunk % 2 ? MAILDIR_FLAG_SEEN : 0;
-		char *name = deliver(fx->f, (uint32_t)chunk, fl, msg_crlf, len,
-				     chunk);
+		char *name =
+		    deliver(fx->f, (uint32_t)chunk, fl, msg_crlf, len, chunk);
 		struct maildir_name mn;
 		const char *base = name + 4;
 		assert_true(oim_starts_with(name, fl ? "cur/" : "new/"));
-		assert_int_equal(maildir_name_parse(base, strlen(base), ':',
-						    &mn, NULL),
-				 0);
+		assert_int_equal(
+		    maildir_name_parse(base, strlen(base), ':', &mn, NULL), 0);
 		assert_int_equal(mn.uid, chunk);
 		assert_true(mn.has_info);
 		assert_true(mn.flags == fl);
-		assert_true(maildir_name_has_fmd5(base, strlen(base),
-						  FMD5_INBOX));
+		assert_true(
+		    maildir_name_has_fmd5(base, strlen(base), FMD5_INBOX));
 		snprintf(p, sizeof(p), "%s/INBOX/%s", fx->root, name);
 		char *got = slurp(p);
 		assert_string_equal(got, msg_lf);
@@ -600,14 +598,13 @@ static void test_delivery_chunks(void **state)
 		struct oim_err err = OIM_ERR_INIT;
 		struct maildir_delivery *d;
 		char *name;
-		assert_int_equal(maildir_delivery_begin(fx->f, 1000, 0, &d,
-							&err),
-				 0);
+		assert_int_equal(
+		    maildir_delivery_begin(fx->f, 1000, 0, &d, &err), 0);
 		assert_int_equal(maildir_delivery_write(d, msg_crlf, cut, &err),
 				 0);
-		assert_int_equal(maildir_delivery_write(d, msg_crlf + cut,
-							len - cut, &err),
-				 0);
+		assert_int_equal(
+		    maildir_delivery_write(d, msg_crlf + cut, len - cut, &err),
+		    0);
 		assert_int_equal(maildir_delivery_commit(d, &name, &err), 0);
 		snprintf(p, sizeof(p), "%s/INBOX/%s", fx->root, name);
 		char *got = slurp(p);
@@ -650,9 +647,9 @@ static void test_delivery_mail_timestamp(void **state)
 	struct fx *fx = *state;
 	struct oim_err err = OIM_ERR_INIT;
 	struct maildir_repo_opts o = {
-		.localfolders = fx->root,
-		.filename_use_mail_timestamp = true,
-		.utime_from_header = true,
+	    .localfolders = fx->root,
+	    .filename_use_mail_timestamp = true,
+	    .utime_from_header = true,
 	};
 	struct maildir_repo *r = maildir_repo_new(&o, &err);
 	struct maildir_folder *f = maildir_folder_open(r, "INBOX", NULL, &err);
@@ -670,7 +667,7 @@ static void test_delivery_mail_timestamp(void **state)
 
 	/* Delivery-date is the fallback for the name (not for mtime) */
 	static const char m2[] =
-		"Delivery-date: Tue, 14 Nov 2023 22:13:21 +0000\n\nx\n";
+	    "Delivery-date: Tue, 14 Nov 2023 22:13:21 +0000\n\nx\n";
 	name = deliver(f, 4, MAILDIR_FLAG_SEEN, m2, strlen(m2), 100);
 	assert_true(oim_starts_with(name, "cur/1700000001_"));
 	free(name);
@@ -702,9 +699,8 @@ static void test_set_uid(void **state)
 			 0);
 	assert_true(oim_starts_with(name, "cur/"));
 	assert_non_null(strstr(name, ",U=77,FMD5=" FMD5_INBOX ":2,FS"));
-	assert_int_equal(maildir_name_parse(name + 4, strlen(name + 4), ':',
-					    &mn, NULL),
-			 0);
+	assert_int_equal(
+	    maildir_name_parse(name + 4, strlen(name + 4), ':', &mn, NULL), 0);
 	assert_int_equal(mn.uid, 77);
 	assert_int_equal(access(p, F_OK), -1);
 	snprintf(p, sizeof(p), "%s/INBOX/%s", fx->root, name);
@@ -713,7 +709,7 @@ static void test_set_uid(void **state)
 	free(c);
 
 	/* the scan now sees the UID */
-	struct maildir_msglist l = { 0 };
+	struct maildir_msglist l = {0};
 	assert_int_equal(maildir_folder_scan(fx->f, NULL, &l, &err), 0);
 	assert_int_equal(l.nr, 1);
 	assert_int_equal(l.msgs[0].uid, 77);
@@ -735,31 +731,28 @@ static void test_delete(void **state)
 	struct oim_err err = OIM_ERR_INIT;
 	char p[PATH_MAX * 2], q[PATH_MAX * 2];
 
-	snprintf(p, sizeof(p), "%s/INBOX/cur/1_0.1.h,U=3,FMD5=%s:2,S",
-		 fx->root, FMD5_INBOX);
+	snprintf(p, sizeof(p), "%s/INBOX/cur/1_0.1.h,U=3,FMD5=%s:2,S", fx->root,
+		 FMD5_INBOX);
 	touch(p, "x");
-	assert_int_equal(maildir_msg_delete(fx->f,
-					    "cur/1_0.1.h,U=3,FMD5=" FMD5_INBOX
-					    ":2,S",
-					    &err),
-			 0);
+	assert_int_equal(
+	    maildir_msg_delete(fx->f, "cur/1_0.1.h,U=3,FMD5=" FMD5_INBOX ":2,S",
+			       &err),
+	    0);
 	assert_int_equal(access(p, F_OK), -1);
 	/* already gone: fine */
-	assert_int_equal(maildir_msg_delete(fx->f,
-					    "cur/1_0.1.h,U=3,FMD5=" FMD5_INBOX
-					    ":2,S",
-					    &err),
-			 0);
+	assert_int_equal(
+	    maildir_msg_delete(fx->f, "cur/1_0.1.h,U=3,FMD5=" FMD5_INBOX ":2,S",
+			       &err),
+	    0);
 	/* renamed by a reader: the file with the UID goes */
 	touch(p, "x");
 	snprintf(q, sizeof(q), "%s/INBOX/cur/1_0.1.h,U=3,FMD5=%s:2,RS",
 		 fx->root, FMD5_INBOX);
 	assert_int_equal(rename(p, q), 0);
-	assert_int_equal(maildir_msg_delete(fx->f,
-					    "cur/1_0.1.h,U=3,FMD5=" FMD5_INBOX
-					    ":2,S",
-					    &err),
-			 0);
+	assert_int_equal(
+	    maildir_msg_delete(fx->f, "cur/1_0.1.h,U=3,FMD5=" FMD5_INBOX ":2,S",
+			       &err),
+	    0);
 	assert_int_equal(access(q, F_OK), -1);
 	/* path tricks refused */
 	assert_int_equal(maildir_msg_delete(fx->f, "tmp/x", &err), -1);
@@ -771,8 +764,8 @@ static void test_read_crlf_and_info(void **state)
 {
 	struct fx *fx = *state;
 	struct oim_err err = OIM_ERR_INIT;
-	char *name = deliver(fx->f, 9, MAILDIR_FLAG_SEEN, msg_crlf,
-			     strlen(msg_crlf), 7);
+	char *name =
+	    deliver(fx->f, 9, MAILDIR_FLAG_SEEN, msg_crlf, strlen(msg_crlf), 7);
 	struct maildir_reader *r;
 	struct strbuf got = STRBUF_INIT;
 	uint64_t size;
@@ -782,13 +775,11 @@ static void test_read_crlf_and_info(void **state)
 		char buf[64];
 		size_t n;
 		strbuf_reset(&got);
-		assert_int_equal(maildir_reader_open(fx->f, name, true, &r,
-						     &err),
-				 0);
+		assert_int_equal(
+		    maildir_reader_open(fx->f, name, true, &r, &err), 0);
 		do {
-			assert_int_equal(maildir_reader_read(r, buf, cap, &n,
-							     &err),
-					 0);
+			assert_int_equal(
+			    maildir_reader_read(r, buf, cap, &n, &err), 0);
 			strbuf_add(&got, buf, n);
 		} while (n);
 		maildir_reader_free(r);
@@ -826,34 +817,32 @@ static void test_read_crlf_and_info(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_list_offlineimap, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_create_folder, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_repo_expand, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_root_folder_fmd5, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_scan_offlineimap, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_scan_windows, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_scan_maxage_maxsize, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_flags_offlineimap, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_flags_follow_reader_rename,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_delivery_chunks, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_delivery_abort_and_unique,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_delivery_mail_timestamp,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_set_uid, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_read_crlf_and_info, setup,
-						teardown),
+	    cmocka_unit_test_setup_teardown(test_list_offlineimap, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_create_folder, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_repo_expand, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_root_folder_fmd5, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_scan_offlineimap, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_scan_windows, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_scan_maxage_maxsize, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_flags_offlineimap, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_flags_follow_reader_rename,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_delivery_chunks, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_delivery_abort_and_unique,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_delivery_mail_timestamp, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_set_uid, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_read_crlf_and_info, setup,
+					    teardown),
 	};
 	log_set_level(OIM_LOG_ERROR); /* the garbage warnings are expected */
 	return cmocka_run_group_tests(tests, NULL, NULL);

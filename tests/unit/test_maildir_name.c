@@ -38,7 +38,7 @@ static int each_line(const char *kind, void (*fn)(struct tsv_line *))
 	fp = fopen(path, "r");
 	assert_non_null(fp);
 	while (fgets(line, sizeof(line), fp)) {
-		struct tsv_line l = { .buf = line };
+		struct tsv_line l = {.buf = line};
 		char *p = line;
 		size_t len = strlen(line);
 		if (len && line[len - 1] == '\n')
@@ -93,12 +93,12 @@ static void check_gen(struct tsv_line *l)
 	const char *us = strchr(name, '_');
 	size_t seqlen;
 
-	assert_int_equal(oim_parse_u64(l->f[3], strlen(l->f[3]), UINT64_MAX,
-				       &t), 0);
-	assert_int_equal(oim_parse_u64(l->f[4], strlen(l->f[4]), UINT64_MAX,
-				       &pid), 0);
-	assert_int_equal(oim_parse_u64(l->f[6], strlen(l->f[6]), UINT32_MAX,
-				       &uid), 0);
+	assert_int_equal(
+	    oim_parse_u64(l->f[3], strlen(l->f[3]), UINT64_MAX, &t), 0);
+	assert_int_equal(
+	    oim_parse_u64(l->f[4], strlen(l->f[4]), UINT64_MAX, &pid), 0);
+	assert_int_equal(
+	    oim_parse_u64(l->f[6], strlen(l->f[6]), UINT32_MAX, &uid), 0);
 	assert_non_null(us);
 	seqlen = strcspn(us + 1, ".");
 	assert_int_equal(oim_parse_u64(us + 1, seqlen, UINT64_MAX, &seq), 0);
@@ -108,9 +108,8 @@ static void check_gen(struct tsv_line *l)
 			    maildir_flags_parse(l->f[7], strlen(l->f[7])));
 	assert_string_equal(sb.buf, name);
 
-	assert_int_equal(maildir_name_parse(name, strlen(name), l->f[1][0],
-					    &mn, &why),
-			 0);
+	assert_int_equal(
+	    maildir_name_parse(name, strlen(name), l->f[1][0], &mn, &why), 0);
 	assert_true(mn.has_uid);
 	assert_int_equal(mn.uid, uid);
 	assert_true(mn.has_fmd5);
@@ -139,18 +138,17 @@ static void check_parse(struct tsv_line *l)
 	char fb[MAILDIR_FLAGS_STR_MAX];
 	uint32_t uid = 0;
 
-	assert_int_equal(maildir_name_parse(name, strlen(name), l->f[1][0],
-					    &mn, NULL),
-			 0);
+	assert_int_equal(
+	    maildir_name_parse(name, strlen(name), l->f[1][0], &mn, NULL), 0);
 	if (mn.has_uid && maildir_name_has_fmd5(name, strlen(name), l->f[2]))
 		uid = mn.uid;
 	if (!strcmp(l->f[4], "-")) {
 		assert_int_equal(uid, 0);
 	} else {
 		uint64_t want;
-		assert_int_equal(oim_parse_u64(l->f[4], strlen(l->f[4]),
-					       UINT32_MAX, &want),
-				 0);
+		assert_int_equal(
+		    oim_parse_u64(l->f[4], strlen(l->f[4]), UINT32_MAX, &want),
+		    0);
 		assert_int_equal(uid, want);
 	}
 	assert_string_equal(flagstr(mn.flags, fb), l->f[5]);
@@ -188,13 +186,13 @@ static void test_date_offlineimap(void **state)
 static void test_date_bounds(void **state)
 {
 	static const char *const bad[] = {
-		"Tue, 14 Nov 10000 22:13:20 +0000", /* datetime: year */
-		"Tue, 14 Nov 2023 22:13:20:11 +0000",
-		"Tue, 14 Nov 2023 99999999999:13:20 +0000",
-		"14 Nov",
-		"Tue, 14 Nov 2023 "
-		"2222222222222222222222222222222222222222222222222222222222222222"
-		"22:13:20 +0000",
+	    "Tue, 14 Nov 10000 22:13:20 +0000", /* datetime: year */
+	    "Tue, 14 Nov 2023 22:13:20:11 +0000",
+	    "Tue, 14 Nov 2023 99999999999:13:20 +0000",
+	    "14 Nov",
+	    "Tue, 14 Nov 2023 "
+	    "2222222222222222222222222222222222222222222222222222222222222222"
+	    "22:13:20 +0000",
 	};
 	int64_t t;
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
@@ -245,16 +243,14 @@ static void test_flags_all_subsets(void **state)
 			    "1_0.1.h,U=5,FMD5=7e33429f656f1e6e9d79b29c3f82c57e"
 			    ":2,%s",
 			    dup);
-		assert_int_equal(maildir_name_parse(name.buf, name.len, ':',
-						    &mn, NULL),
-				 0);
+		assert_int_equal(
+		    maildir_name_parse(name.buf, name.len, ':', &mn, NULL), 0);
 		assert_true(mn.flags == want);
 		assert_int_equal(mn.uid, 5);
 		maildir_name_with_flags(&out, name.buf, name.len, ':',
 					mn.flags);
-		assert_int_equal(maildir_name_parse(out.buf, out.len, ':', &mn,
-						    NULL),
-				 0);
+		assert_int_equal(
+		    maildir_name_parse(out.buf, out.len, ':', &mn, NULL), 0);
 		assert_true(mn.flags == want);
 		assert_int_equal(mn.uid, 5);
 		assert_string_equal(out.buf + mn.info_off + 3, sorted);
@@ -284,16 +280,15 @@ static void test_flags_order_and_keywords(void **state)
 	char fb[MAILDIR_FLAGS_STR_MAX];
 	/* Python's sorted(): digits < upper case < '_' < lower case */
 	assert_string_equal(
-		maildir_flags_str(maildir_flags_parse("zaS_0DT", 7), fb),
-		"0DST_az");
+	    maildir_flags_str(maildir_flags_parse("zaS_0DT", 7), fb),
+	    "0DST_az");
 	assert_true(maildir_flags_parse("S-+ ", 4) == MAILDIR_FLAG_SEEN);
 	assert_true(MAILDIR_FLAG_LC('a') == maildir_flag_bit('a'));
 	assert_true(maildir_flag_bit(':') == 0);
 	assert_true(maildir_flag_bit(0xe9) == 0);
 	/* all 63 */
-	assert_int_equal(strlen(maildir_flags_str(~(maildir_flags_t)0 >> 1,
-						  fb)),
-			 63);
+	assert_int_equal(
+	    strlen(maildir_flags_str(~(maildir_flags_t)0 >> 1, fb)), 63);
 }
 
 /* ---- odd names ---- */
@@ -310,27 +305,27 @@ struct odd {
 static void test_odd_names(void **state)
 {
 	static const struct odd odd[] = {
-		{ "", ':', -1, false, 0, "" },
-		{ ".nfs000001", ':', -1, false, 0, "" },
-		{ "a\nb:2,S", ':', -1, false, 0, "" },
-		{ "a\tb", ':', -1, false, 0, "" },
-		{ "a\x7f", ':', -1, false, 0, "" },
-		{ "1.2.h,U=0,FMD5=x:2,S", ':', -1, false, 0, "" },
-		{ "1.2.h,U=4294967296:2,S", ':', -1, false, 0, "" },
-		{ "1.2.h,U=99999999999999999999999:2,S", ':', -1, false, 0, "" },
-		{ "1.2.h,U=4294967295:2,S", ':', 0, true, 4294967295u, "S" },
-		{ "1.2.h,U=007:2,S", ':', 0, true, 7, "S" },
-		{ "1.2.h,U=:2,S", ':', 0, false, 0, "S" },
-		{ "1.2.h,U=x,U=3", ':', 0, true, 3, "" },
-		{ "1.2.h:2,FS", '!', 0, false, 0, "" },
-		{ "1.2.h!2,FS", '!', 0, false, 0, "FS" },
-		{ "1.2.h!2,FS", ':', 0, false, 0, "" },
-		{ "1.2.h:2,S:2,F", ':', 0, false, 0, "S" },
-		{ "1.2.h:2,S\xc3\xa9", ':', 0, false, 0, "S" },
-		{ "\xff\xfe:2,T", ':', 0, false, 0, "T" },
-		{ "plain", ':', 0, false, 0, "" },
-		{ ":2,", ':', 0, false, 0, "" },
-		{ ":2", ':', 0, false, 0, "" },
+	    {"", ':', -1, false, 0, ""},
+	    {".nfs000001", ':', -1, false, 0, ""},
+	    {"a\nb:2,S", ':', -1, false, 0, ""},
+	    {"a\tb", ':', -1, false, 0, ""},
+	    {"a\x7f", ':', -1, false, 0, ""},
+	    {"1.2.h,U=0,FMD5=x:2,S", ':', -1, false, 0, ""},
+	    {"1.2.h,U=4294967296:2,S", ':', -1, false, 0, ""},
+	    {"1.2.h,U=99999999999999999999999:2,S", ':', -1, false, 0, ""},
+	    {"1.2.h,U=4294967295:2,S", ':', 0, true, 4294967295u, "S"},
+	    {"1.2.h,U=007:2,S", ':', 0, true, 7, "S"},
+	    {"1.2.h,U=:2,S", ':', 0, false, 0, "S"},
+	    {"1.2.h,U=x,U=3", ':', 0, true, 3, ""},
+	    {"1.2.h:2,FS", '!', 0, false, 0, ""},
+	    {"1.2.h!2,FS", '!', 0, false, 0, "FS"},
+	    {"1.2.h!2,FS", ':', 0, false, 0, ""},
+	    {"1.2.h:2,S:2,F", ':', 0, false, 0, "S"},
+	    {"1.2.h:2,S\xc3\xa9", ':', 0, false, 0, "S"},
+	    {"\xff\xfe:2,T", ':', 0, false, 0, "T"},
+	    {"plain", ':', 0, false, 0, ""},
+	    {":2,", ':', 0, false, 0, ""},
+	    {":2", ':', 0, false, 0, ""},
 	};
 	char fb[MAILDIR_FLAGS_STR_MAX];
 
@@ -364,8 +359,8 @@ static void test_with_flags_keeps_rest(void **state)
 {
 	struct strbuf sb = STRBUF_INIT;
 	const char *n = "1.abc.host:2,S.bak";
-	maildir_name_with_flags(&sb, n, strlen(n), ':', MAILDIR_FLAG_SEEN |
-				MAILDIR_FLAG_FLAGGED);
+	maildir_name_with_flags(&sb, n, strlen(n), ':',
+				MAILDIR_FLAG_SEEN | MAILDIR_FLAG_FLAGGED);
 	assert_string_equal(sb.buf, "1.abc.host:2,FS.bak");
 	strbuf_reset(&sb);
 	n = "1.abc.host";
@@ -381,9 +376,8 @@ static void test_host_sanitised(void **state)
 	maildir_name_format(&sb, 5, 0, 9, "a/b:c,d!e", 3,
 			    "7e33429f656f1e6e9d79b29c3f82c57e", ':',
 			    MAILDIR_FLAG_SEEN);
-	assert_string_equal(sb.buf,
-			    "5_0.9.a-b-c-d-e,U=3,FMD5="
-			    "7e33429f656f1e6e9d79b29c3f82c57e:2,S");
+	assert_string_equal(sb.buf, "5_0.9.a-b-c-d-e,U=3,FMD5="
+				    "7e33429f656f1e6e9d79b29c3f82c57e:2,S");
 	assert_int_equal(maildir_name_parse(sb.buf, sb.len, ':', &mn, NULL), 0);
 	assert_int_equal(mn.prefix_len, strlen("5_0.9.a-b-c-d-e"));
 	strbuf_release(&sb);
@@ -417,17 +411,17 @@ static void test_timeseq(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fmd5_offlineimap),
-		cmocka_unit_test(test_gen_offlineimap),
-		cmocka_unit_test(test_parse_offlineimap),
-		cmocka_unit_test(test_date_offlineimap),
-		cmocka_unit_test(test_date_bounds),
-		cmocka_unit_test(test_flags_all_subsets),
-		cmocka_unit_test(test_flags_order_and_keywords),
-		cmocka_unit_test(test_odd_names),
-		cmocka_unit_test(test_with_flags_keeps_rest),
-		cmocka_unit_test(test_host_sanitised),
-		cmocka_unit_test(test_timeseq),
+	    cmocka_unit_test(test_fmd5_offlineimap),
+	    cmocka_unit_test(test_gen_offlineimap),
+	    cmocka_unit_test(test_parse_offlineimap),
+	    cmocka_unit_test(test_date_offlineimap),
+	    cmocka_unit_test(test_date_bounds),
+	    cmocka_unit_test(test_flags_all_subsets),
+	    cmocka_unit_test(test_flags_order_and_keywords),
+	    cmocka_unit_test(test_odd_names),
+	    cmocka_unit_test(test_with_flags_keeps_rest),
+	    cmocka_unit_test(test_host_sanitised),
+	    cmocka_unit_test(test_timeseq),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
