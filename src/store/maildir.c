@@ -529,7 +529,6 @@ const char *maildir_folder_fmd5(const struct maildir_folder *f)
 	return f->fmd5;
 }
 
-static long cached_pid;
 static char cached_host[256];
 static pthread_once_t host_once = PTHREAD_ONCE_INIT;
 
@@ -548,11 +547,10 @@ void maildir_folder_new_name(struct maildir_folder *f, int64_t when,
 	unsigned long seq;
 
 	pthread_once(&host_once, init_host);
-	/* getpid() each time: a forked child must not reuse the parent's */
-	cached_pid = (long)getpid();
 	maildir_timeseq(when, &t, &seq);
-	maildir_name_format(sb, t, seq, cached_pid, cached_host, uid, f->fmd5,
-			    f->repo->infosep, flags);
+	/* getpid() each time: a forked child must not reuse the parent's */
+	maildir_name_format(sb, t, seq, (long)getpid(), cached_host, uid,
+			    f->fmd5, f->repo->infosep, flags);
 }
 
 /* ---- scanning ---- */
@@ -596,7 +594,14 @@ static int scan_dir(struct maildir_folder *f, const char *sub, int subfd,
 
 		if (n[0] == '.')
 			continue; /* dot files, as OfflineIMAP */
-		if (de->d_type == DT_DIR) {
+		bool is_dir = de->d_type == DT_DIR;
+		if (de->d_type == DT_UNKNOWN) {
+			/* file systems without d_type: the only stat */
+			struct stat st;
+			is_dir =
+			    !fstatat(subfd, n, &st, 0) && S_ISDIR(st.st_mode);
+		}
+		if (is_dir) {
 			log_warn("maildir: leaving %s/%s/%s alone: a directory "
 				 "where messages belong",
 				 f->path, sub, n);

@@ -286,8 +286,11 @@ struct maildir_delivery;
  * (utime_from_header), renames it into cur/ (S in flags) or new/ under
  * its final name with the UID -- never replacing an existing file -- and
  * fsyncs that directory (opts.fsync).  *name_r (malloc'd) is the final
- * "cur/..." name.  _commit() and _abort() free d; on any failure the tmp/
- * file is removed.
+ * "cur/..." name.  _commit() and _abort() free d; a failed _commit()
+ * removes the tmp/ file (unless the rename was done and only the directory
+ * fsync failed: then the message is in place under its UID, and the error
+ * says the caller must not record it as safely stored).  After a failed
+ * _write(), call _abort().
  */
 int maildir_delivery_begin(struct maildir_folder *f, uint32_t uid,
 			   maildir_flags_t flags, struct maildir_delivery **d_r,

@@ -72,6 +72,8 @@ int main(int argc, char **argv)
 			die_err(&err);
 		for (size_t i = 0; i < l.nr; i++)
 			printf("%s\n", l.names[i]);
+		maildir_folder_names_release(&l);
+		maildir_repo_free(repo);
 		return 0;
 	}
 	struct maildir_folder *f = maildir_folder_open(repo, argv[4], NULL,
@@ -87,7 +89,8 @@ int main(int argc, char **argv)
 			       maildir_flags_str(l.msgs[i].flags, fb),
 			       l.msgs[i].name);
 		printf("fmd5\t%s\n", maildir_folder_fmd5(f));
-		return 0;
+		maildir_msglist_release(&l);
+		goto out;
 	}
 	if (!strcmp(argv[5], "flags") && argc == 8) {
 		if (maildir_msg_set_flags(f, argv[6],
@@ -96,7 +99,7 @@ int main(int argc, char **argv)
 					  &name, &err) < 0)
 			die_err(&err);
 		printf("%s\n", name);
-		return 0;
+		goto out;
 	}
 	if (!strcmp(argv[5], "deliver") && argc == 8) {
 		struct maildir_delivery *d;
@@ -113,9 +116,14 @@ int main(int argc, char **argv)
 		if (maildir_delivery_commit(d, &name, &err) < 0)
 			die_err(&err);
 		printf("%s\n", name);
-		return 0;
+		goto out;
 	}
 	return 2;
+out:
+	free(name);
+	maildir_folder_free(f);
+	maildir_repo_free(repo);
+	return 0;
 }
 '''
 

@@ -82,19 +82,26 @@ static size_t count_files(const char *dir)
 	return n;
 }
 
-static struct maildir_repo *repo_at(const char *root, const char *sep, bool win)
+static struct maildir_repo *repo_at_fsync(const char *root, const char *sep,
+					  bool win, bool fsync)
 {
 	struct oim_err err = OIM_ERR_INIT;
 	struct maildir_repo_opts o = {
 	    .localfolders = root,
 	    .sep = sep,
-	    .fsync = true,
+	    .fsync = fsync,
 	    .windows_compatible = win,
 	};
 	struct maildir_repo *r = maildir_repo_new(&o, &err);
 	if (!r)
 		fail_msg("%s", err.msg);
 	return r;
+}
+
+/* fsync off, except where a test turns it on: the suite stays fast */
+static struct maildir_repo *repo_at(const char *root, const char *sep, bool win)
+{
+	return repo_at_fsync(root, sep, win, false);
 }
 
 static int setup(void **state)
@@ -398,7 +405,7 @@ static void test_scan_windows(void **state)
 	struct oim_err err = OIM_ERR_INIT;
 	struct maildir_msglist l = {0};
 	char p[PATH_MAX * 2];
-	struct maildir_repo *r = repo_at(fx->root, ".", true);
+	struct maildir_repo *r = repo_at_fsync(fx->root, ".", true, true);
 	struct maildir_folder *f = maildir_folder_open(r, "INBOX", NULL, &err);
 	char *name = NULL;
 	assert_non_null(f);
