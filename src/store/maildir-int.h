@@ -7,6 +7,8 @@
 
 #include "maildir.h"
 
+#include <time.h>
+
 struct maildir_repo {
 	char *root;
 	char sep;
@@ -14,6 +16,7 @@ struct maildir_repo {
 	bool fsync;
 	bool filename_use_mail_timestamp;
 	bool utime_from_header;
+	bool restoreatime;
 };
 
 struct maildir_folder {
@@ -23,6 +26,8 @@ struct maildir_folder {
 	char fmd5[MAILDIR_FMD5_LEN + 1];
 	char fmd5_field[6 + MAILDIR_FMD5_LEN + 1]; /* ",FMD5=<md5>" */
 	int dfd, curfd, newfd, tmpfd;
+	bool have_atimes;
+	struct timespec cur_atime, new_atime;
 };
 
 /* "cur/x" or "new/x" -> directory fd and base name; -1 if malformed. */

@@ -203,6 +203,7 @@ struct maildir_repo *maildir_repo_new(const struct maildir_repo_opts *opts,
 	repo->fsync = opts->fsync;
 	repo->filename_use_mail_timestamp = opts->filename_use_mail_timestamp;
 	repo->utime_from_header = opts->utime_from_header;
+	repo->restoreatime = opts->restoreatime;
 
 	if (stat(repo->root, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		log_debug(OIM_DBG_MAILDIR, "maildir: creating root %s",
@@ -493,6 +494,16 @@ struct maildir_folder *maildir_folder_open(struct maildir_repo *repo,
 	if (f->tmpfd < 0) {
 		maildir_io_error(f, err, "cannot open", "tmp");
 		goto fail;
+	}
+	if (repo->restoreatime) {
+		struct stat cst, nst;
+		if (fstat(f->curfd, &cst) < 0 || fstat(f->newfd, &nst) < 0) {
+			maildir_io_error(f, err, "cannot stat", "cur");
+			goto fail;
+		}
+		f->cur_atime = cst.st_atim;
+		f->new_atime = nst.st_atim;
+		f->have_atimes = true;
 	}
 	log_debug(OIM_DBG_MAILDIR, "maildir: opened '%s' (%s), FMD5 %s",
 		  f->name, f->path, f->fmd5);
@@ -894,4 +905,69 @@ int maildir_msg_delete(struct maildir_folder *f, const char *name,
 		free(found);
 	}
 	return ret;
+}
+
+/* ---- stamps, atimes, lookups ---- */
+
+int maildir_folder_stamp(struct maildir_folder *f, struct maildir_stamp *s_r,
+			 struct oim_err *err)
+{
+	struct stat cst, nst;
+	if (fstat(f->curfd, &cst) < 0)
+		return maildir_io_error(f, err, "cannot stat", "cur");
+	if (fstat(f->newfd, &nst) < 0)
+		return maildir_io_error(f, err, "cannot stat", "new");
+	s_r->cur_ns =
+	    (int64_t)cst.st_mtim.tv_sec * 1000000000 + cst.st_mtim.tv_nsec;
+	s_r->new_ns =
+	    (int64_t)nst.st_mtim.tv_sec * 1000000000 + nst.st_mtim.tv_nsec;
+	return 0;
+}
+
+int maildir_folder_restore_atime(struct maildir_folder *f, struct oim_err *err)
+{
+	/* atime back, mtime untouched (OfflineIMAP passes the current
+	 * mtime, which is the same) */
+	struct timespec cur[2] = {f->cur_atime, {.tv_nsec = UTIME_OMIT}};
+	struct timespec new[2] = {f->new_atime, {.tv_nsec = UTIME_OMIT}};
+
+	if (!f->have_atimes)
+		return 0;
+	if (futimens(f->curfd, cur) < 0)
+		return maildir_io_error(f, err, "cannot set the atime of",
+					"cur");
+	if (futimens(f->newfd, new) < 0)
+		return maildir_io_error(f, err, "cannot set the atime of",
+					"new");
+	return 0;
+}
+
+static int cmp_msg(const void *a, const void *b)
+{
+	const struct maildir_msg *x = a, *y = b;
+	if (x->uid != y->uid)
+		return x->uid < y->uid ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+void maildir_msglist_sort(struct maildir_msglist *l)
+{
+	if (l->nr)
+		qsort(l->msgs, l->nr, sizeof(*l->msgs), cmp_msg);
+}
+
+struct maildir_msg *maildir_msglist_find(const struct maildir_msglist *l,
+					 uint32_t uid)
+{
+	size_t lo = 0, hi = l->nr;
+	if (!uid)
+		return NULL;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (l->msgs[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < l->nr && l->msgs[lo].uid == uid ? &l->msgs[lo] : NULL;
 }

@@ -171,6 +171,7 @@ struct maildir_repo_opts {
 	bool windows_compatible;	  /* maildir-windows-compatible */
 	bool filename_use_mail_timestamp; /* time in names from Date: */
 	bool utime_from_header;		  /* file mtime from Date: */
+	bool restoreatime;		  /* see maildir_folder_restore_atime */
 };
 
 struct maildir_repo;
@@ -264,6 +265,34 @@ int maildir_folder_scan(struct maildir_folder *f,
  */
 int maildir_folder_find_uid(struct maildir_folder *f, uint32_t uid,
 			    char **name_r, struct oim_err *err) OIM_WUR;
+
+/* Sort by UID (0 first), then name; then maildir_msglist_find() works. */
+void maildir_msglist_sort(struct maildir_msglist *l);
+/* First message with 'uid' (> 0) in a sorted list, or NULL. */
+struct maildir_msg *maildir_msglist_find(const struct maildir_msglist *l,
+					 uint32_t uid);
+
+/*
+ * Modification times of cur/ and new/ (nanoseconds): any delivery,
+ * rename or deletion in the folder changes one of them, so a sync that
+ * finds the stamp it stored last time may skip scanning.  (A change in
+ * the same clock tick as the stored stamp is not seen: compare only
+ * stamps older than a second or two.)
+ */
+struct maildir_stamp {
+	int64_t cur_ns, new_ns;
+};
+int maildir_folder_stamp(struct maildir_folder *f, struct maildir_stamp *s_r,
+			 struct oim_err *err) OIM_WUR;
+
+/*
+ * With opts.restoreatime, maildir_folder_open() remembers the access
+ * times of cur/ and new/ and this puts them back (OfflineIMAP's
+ * restore_atime(), for mail readers that check atime for new mail).
+ * Without it, does nothing.
+ */
+int maildir_folder_restore_atime(struct maildir_folder *f,
+				 struct oim_err *err) OIM_WUR;
 
 /*
  * Make a fresh OfflineIMAP name for this folder into sb (file name only).

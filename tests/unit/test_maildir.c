@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -821,6 +822,124 @@ static void test_read_crlf_and_info(void **state)
 	free(name);
 }
 
+static void test_sort_find_stamp(void **state)
+{
+	struct fx *fx = *state;
+	struct oim_err err = OIM_ERR_INIT;
+	struct maildir_msglist l = {0};
+	struct maildir_stamp s1, s2;
+	char p[PATH_MAX * 2];
+	static const char *const files[] = {
+	    "cur/9_0.1.h,U=9,FMD5=" FMD5_INBOX ":2,S",
+	    "cur/3_0.1.h,U=3,FMD5=" FMD5_INBOX ":2,S",
+	    /* a copy made by a user: same UID twice, both listed */
+	    "cur/3_1.1.h,U=3,FMD5=" FMD5_INBOX ":2,S",
+	    "new/1.mutt.h",
+	};
+
+	/* old directory times first, so the change cannot fall into the
+	 * same clock tick */
+	struct timespec old[2] = {{.tv_sec = 1000000000},
+				  {.tv_sec = 1000000000}};
+	snprintf(p, sizeof(p), "%s/INBOX/cur", fx->root);
+	assert_int_equal(utimensat(AT_FDCWD, p, old, 0), 0);
+	snprintf(p, sizeof(p), "%s/INBOX/new", fx->root);
+	assert_int_equal(utimensat(AT_FDCWD, p, old, 0), 0);
+	assert_int_equal(maildir_folder_stamp(fx->f, &s1, &err), 0);
+	assert_true(s1.cur_ns == 1000000000ll * 1000000000ll);
+	assert_int_equal(maildir_folder_stamp(fx->f, &s2, &err), 0);
+	assert_memory_equal(&s1, &s2, sizeof(s1));
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		snprintf(p, sizeof(p), "%s/INBOX/%s", fx->root, files[i]);
+		touch(p, "x");
+	}
+	assert_int_equal(maildir_folder_stamp(fx->f, &s2, &err), 0);
+	assert_true(s1.cur_ns != s2.cur_ns);
+	assert_true(s1.new_ns != s2.new_ns);
+	assert_int_equal(maildir_folder_scan(fx->f, NULL, &l, &err), 0);
+	maildir_msglist_sort(&l);
+	assert_int_equal(l.nr, 4);
+	assert_int_equal(l.msgs[0].uid, 0);
+	assert_int_equal(l.msgs[1].uid, 3);
+	assert_int_equal(l.msgs[2].uid, 3);
+	assert_int_equal(l.msgs[3].uid, 9);
+	assert_ptr_equal(maildir_msglist_find(&l, 3), &l.msgs[1]);
+	assert_ptr_equal(maildir_msglist_find(&l, 9), &l.msgs[3]);
+	assert_null(maildir_msglist_find(&l, 4));
+	assert_null(maildir_msglist_find(&l, 10));
+	assert_null(maildir_msglist_find(&l, 0));
+	maildir_msglist_release(&l);
+	/* an empty list */
+	assert_null(maildir_msglist_find(&l, 1));
+	maildir_msglist_sort(&l);
+}
+
+static void test_restoreatime(void **state)
+{
+	struct fx *fx = *state;
+	struct oim_err err = OIM_ERR_INIT;
+	struct maildir_repo_opts o = {.localfolders = fx->root,
+				      .restoreatime = true};
+	struct maildir_repo *r = maildir_repo_new(&o, &err);
+	char p[PATH_MAX * 2];
+	struct timespec old[2] = {{.tv_sec = 1000000000},
+				  {.tv_nsec = UTIME_OMIT}};
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/INBOX/cur", fx->root);
+	assert_int_equal(utimensat(AT_FDCWD, p, old, 0), 0);
+	struct maildir_folder *f = maildir_folder_open(r, "INBOX", NULL, &err);
+	assert_non_null(f);
+	struct timespec now[2] = {{.tv_sec = 2000000000},
+				  {.tv_nsec = UTIME_OMIT}};
+	assert_int_equal(utimensat(AT_FDCWD, p, now, 0), 0);
+	assert_int_equal(maildir_folder_restore_atime(f, &err), 0);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_atim.tv_sec, 1000000000);
+	maildir_folder_free(f);
+	maildir_repo_free(r);
+	/* without the option: a no-op */
+	assert_int_equal(maildir_folder_restore_atime(fx->f, &err), 0);
+}
+
+/* A process killed in the middle of a download leaves only a tmp/ file:
+ * no scan lists it, and the message can be downloaded again. */
+static void test_crash_mid_delivery(void **state)
+{
+	struct fx *fx = *state;
+	struct oim_err err = OIM_ERR_INIT;
+	struct maildir_msglist l = {0};
+	char tmpdir[PATH_MAX + 16];
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct maildir_delivery *d;
+		if (maildir_delivery_begin(fx->f, 5, MAILDIR_FLAG_SEEN, &d,
+					   &err) < 0 ||
+		    maildir_delivery_write(d, "Subject: x\r\n\r\nhal", 17,
+					   &err) < 0)
+			_exit(1);
+		_exit(0); /* killed: no commit, no abort */
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	snprintf(tmpdir, sizeof(tmpdir), "%s/INBOX/tmp", fx->root);
+	assert_int_equal(count_files(tmpdir), 1);
+	assert_int_equal(maildir_folder_scan(fx->f, NULL, &l, &err), 0);
+	assert_int_equal(l.nr, 0);
+	maildir_msglist_release(&l);
+
+	char *name = deliver(fx->f, 5, MAILDIR_FLAG_SEEN, "a\r\n", 3, 3);
+	assert_int_equal(maildir_folder_scan(fx->f, NULL, &l, &err), 0);
+	assert_int_equal(l.nr, 1);
+	assert_int_equal(l.msgs[0].uid, 5);
+	assert_string_equal(l.msgs[0].name, name);
+	maildir_msglist_release(&l);
+	free(name);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -849,6 +968,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_set_uid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_read_crlf_and_info, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_sort_find_stamp, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_restoreatime, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_crash_mid_delivery, setup,
 					    teardown),
 	};
 	log_set_level(OIM_LOG_ERROR); /* the garbage warnings are expected */
