@@ -32,16 +32,21 @@
  * starting with '.' are ignored, as OfflineIMAP does.  Names that cannot be
  * trusted (control characters, ",U=" with a zero or out-of-range number,
  * directories inside cur/ or new/) are reported with log_warn() naming the
- * file and skipped: never renamed, never deleted, never uploaded.
+ * file and skipped: never renamed, never deleted, never uploaded; their
+ * count is in maildir_msglist.skipped so the run can end non-zero.
+ * Two files with the same UID (a copy made by hand) are both listed.
  *
  * Calling sequence:
  *   repo = maildir_repo_new(&opts, err);        creates localfolders
  *   maildir_repo_list(repo, &names, err);       folder names
  *   maildir_repo_create_folder(repo, "a.b", err);
  *   f = maildir_folder_open(repo, "a.b", NULL, err);
+ *   maildir_folder_stamp(f, &stamp, err);       unchanged? skip the scan
  *   maildir_folder_scan(f, NULL, &list, err);   UIDs, flags, names
+ *   maildir_msglist_sort(&list); maildir_msglist_find(&list, uid);
  *   maildir_delivery_begin/_write/_commit       download into tmp/ -> cur/
  *   maildir_msg_set_flags / _set_uid / _delete / _info, maildir_reader_*
+ *   maildir_folder_restore_atime(f, err);      with restoreatime
  *   maildir_folder_free(f); maildir_repo_free(repo);
  *
  * Message names passed to and returned from the folder functions are
