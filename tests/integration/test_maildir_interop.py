@@ -171,7 +171,7 @@ class Env:
         if os.geteuid() == 0:
             # Dovecot refuses root: serve as nobody, from a directory
             # nobody can reach (pytest's tmp_path parents are 0700)
-            srv = Path(tempfile.mkdtemp(prefix="oimap-dovecot-"))
+            srv = Path(tempfile.mkdtemp(prefix="oimap-mdinterop-"))
             os.chmod(srv, 0o755)
             self.cleanup = srv
         else:
