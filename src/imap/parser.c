@@ -161,6 +161,8 @@ struct imap_parser {
 	void *sink_ctx;
 };
 
+static void reset_response(struct imap_parser *p);
+
 void imap_parser_default_limits(struct imap_parser_limits *lim)
 {
 	lim->max_line = OIM_IMAP_MAX_LINE;
@@ -186,6 +188,7 @@ struct imap_parser *imap_parser_new(const struct imap_parser_limits *limits)
 	p->stack_alloc = 4;
 	p->stack = xcalloc(p->stack_alloc, sizeof(*p->stack));
 	p->state = S_START;
+	reset_response(p);
 	return p;
 }
 

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "imap/parser.h"
+#include "imap/resp.h"
 #include "util/err.h"
 #include "util/strbuf.h"
 #include "util/util.h"
@@ -603,6 +604,629 @@ static void test_large_body(void **state)
 	imap_parser_free(p);
 }
 
+/* ---- typed decoders ---- */
+
+/* Parse one response (no sink, whole); the parser stays alive for it. */
+static const struct imap_response *parse1(struct imap_parser **pp,
+					  const char *in)
+{
+	struct oim_err err = OIM_ERR_INIT;
+	size_t used;
+	if (!*pp)
+		*pp = imap_parser_new(NULL);
+	int r = imap_parser_feed(*pp, in, strlen(in), &used, &err);
+	if (r != IMAP_PARSE_RESPONSE)
+		fail_msg("no response from %s: %s", in, err.msg);
+	assert_int_equal(used, strlen(in));
+	return imap_parser_response(*pp);
+}
+
+static void test_dispatch(void **state)
+{
+	struct imap_parser *p = NULL;
+	uint32_t n;
+	const struct imap_response *r = parse1(&p, "* 23 EXISTS\r\n");
+	assert_string_equal(imap_response_name(r), "EXISTS");
+	assert_true(imap_response_is(r, "exists"));
+	assert_true(imap_response_numbered(r, "EXISTS", &n));
+	assert_int_equal(n, 23);
+	assert_false(imap_response_numbered(r, "EXPUNGE", &n));
+	r = parse1(&p, "* LIST () \"/\" x\r\n");
+	assert_string_equal(imap_response_name(r), "LIST");
+	assert_false(imap_response_numbered(r, "LIST", &n));
+	r = parse1(&p, "a1 OK done\r\n");
+	assert_string_equal(imap_response_name(r), "OK");
+	assert_false(imap_response_is(r, "OK")); /* tagged */
+	r = parse1(&p, "+ go\r\n");
+	assert_string_equal(imap_response_name(r), "");
+	r = parse1(&p, "* (x)\r\n");
+	assert_string_equal(imap_response_name(r), "");
+	imap_parser_free(p);
+}
+
+static void test_fetch_decode(void **state)
+{
+	struct imap_parser *p = NULL;
+	struct oim_err err = OIM_ERR_INIT;
+	struct imap_fetch f;
+	const struct imap_response *r;
+
+	r = parse1(&p, "* 1 FETCH (UID 1 FLAGS (\\Seen \\Recent $Label1 "
+		       "\\Flagged) RFC822.SIZE 117 INTERNALDATE \"17-Jul-1996 "
+		       "02:44:25 -0700\" MODSEQ (3) BODY[] {3}\r\nabc "
+		       "ENVELOPE (NIL NIL) BODY[HEADER.FIELDS (MESSAGE-ID)] "
+		       "NIL)\r\n");
+	assert_int_equal(imap_fetch_decode(r, &f, &err), 0);
+	assert_int_equal(f.seq, 1);
+	assert_int_equal(f.uid, 1);
+	assert_int_equal(f.has, IMAP_FETCH_UID | IMAP_FETCH_FLAGS |
+					IMAP_FETCH_SIZE |
+					IMAP_FETCH_INTERNALDATE |
+					IMAP_FETCH_MODSEQ);
+	assert_int_equal(f.flags, IMAP_FLAG_SEEN | IMAP_FLAG_RECENT |
+					  IMAP_FLAG_FLAGGED);
+	assert_int_equal(f.nkeywords, 1);
+	assert_string_equal(f.keywords[0], "$Label1");
+	assert_int_equal(f.size, 117);
+	assert_int_equal(f.internaldate, 837596665);
+	assert_int_equal(f.internaldate_tz, -420);
+	assert_int_equal(f.modseq, 3);
+	assert_int_equal(f.nbodies, 2);
+	assert_string_equal(f.bodies[0].item, "BODY[]");
+	assert_int_equal(f.bodies[0].value->type, IMAP_ARG_LITERAL);
+	assert_string_equal(f.bodies[0].value->u.str, "abc");
+	assert_string_equal(f.bodies[1].item,
+			    "BODY[HEADER.FIELDS (MESSAGE-ID)]");
+	assert_int_equal(f.bodies[1].value->type, IMAP_ARG_NIL);
+
+	/* Gmail: labels quoted, escaped, system labels, mUTF-7 */
+	r = parse1(&p, "* 1 FETCH (X-GM-THRID 1278455344230334865 X-GM-MSGID "
+		       "1278455344230334866 X-GM-LABELS (\"\\\\Important\" "
+		       "\"\\\\Sent\" \"foo bar\" Inbox \"quo\\\"te\" "
+		       "&AMk-t&AOk- {3}\r\nl\"t) UID 4 FLAGS ())\r\n");
+	assert_int_equal(imap_fetch_decode(r, &f, &err), 0);
+	assert_true(f.gm_thrid == 1278455344230334865ull);
+	assert_true(f.gm_msgid == 1278455344230334866ull);
+	assert_int_equal(f.ngm_labels, 7);
+	assert_string_equal(f.gm_labels[0], "\\Important");
+	assert_string_equal(f.gm_labels[1], "\\Sent");
+	assert_string_equal(f.gm_labels[2], "foo bar");
+	assert_string_equal(f.gm_labels[3], "Inbox");
+	assert_string_equal(f.gm_labels[4], "quo\"te");
+	assert_string_equal(f.gm_labels[5], "&AMk-t&AOk-");
+	assert_string_equal(f.gm_labels[6], "l\"t");
+	assert_int_equal(f.uid, 4);
+	assert_int_equal(f.flags, 0);
+	assert_true(f.has & IMAP_FETCH_GM_LABELS);
+
+	/* errors name the response */
+	static const char *const bad[] = {
+		"* 1 FETCH (UID 0)\r\n",
+		"* 1 FETCH (UID x)\r\n",
+		"* 1 FETCH (UID 4294967296)\r\n",
+		"* 1 FETCH (UID)\r\n",
+		"* 1 FETCH UID 1\r\n",
+		"* 1 FETCH (FLAGS \\Seen)\r\n",
+		"* 1 FETCH (FLAGS (\"x\"))\r\n",
+		"* 1 FETCH (MODSEQ 3)\r\n",
+		"* 1 FETCH (INTERNALDATE \"yesterday\")\r\n",
+		"* 1 FETCH (X-GM-LABELS x)\r\n",
+		"* 1 FETCH (X-GM-MSGID -1)\r\n",
+		"* 1 FETCH (BODY[] (a))\r\n",
+		"* 1 FETCH (\"UID\" 1)\r\n",
+		"* 0x FETCH (UID 1)\r\n",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		r = parse1(&p, bad[i]);
+		if (imap_fetch_decode(r, &f, &err) != -1)
+			fail_msg("accepted %s", bad[i]);
+		assert_int_equal(err.kind, OIM_E_PROTOCOL);
+		assert_non_null(strstr(err.msg, "FETCH"));
+	}
+	imap_parser_free(p);
+}
+
+static void test_list_decode(void **state)
+{
+	struct imap_parser *p = NULL;
+	struct oim_err err = OIM_ERR_INIT;
+	struct imap_list_entry e;
+	const struct imap_response *r;
+
+	r = parse1(&p, "* LIST (\\HasNoChildren \\Sent \\X-Foo) \"/\" "
+		       "\"Sent Items\"\r\n");
+	assert_int_equal(imap_list_decode(r, &e, &err), 0);
+	assert_false(e.lsub);
+	assert_int_equal(e.flags, IMAP_LIST_HASNOCHILDREN | IMAP_LIST_SENT);
+	assert_int_equal(e.sep, '/');
+	assert_string_equal(e.name, "Sent Items");
+	assert_null(e.extended);
+	r = parse1(&p, "* LSUB (\\Noselect) NIL {5}\r\nIN\"OX\r\n");
+	assert_int_equal(imap_list_decode(r, &e, &err), 0);
+	assert_true(e.lsub);
+	assert_int_equal(e.flags, IMAP_LIST_NOSELECT);
+	assert_int_equal(e.sep, 0);
+	assert_string_equal(e.name, "IN\"OX");
+	assert_int_equal(e.name_len, 5);
+	r = parse1(&p, "* LIST () \"\\\\\" Entw&APw-rfe (\"CHILDINFO\" "
+		       "(\"SUBSCRIBED\"))\r\n");
+	assert_int_equal(imap_list_decode(r, &e, &err), 0);
+	assert_int_equal(e.sep, '\\');
+	assert_string_equal(e.name, "Entw&APw-rfe");
+	assert_non_null(e.extended);
+	r = parse1(&p, "* LIST (\\All \\HasNoChildren \\Important) \"/\" "
+		       "\"[Gmail]/All Mail\"\r\n");
+	assert_int_equal(imap_list_decode(r, &e, &err), 0);
+	assert_int_equal(e.flags, IMAP_LIST_ALL | IMAP_LIST_HASNOCHILDREN |
+					  IMAP_LIST_IMPORTANT);
+	static const char *const bad[] = {
+		"* LIST () \"//\" x\r\n",
+		"* LIST () \"\" x\r\n",
+		"* LIST () \"/\"\r\n",
+		"* LIST x \"/\" x\r\n",
+		"* LIST () \"/\" NIL\r\n",
+		"* LIST () \"/\" (x)\r\n",
+		"* LIST () \"/\" {3}\r\na\0b\r\n",
+		"* LIST (\"x\") \"/\" x\r\n",
+		"* LIST () \"/\" x y\r\n",
+		"* STATUS x ()\r\n",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct oim_err e2 = OIM_ERR_INIT;
+		size_t used;
+		struct imap_parser *q = imap_parser_new(NULL);
+		size_t len = strlen(bad[i]);
+		if (strstr(bad[i], "{3}"))
+			len += 4; /* the NUL case: "\0b\r\n" */
+		assert_int_equal(imap_parser_feed(q, bad[i], len, &used, &e2),
+				 IMAP_PARSE_RESPONSE);
+		r = imap_parser_response(q);
+		if (imap_list_decode(r, &e, &err) != -1)
+			fail_msg("accepted %s", bad[i]);
+		imap_parser_free(q);
+	}
+	imap_parser_free(p);
+}
+
+static void test_status_decode(void **state)
+{
+	struct imap_parser *p = NULL;
+	struct oim_err err = OIM_ERR_INIT;
+	struct imap_status_info st;
+	const struct imap_response *r;
+
+	r = parse1(&p, "* STATUS INBOX (MESSAGES 2 RECENT 1 UIDNEXT 3 "
+		       "UIDVALIDITY 1795441432 UNSEEN 1 HIGHESTMODSEQ "
+		       "18446744073709551615 SIZE 5)\r\n");
+	assert_int_equal(imap_status_decode(r, &st, &err), 0);
+	assert_string_equal(st.mailbox, "INBOX");
+	assert_int_equal(st.has, IMAP_STATUS_MESSAGES | IMAP_STATUS_RECENT |
+					 IMAP_STATUS_UIDNEXT |
+					 IMAP_STATUS_UIDVALIDITY |
+					 IMAP_STATUS_UNSEEN |
+					 IMAP_STATUS_HIGHESTMODSEQ);
+	assert_int_equal(st.messages, 2);
+	assert_int_equal(st.recent, 1);
+	assert_int_equal(st.uidnext, 3);
+	assert_int_equal(st.uidvalidity, 1795441432);
+	assert_int_equal(st.unseen, 1);
+	assert_true(st.highestmodseq == UINT64_MAX);
+	r = parse1(&p, "* STATUS \"sp ace\" ()\r\n");
+	assert_int_equal(imap_status_decode(r, &st, &err), 0);
+	assert_string_equal(st.mailbox, "sp ace");
+	assert_int_equal(st.has, 0);
+	r = parse1(&p, "* STATUS x (MESSAGES)\r\n");
+	assert_int_equal(imap_status_decode(r, &st, &err), -1);
+	r = parse1(&p, "* STATUS x (UIDNEXT 4294967296)\r\n");
+	assert_int_equal(imap_status_decode(r, &st, &err), -1);
+	assert_non_null(strstr(err.msg, "bad UIDNEXT"));
+	imap_parser_free(p);
+}
+
+static void test_search_decode(void **state)
+{
+	struct imap_parser *p = NULL;
+	struct oim_err err = OIM_ERR_INIT;
+	struct imap_seqset set = IMAP_SEQSET_INIT;
+	struct strbuf sb = STRBUF_INIT;
+	uint64_t modseq;
+	const struct imap_response *r;
+
+	r = parse1(&p, "* SEARCH 2 5 6 7 11 12 18 19 20 23 3 (MODSEQ "
+		       "917162500)\r\n");
+	assert_int_equal(imap_search_decode(r, &set, &modseq, &err), 0);
+	assert_int_equal(modseq, 917162500);
+	imap_seqset_format(&sb, &set);
+	assert_string_equal(sb.buf, "2:3,5:7,11:12,18:20,23");
+	imap_seqset_release(&set);
+	r = parse1(&p, "* SEARCH\r\n");
+	assert_int_equal(imap_search_decode(r, &set, &modseq, &err), 0);
+	assert_int_equal(set.nr, 0);
+	assert_int_equal(modseq, 0);
+	r = parse1(&p, "* SEARCH 1 x\r\n");
+	assert_int_equal(imap_search_decode(r, &set, &modseq, &err), -1);
+	r = parse1(&p, "* SEARCH 0\r\n");
+	assert_int_equal(imap_search_decode(r, &set, &modseq, &err), -1);
+	r = parse1(&p, "* SEARCH (MODSEQ 1) 2\r\n");
+	assert_int_equal(imap_search_decode(r, &set, &modseq, &err), -1);
+	imap_seqset_release(&set);
+
+	struct imap_esearch es;
+	r = parse1(&p, "* ESEARCH (TAG \"b7\") UID MIN 1 MAX 2 ALL 1:2,7 "
+		       "COUNT 3 MODSEQ 9 PARTIAL (1:2 3)\r\n");
+	assert_int_equal(imap_esearch_decode(r, &es, &err), 0);
+	assert_string_equal(es.tag, "b7");
+	assert_true(es.uid);
+	assert_int_equal(es.has, IMAP_ESEARCH_MIN | IMAP_ESEARCH_MAX |
+					 IMAP_ESEARCH_ALL | IMAP_ESEARCH_COUNT |
+					 IMAP_ESEARCH_MODSEQ);
+	assert_int_equal(es.min, 1);
+	assert_int_equal(es.max, 2);
+	assert_int_equal(es.count, 3);
+	assert_int_equal(es.modseq, 9);
+	assert_int_equal(imap_seqset_count(&es.all), 3);
+	imap_esearch_release(&es);
+	r = parse1(&p, "* ESEARCH (TAG \"C01\") UID\r\n");
+	assert_int_equal(imap_esearch_decode(r, &es, &err), 0);
+	assert_int_equal(es.has, 0);
+	imap_esearch_release(&es);
+	r = parse1(&p, "* ESEARCH COUNT 15\r\n");
+	assert_int_equal(imap_esearch_decode(r, &es, &err), 0);
+	assert_null(es.tag);
+	assert_false(es.uid);
+	assert_int_equal(es.count, 15);
+	imap_esearch_release(&es);
+	static const char *const bad[] = {
+		"* ESEARCH (TAG) UID\r\n",
+		"* ESEARCH MIN\r\n",
+		"* ESEARCH ALL 1:x\r\n",
+		"* ESEARCH ALL \"1\"\r\n",
+		"* ESEARCH MIN 1 (x) 2\r\n",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		r = parse1(&p, bad[i]);
+		if (imap_esearch_decode(r, &es, &err) != -1)
+			fail_msg("accepted %s", bad[i]);
+		imap_esearch_release(&es);
+	}
+
+	bool earlier;
+	r = parse1(&p, "* VANISHED (EARLIER) 41,43:116,118\r\n");
+	assert_int_equal(imap_vanished_decode(r, &earlier, &set, &err), 0);
+	assert_true(earlier);
+	assert_int_equal(imap_seqset_count(&set), 76);
+	imap_seqset_release(&set);
+	r = parse1(&p, "* VANISHED 405\r\n");
+	assert_int_equal(imap_vanished_decode(r, &earlier, &set, &err), 0);
+	assert_false(earlier);
+	assert_true(imap_seqset_contains(&set, 405));
+	imap_seqset_release(&set);
+	r = parse1(&p, "* VANISHED (LATER) 1\r\n");
+	assert_int_equal(imap_vanished_decode(r, &earlier, &set, &err), -1);
+	r = parse1(&p, "* VANISHED\r\n");
+	assert_int_equal(imap_vanished_decode(r, &earlier, &set, &err), -1);
+	imap_seqset_release(&set);
+	strbuf_release(&sb);
+	imap_parser_free(p);
+}
+
+static void test_code_decode(void **state)
+{
+	struct imap_parser *p = NULL;
+	struct oim_err err = OIM_ERR_INIT;
+	struct imap_code_info c;
+	struct strbuf sb = STRBUF_INIT;
+	const struct imap_response *r;
+
+	r = parse1(&p, "* OK [UIDNEXT 4392] x\r\n");
+	assert_int_equal(imap_code_decode(r, &c, &err), 0);
+	assert_int_equal(c.code, IMAP_CODE_UIDNEXT);
+	assert_int_equal(c.num, 4392);
+	imap_code_info_release(&c);
+	r = parse1(&p, "* OK [uidvalidity 3857529045]\r\n");
+	assert_int_equal(imap_code_decode(r, &c, &err), 0);
+	assert_int_equal(c.code, IMAP_CODE_UIDVALIDITY);
+	assert_int_equal(c.num, 3857529045u);
+	imap_code_info_release(&c);
+	r = parse1(&p, "* OK [HIGHESTMODSEQ 715194045007] x\r\n");
+	assert_int_equal(imap_code_decode(r, &c, &err), 0);
+	assert_true(c.modseq == 715194045007ull);
+	imap_code_info_release(&c);
+	r = parse1(&p, "A3 OK [APPENDUID 38505 3955] APPEND completed\r\n");
+	assert_int_equal(imap_code_decode(r, &c, &err), 0);
+	assert_int_equal(c.code, IMAP_CODE_APPENDUID);
+	assert_int_equal(c.num, 38505);
+	imap_seqset_format(&sb, &c.dst);
+	assert_string_equal(sb.buf, "3955");
+	imap_code_info_release(&c);
+	r = parse1(&p, "A4 OK [COPYUID 38505 304,319:320 3956:3958] Done\r\n");
+	assert_int_equal(imap_code_decode(r, &c, &err), 0);
+	assert_int_equal(c.code, IMAP_CODE_COPYUID);
+	strbuf_reset(&sb);
+	imap_seqset_format(&sb, &c.src);
+	strbuf_addch(&sb, ' ');
+	imap_seqset_format(&sb, &c.dst);
+	assert_string_equal(sb.buf, "304,319:320 3956:3958");
+	imap_code_info_release(&c);
+	r = parse1(&p, "* OK [PERMANENTFLAGS (\\Deleted \\Seen $Fwd \\*)] L\r\n");
+	assert_int_equal(imap_code_decode(r, &c, &err), 0);
+	assert_int_equal(c.code, IMAP_CODE_PERMANENTFLAGS);
+	assert_int_equal(c.flags, IMAP_FLAG_DELETED | IMAP_FLAG_SEEN);
+	assert_true(c.flags_star);
+	assert_int_equal(c.natoms, 1);
+	assert_string_equal(c.atoms[0], "$Fwd");
+	imap_code_info_release(&c);
+	r = parse1(&p, "* OK [PERMANENTFLAGS ()] none\r\n");
+	assert_int_equal(imap_code_decode(r, &c, &err), 0);
+	assert_int_equal(c.flags, 0);
+	assert_int_equal(c.natoms, 0);
+	assert_false(c.flags_star);
+	imap_code_info_release(&c);
+	r = parse1(&p, "a1 OK [CAPABILITY IMAP4rev1 LITERAL+  IDLE] hi\r\n");
+	assert_int_equal(imap_code_decode(r, &c, &err), 0);
+	assert_int_equal(c.code, IMAP_CODE_CAPABILITY);
+	assert_int_equal(c.natoms, 3);
+	assert_true(imap_atoms_have(c.atoms, c.natoms, "idle"));
+	assert_false(imap_atoms_have(c.atoms, c.natoms, "IMAP4"));
+	imap_code_info_release(&c);
+	r = parse1(&p, "d105 OK [MODIFIED 7,9] x\r\n");
+	assert_int_equal(imap_code_decode(r, &c, &err), 0);
+	assert_int_equal(imap_seqset_count(&c.src), 2);
+	imap_code_info_release(&c);
+	r = parse1(&p, "a1 NO [TRYCREATE] x\r\n");
+	assert_int_equal(imap_code_decode(r, &c, &err), 0);
+	assert_int_equal(c.code, IMAP_CODE_TRYCREATE);
+	imap_code_info_release(&c);
+	r = parse1(&p, "* OK [WEBALERT https://x/y?z] x\r\n");
+	assert_int_equal(imap_code_decode(r, &c, &err), 0);
+	assert_int_equal(c.code, IMAP_CODE_OTHER);
+	assert_string_equal(c.name, "WEBALERT");
+	assert_string_equal(c.args, "https://x/y?z");
+	imap_code_info_release(&c);
+	r = parse1(&p, "* OK no code\r\n");
+	assert_int_equal(imap_code_decode(r, &c, &err), 0);
+	assert_int_equal(c.code, IMAP_CODE_NONE);
+	imap_code_info_release(&c);
+
+	static const char *const bad[] = {
+		"* OK [UIDNEXT] x\r\n",
+		"* OK [UIDNEXT x] x\r\n",
+		"* OK [UIDNEXT 1 2] x\r\n",
+		"* OK [UIDVALIDITY 4294967296] x\r\n",
+		"* OK [HIGHESTMODSEQ -1] x\r\n",
+		"a OK [APPENDUID 1] x\r\n",
+		"a OK [APPENDUID 1 0] x\r\n",
+		"a OK [COPYUID 1 1:3 4:5] x\r\n",
+		"a OK [COPYUID 1 1:3] x\r\n",
+		"* OK [PERMANENTFLAGS \\Seen] x\r\n",
+		"* OK [PERMANENTFLAGS (\\Seen] x\r\n",
+		"* OK [PERMANENTFLAGS] x\r\n",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		r = parse1(&p, bad[i]);
+		if (imap_code_decode(r, &c, &err) != -1)
+			fail_msg("accepted %s", bad[i]);
+		assert_non_null(strstr(err.msg, "bad arguments to response "
+						"code"));
+		imap_code_info_release(&c);
+	}
+	strbuf_release(&sb);
+	imap_parser_free(p);
+}
+
+static void test_atoms_namespace(void **state)
+{
+	struct imap_parser *p = NULL;
+	struct oim_err err = OIM_ERR_INIT;
+	const struct imap_response *r;
+	const char **atoms;
+	size_t n;
+	struct imap_namespaces ns;
+
+	r = parse1(&p, "* CAPABILITY IMAP4rev1 UIDPLUS AUTH=PLAIN\r\n");
+	assert_int_equal(imap_atoms_decode(r, &atoms, &n, &err), 0);
+	assert_int_equal(n, 3);
+	assert_true(imap_atoms_have(atoms, n, "uidplus"));
+	r = parse1(&p, "* ENABLED\r\n");
+	assert_int_equal(imap_atoms_decode(r, &atoms, &n, &err), 0);
+	assert_int_equal(n, 0);
+	r = parse1(&p, "* CAPABILITY (x)\r\n");
+	assert_int_equal(imap_atoms_decode(r, &atoms, &n, &err), -1);
+
+	r = parse1(&p, "* NAMESPACE ((\"\" \"/\")) ((\"~\" \"/\")) "
+		       "((\"#shared/\" \"/\")(\"#news.\" \".\" \"X\" (\"a\")))\r\n");
+	assert_int_equal(imap_namespace_decode(r, &ns, &err), 0);
+	assert_int_equal(ns.n[0], 1);
+	assert_string_equal(ns.ns[0][0].prefix, "");
+	assert_int_equal(ns.ns[0][0].sep, '/');
+	assert_int_equal(ns.n[1], 1);
+	assert_int_equal(ns.n[2], 2);
+	assert_string_equal(ns.ns[2][1].prefix, "#news.");
+	assert_int_equal(ns.ns[2][1].sep, '.');
+	r = parse1(&p, "* NAMESPACE ((\"INBOX.\" NIL)) NIL NIL\r\n");
+	assert_int_equal(imap_namespace_decode(r, &ns, &err), 0);
+	assert_int_equal(ns.ns[0][0].sep, 0);
+	assert_int_equal(ns.n[1], 0);
+	r = parse1(&p, "* NAMESPACE ((\"\")) NIL NIL\r\n");
+	assert_int_equal(imap_namespace_decode(r, &ns, &err), -1);
+	r = parse1(&p, "* NAMESPACE NIL NIL\r\n");
+	assert_int_equal(imap_namespace_decode(r, &ns, &err), -1);
+	imap_parser_free(p);
+}
+
+static void test_seqset(void **state)
+{
+	struct oim_err err = OIM_ERR_INIT;
+	struct imap_seqset s = IMAP_SEQSET_INIT;
+	struct strbuf sb = STRBUF_INIT;
+	uint32_t *arr;
+	size_t n;
+
+	assert_int_equal(imap_seqset_parse(&s, "1:5,7,9:*", 9, &err), 0);
+	imap_seqset_format(&sb, &s);
+	assert_string_equal(sb.buf, "1:5,7,9:*");
+	assert_true(imap_seqset_contains(&s, 4294967295u));
+	assert_true(imap_seqset_contains(&s, 7));
+	assert_false(imap_seqset_contains(&s, 8));
+	assert_int_equal(imap_seqset_to_array(&s, 100, &arr, &n, &err), -1);
+	imap_seqset_release(&s);
+
+	/* reversed ranges, overlaps, adjacency */
+	assert_int_equal(imap_seqset_parse(&s, "10:8,3,1:2,9,20", 15, &err), 0);
+	imap_seqset_normalize(&s);
+	strbuf_reset(&sb);
+	imap_seqset_format(&sb, &s);
+	assert_string_equal(sb.buf, "1:3,8:10,20");
+	assert_int_equal(imap_seqset_count(&s), 7);
+	assert_int_equal(imap_seqset_to_array(&s, 7, &arr, &n, &err), 0);
+	assert_int_equal(n, 7);
+	assert_int_equal(arr[0], 1);
+	assert_int_equal(arr[3], 8);
+	assert_int_equal(arr[6], 20);
+	free(arr);
+	assert_int_equal(imap_seqset_to_array(&s, 6, &arr, &n, &err), -1);
+	assert_int_equal(err.kind, OIM_E_LIMIT);
+	imap_seqset_release(&s);
+
+	static const char *const bad[] = {
+		"", "0", "1:", ":1", ",", "1,", ",1", "1,,2", "1:2:3",
+		"4294967296", "a", "1 2", "-1", "01", "*:0", "1:*x",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		if (imap_seqset_parse(&s, bad[i], strlen(bad[i]), &err) != -1)
+			fail_msg("accepted \"%s\"", bad[i]);
+		assert_int_equal(err.kind, OIM_E_PROTOCOL);
+	}
+	imap_seqset_release(&s);
+	assert_int_equal(imap_seqset_parse(&s, "4294967295,*", 12, &err), 0);
+	assert_int_equal(s.nr, 1);
+	imap_seqset_release(&s);
+
+	/* formatting UID lists */
+	static const uint32_t uids[] = { 1, 2, 3, 3, 5, 7, 8, 9, 10, 20,
+					 4294967294u, 4294967295u };
+	strbuf_reset(&sb);
+	assert_int_equal(imap_uids_format(&sb, uids, ARRAY_SIZE(uids), 0),
+			 ARRAY_SIZE(uids));
+	assert_string_equal(sb.buf, "1:3,5,7:10,20,4294967294:4294967295");
+	strbuf_reset(&sb);
+	assert_int_equal(imap_uids_format(&sb, uids, ARRAY_SIZE(uids), 10), 9);
+	assert_string_equal(sb.buf, "1:3,5,7:10");
+	strbuf_reset(&sb);
+	assert_int_equal(imap_uids_format(&sb, uids, ARRAY_SIZE(uids), 9), 5);
+	assert_string_equal(sb.buf, "1:3,5");
+	strbuf_reset(&sb);
+	assert_int_equal(imap_uids_format(&sb, uids + 6, 6, 1), 3);
+	assert_string_equal(sb.buf, "8:10"); /* at least one piece */
+	strbuf_reset(&sb);
+	assert_int_equal(imap_uids_format(&sb, uids, 0, 0), 0);
+	assert_string_equal(sb.buf, "");
+	strbuf_release(&sb);
+}
+
+static void test_flags(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char buf[8];
+	assert_int_equal(imap_flag_from_name("\\seen"), IMAP_FLAG_SEEN);
+	assert_int_equal(imap_flag_from_name("\\Answered"), IMAP_FLAG_ANSWERED);
+	assert_int_equal(imap_flag_from_name("\\Recent"), IMAP_FLAG_RECENT);
+	assert_int_equal(imap_flag_from_name("$Forwarded"), 0);
+	assert_int_equal(imap_flag_from_name("Seen"), 0);
+	assert_int_equal(imap_flags_to_maildir(IMAP_FLAGS_MAILDIR |
+						       IMAP_FLAG_RECENT,
+					       buf),
+			 5);
+	assert_string_equal(buf, "DFRST");
+	assert_int_equal(imap_flags_to_maildir(IMAP_FLAG_SEEN |
+						       IMAP_FLAG_ANSWERED,
+					       buf),
+			 2);
+	assert_string_equal(buf, "RS");
+	assert_int_equal(imap_flags_to_maildir(0, buf), 0);
+	assert_string_equal(buf, "");
+	assert_int_equal(imap_flags_from_maildir("STaP"),
+			 IMAP_FLAG_SEEN | IMAP_FLAG_DELETED);
+	imap_flags_format(&sb, IMAP_FLAG_SEEN | IMAP_FLAG_DRAFT |
+				       IMAP_FLAG_RECENT);
+	assert_string_equal(sb.buf, "\\Draft \\Seen");
+	strbuf_release(&sb);
+}
+
+static void test_internaldate(void **state)
+{
+	time_t t;
+	int tz;
+	struct strbuf sb = STRBUF_INIT;
+
+	assert_int_equal(imap_internaldate_parse("17-Jul-1996 02:44:25 -0700",
+						 &t, &tz),
+			 0);
+	assert_int_equal(t, 837596665);
+	assert_int_equal(tz, -420);
+	imap_internaldate_format(&sb, t, tz);
+	assert_string_equal(sb.buf, "17-Jul-1996 02:44:25 -0700");
+	assert_int_equal(imap_internaldate_parse(" 1-Feb-2020 03:04:05 +0100",
+						 &t, &tz),
+			 0);
+	assert_int_equal(t, 1580522645);
+	assert_int_equal(tz, 60);
+	assert_int_equal(imap_internaldate_parse("1-feb-2020 03:04:05 +0100",
+						 &t, NULL),
+			 0);
+	assert_int_equal(t, 1580522645);
+	strbuf_reset(&sb);
+	imap_internaldate_format(&sb, t, 0);
+	assert_string_equal(sb.buf, "01-Feb-2020 02:04:05 +0000");
+	assert_int_equal(imap_internaldate_parse("29-Feb-2020 00:00:00 +0000",
+						 &t, NULL),
+			 0);
+	assert_int_equal(t, 1582934400);
+	assert_int_equal(imap_internaldate_parse("01-Jan-1970 00:00:00 +0100",
+						 &t, &tz),
+			 0);
+	assert_int_equal(t, -3600);
+	strbuf_reset(&sb);
+	imap_internaldate_format(&sb, t, tz);
+	assert_string_equal(sb.buf, "01-Jan-1970 00:00:00 +0100");
+	strbuf_reset(&sb);
+	imap_internaldate_format(&sb, t, -90);
+	assert_string_equal(sb.buf, "31-Dec-1969 21:30:00 -0130");
+	/* every day of 2000..2001 round-trips through format and parse */
+	for (time_t d = 946684800; d < 946684800 + 2 * 366 * 86400;
+	     d += 86400 + 3607) {
+		time_t back;
+		strbuf_reset(&sb);
+		imap_internaldate_format(&sb, d, -300);
+		assert_int_equal(imap_internaldate_parse(sb.buf, &back, &tz), 0);
+		assert_int_equal(back, d);
+		assert_int_equal(tz, -300);
+	}
+	static const char *const bad[] = {
+		"",
+		"17-Jul-1996",
+		"17-Jly-1996 02:44:25 -0700",
+		"32-Jan-2020 00:00:00 +0000",
+		"00-Jan-2020 00:00:00 +0000",
+		"29-Feb-2021 00:00:00 +0000",
+		"31-Apr-2021 00:00:00 +0000",
+		"17-Jul-1996 24:00:00 -0700",
+		"17-Jul-1996 02:60:25 -0700",
+		"17-Jul-1996 02:44:25 0700",
+		"17-Jul-1996 02:44:25 -0760",
+		"17-Jul-1996 02:44:25 -0700 ",
+		"17-Jul-96 02:44:25 -0700",
+		"117-Jul-1996 02:44:25 -0700",
+		"1x-Jul-1996 02:44:25 -0700",
+		"17-Jul-1996 2:44:25 -0700",
+		"17 Jul 1996 02:44:25 -0700",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		if (imap_internaldate_parse(bad[i], &t, &tz) != -1)
+			fail_msg("accepted \"%s\"", bad[i]);
+	strbuf_release(&sb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -621,6 +1245,16 @@ int main(void)
 		cmocka_unit_test(test_rfc_extensions),
 		cmocka_unit_test(test_gmail),
 		cmocka_unit_test(test_exchange),
+		cmocka_unit_test(test_dispatch),
+		cmocka_unit_test(test_fetch_decode),
+		cmocka_unit_test(test_list_decode),
+		cmocka_unit_test(test_status_decode),
+		cmocka_unit_test(test_search_decode),
+		cmocka_unit_test(test_code_decode),
+		cmocka_unit_test(test_atoms_namespace),
+		cmocka_unit_test(test_seqset),
+		cmocka_unit_test(test_flags),
+		cmocka_unit_test(test_internaldate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
