@@ -98,33 +98,43 @@ static char *arena_strdup(struct arena *a, const char *s, size_t len)
 /* ---- parser state ---- */
 
 enum pstate {
-	S_START,	/* before a response; empty lines skipped */
-	S_TAG,		/* tag, "*" or "+" */
-	S_ARGS,		/* between arguments */
+	S_START, /* before a response; empty lines skipped */
+	S_TAG,	 /* tag, "*" or "+" */
+	S_ARGS,	 /* between arguments */
 	S_ATOM,
 	S_QUOTED,
 	S_QUOTED_ESC,
-	S_LIT_SIZE,	/* after '{' */
-	S_LIT_CLOSE,	/* after '+', expecting '}' */
-	S_LIT_CR,	/* after '}' */
+	S_LIT_SIZE,  /* after '{' */
+	S_LIT_CLOSE, /* after '+', expecting '}' */
+	S_LIT_CR,    /* after '}' */
 	S_LIT_LF,
 	S_LIT_DATA,
-	S_RESP_TEXT,	/* after a status atom: optional "[code]" */
-	S_CODE,		/* inside "[...]" */
-	S_CODE_END,	/* after ']' */
-	S_TEXT,		/* human text up to the end of the line */
-	S_EOL_LF,	/* after '\r' ending the response */
+	S_RESP_TEXT, /* after a status atom: optional "[code]" */
+	S_CODE,	     /* inside "[...]" */
+	S_CODE_END,  /* after ']' */
+	S_TEXT,	     /* human text up to the end of the line */
+	S_EOL_LF,    /* after '\r' ending the response */
 	S_DEAD,
 };
 
 static const char *const state_names[] = {
-	[S_START] = "start", [S_TAG] = "tag", [S_ARGS] = "args",
-	[S_ATOM] = "atom", [S_QUOTED] = "quoted", [S_QUOTED_ESC] = "quoted-esc",
-	[S_LIT_SIZE] = "literal-size", [S_LIT_CLOSE] = "literal-close",
-	[S_LIT_CR] = "literal-cr", [S_LIT_LF] = "literal-lf",
-	[S_LIT_DATA] = "literal-data", [S_RESP_TEXT] = "resp-text",
-	[S_CODE] = "code", [S_CODE_END] = "code-end", [S_TEXT] = "text",
-	[S_EOL_LF] = "eol-lf", [S_DEAD] = "dead",
+    [S_START] = "start",
+    [S_TAG] = "tag",
+    [S_ARGS] = "args",
+    [S_ATOM] = "atom",
+    [S_QUOTED] = "quoted",
+    [S_QUOTED_ESC] = "quoted-esc",
+    [S_LIT_SIZE] = "literal-size",
+    [S_LIT_CLOSE] = "literal-close",
+    [S_LIT_CR] = "literal-cr",
+    [S_LIT_LF] = "literal-lf",
+    [S_LIT_DATA] = "literal-data",
+    [S_RESP_TEXT] = "resp-text",
+    [S_CODE] = "code",
+    [S_CODE_END] = "code-end",
+    [S_TEXT] = "text",
+    [S_EOL_LF] = "eol-lf",
+    [S_DEAD] = "dead",
 };
 static_assert(ARRAY_SIZE(state_names) == S_DEAD + 1, "state names");
 
@@ -340,13 +350,13 @@ static struct imap_arg *vec_to_arena(struct imap_parser *p,
 static int open_list(struct imap_parser *p, struct oim_err *err)
 {
 	if (p->depth + 1 > p->lim.max_depth)
-		return perr(p, err, OIM_E_LIMIT,
-			    "lists nested deeper than %u", p->lim.max_depth);
+		return perr(p, err, OIM_E_LIMIT, "lists nested deeper than %u",
+			    p->lim.max_depth);
 	if (p->depth + 1 >= p->stack_alloc) {
 		size_t old = p->stack_alloc;
 		p->stack_alloc *= 2;
-		p->stack = xreallocarray(p->stack, p->stack_alloc,
-					 sizeof(*p->stack));
+		p->stack =
+		    xreallocarray(p->stack, p->stack_alloc, sizeof(*p->stack));
 		memset(p->stack + old, 0,
 		       (p->stack_alloc - old) * sizeof(*p->stack));
 	}
@@ -359,7 +369,7 @@ static int close_list(struct imap_parser *p, struct oim_err *err)
 {
 	if (!p->depth)
 		return perr(p, err, OIM_E_PROTOCOL, "unexpected ')'");
-	struct imap_arg a = { .type = IMAP_ARG_LIST };
+	struct imap_arg a = {.type = IMAP_ARG_LIST};
 	struct argvec *v = &p->stack[p->depth];
 	a.len = (uint32_t)v->nr;
 	a.u.list = vec_to_arena(p, v);
@@ -375,9 +385,9 @@ static bool status_atom(const char *s, enum imap_status *st)
 		const char *name;
 		enum imap_status st;
 	} tab[] = {
-		{ "OK", IMAP_STATUS_OK },   { "NO", IMAP_STATUS_NO },
-		{ "BAD", IMAP_STATUS_BAD }, { "BYE", IMAP_STATUS_BYE },
-		{ "PREAUTH", IMAP_STATUS_PREAUTH },
+	    {"OK", IMAP_STATUS_OK},	      {"NO", IMAP_STATUS_NO},
+	    {"BAD", IMAP_STATUS_BAD},	      {"BYE", IMAP_STATUS_BYE},
+	    {"PREAUTH", IMAP_STATUS_PREAUTH},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(tab); i++)
 		if (!oim_strcasecmp(s, tab[i].name)) {
@@ -389,7 +399,7 @@ static bool status_atom(const char *s, enum imap_status *st)
 
 static int finish_atom(struct imap_parser *p, struct oim_err *err)
 {
-	struct imap_arg a = { .type = IMAP_ARG_ATOM };
+	struct imap_arg a = {.type = IMAP_ARG_ATOM};
 	if (p->bracket)
 		return perr(p, err, OIM_E_PROTOCOL, "unterminated '[' in atom");
 	if (p->tok.len == 3 && !oim_strcasecmp(p->tok.buf, "NIL")) {
@@ -413,7 +423,7 @@ static int finish_atom(struct imap_parser *p, struct oim_err *err)
 static int finish_string(struct imap_parser *p, enum imap_arg_type type,
 			 struct oim_err *err)
 {
-	struct imap_arg a = { .type = (uint8_t)type };
+	struct imap_arg a = {.type = (uint8_t)type};
 	a.len = (uint32_t)p->tok.len;
 	a.u.str = arena_strdup(&p->arena, p->tok.buf, p->tok.len);
 	if (p->lit_binary && type == IMAP_ARG_LITERAL)
@@ -426,7 +436,10 @@ static int finish_string(struct imap_parser *p, enum imap_arg_type type,
 static bool is_body_item(const char *s)
 {
 	static const char *const prefixes[] = {
-		"BODY[", "BODY.PEEK[", "BINARY[", "BINARY.PEEK[",
+	    "BODY[",
+	    "BODY.PEEK[",
+	    "BINARY[",
+	    "BINARY.PEEK[",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
 		if (!oim_strncasecmp(s, prefixes[i], strlen(prefixes[i])))
@@ -464,7 +477,7 @@ static int finish_literal(struct imap_parser *p, struct oim_err *err)
 		return finish_string(p, IMAP_ARG_LITERAL, err);
 	if (p->sink->end(p->sink_ctx, err))
 		return sink_failed(p, err);
-	struct imap_arg a = { .type = IMAP_ARG_STREAMED };
+	struct imap_arg a = {.type = IMAP_ARG_STREAMED};
 	a.len = (uint32_t)p->lit_size;
 	if (p->lit_binary)
 		a.flags |= IMAP_ARG_F_BINARY;
@@ -521,8 +534,8 @@ static int finish_code(struct imap_parser *p, struct oim_err *err)
 		return perr(p, err, OIM_E_PROTOCOL, "empty response code");
 	p->resp.code = arena_strdup(&p->arena, p->tok.buf, namelen);
 	if (sp)
-		p->resp.code_args = arena_strdup(&p->arena, sp + 1,
-						 p->tok.len - namelen - 1);
+		p->resp.code_args =
+		    arena_strdup(&p->arena, sp + 1, p->tok.len - namelen - 1);
 	else
 		p->resp.code_args = "";
 	strbuf_reset(&p->tok);
@@ -571,9 +584,8 @@ again:
 				p->state = S_ARGS;
 			} else {
 				p->resp.kind = IMAP_RESP_TAGGED;
-				p->resp.tag = arena_strdup(&p->arena,
-							   p->tok.buf,
-							   p->tok.len);
+				p->resp.tag = arena_strdup(
+				    &p->arena, p->tok.buf, p->tok.len);
 				p->state = S_ARGS;
 			}
 			strbuf_reset(&p->tok);
@@ -703,10 +715,10 @@ again:
 			p->lit_size = p->lit_size * 10 + (uint64_t)(c - '0');
 			p->lit_digits = true;
 			if (p->lit_size > p->lim.max_literal)
-				return perr(p, err, OIM_E_LIMIT,
-					    "literal larger than %llu bytes",
-					    (unsigned long long)
-						    p->lim.max_literal);
+				return perr(
+				    p, err, OIM_E_LIMIT,
+				    "literal larger than %llu bytes",
+				    (unsigned long long)p->lim.max_literal);
 			return 0;
 		}
 		if (p->lit_digits && c == '+') {
@@ -843,9 +855,9 @@ int imap_parser_feed(struct imap_parser *p, const void *data, size_t len,
 const char *imap_arg_type_name(enum imap_arg_type t)
 {
 	static const char *const names[] = {
-		[IMAP_ARG_NIL] = "NIL",	      [IMAP_ARG_ATOM] = "atom",
-		[IMAP_ARG_STRING] = "string", [IMAP_ARG_LITERAL] = "literal",
-		[IMAP_ARG_LIST] = "list",     [IMAP_ARG_STREAMED] = "streamed",
+	    [IMAP_ARG_NIL] = "NIL",	  [IMAP_ARG_ATOM] = "atom",
+	    [IMAP_ARG_STRING] = "string", [IMAP_ARG_LITERAL] = "literal",
+	    [IMAP_ARG_LIST] = "list",	  [IMAP_ARG_STREAMED] = "streamed",
 	};
 	return (size_t)t < ARRAY_SIZE(names) ? names[t] : "?";
 }
@@ -901,9 +913,10 @@ static void dump_arg(struct strbuf *sb, const struct imap_arg *a)
 		imap_quote_for_log(sb, a->u.str, a->len, SIZE_MAX);
 		break;
 	case IMAP_ARG_LITERAL:
-		strbuf_addf(sb, "%s{%u}", a->flags & IMAP_ARG_F_BINARY ? "~" : "",
+		strbuf_addf(sb, "%s{%u}",
+			    a->flags & IMAP_ARG_F_BINARY ? "~" : "",
 			    (unsigned)a->len);
-		/* fall through */
+		__attribute__((fallthrough));
 	case IMAP_ARG_STRING:
 		strbuf_addch(sb, '"');
 		imap_quote_for_log(sb, a->u.str, a->len, SIZE_MAX);

@@ -141,7 +141,7 @@ enum imap_status {
 struct imap_response {
 	enum imap_resp_kind kind;
 	enum imap_status status;
-	const char *tag;       /* tagged only, else NULL */
+	const char *tag; /* tagged only, else NULL */
 	const struct imap_arg *args;
 	size_t nargs;
 	const char *code;      /* "UIDNEXT", "COPYUID"... as sent, or NULL */
@@ -165,11 +165,11 @@ enum imap_body_choice {
 };
 
 struct imap_body_info {
-	uint32_t seq;	   /* message sequence number of the FETCH */
-	uint32_t uid;	   /* UID if seen before the body in this FETCH, else 0 */
-	const char *item;  /* item name as sent, NUL-terminated; borrowed */
-	uint64_t size;	   /* literal size */
-	bool binary;	   /* ~{n} */
+	uint32_t seq; /* message sequence number of the FETCH */
+	uint32_t uid; /* UID if seen before the body in this FETCH, else 0 */
+	const char *item; /* item name as sent, NUL-terminated; borrowed */
+	uint64_t size;	  /* literal size */
+	bool binary;	  /* ~{n} */
 };
 
 /* The body sink: see the header comment.  All three are required. */
@@ -183,7 +183,7 @@ struct imap_body_sink {
 };
 
 /* Return values of imap_parser_feed(). */
-#define IMAP_PARSE_MORE 0     /* all input consumed, response incomplete */
+#define IMAP_PARSE_MORE	    0 /* all input consumed, response incomplete */
 #define IMAP_PARSE_RESPONSE 1 /* a response is complete */
 
 /* limits may be NULL (defaults); it is copied. */

@@ -88,7 +88,8 @@ void imap_seqset_add(struct imap_seqset *s, uint32_t lo, uint32_t hi)
 		struct imap_seq_range *last = &s->r[s->nr - 1];
 		/* merge with the last range when they touch: cheap, and
 		 * keeps "SEARCH 1 2 3 ... 1000000" one range */
-		if (lo <= last->hi + (uint64_t)1 && hi + (uint64_t)1 >= last->lo) {
+		if (lo <= last->hi + (uint64_t)1 &&
+		    hi + (uint64_t)1 >= last->lo) {
 			if (lo < last->lo)
 				last->lo = lo;
 			if (hi > last->hi)
@@ -145,7 +146,7 @@ int imap_seqset_parse(struct imap_seqset *s, const char *str, size_t len,
 		i++; /* skip ',' (or step past the end) */
 	}
 	return 0;
-bad: {
+bad : {
 	struct strbuf q = STRBUF_INIT;
 	imap_quote_for_log(&q, str, len, 80);
 	rerr(NULL, err, "bad sequence set \"%s\"", q.buf);
@@ -284,13 +285,13 @@ static const struct {
 	unsigned flag;
 	char letter;
 } flag_tab[] = {
-	/* in Maildir letter order, which is also the format order */
-	{ "\\Draft", IMAP_FLAG_DRAFT, 'D' },
-	{ "\\Flagged", IMAP_FLAG_FLAGGED, 'F' },
-	{ "\\Answered", IMAP_FLAG_ANSWERED, 'R' },
-	{ "\\Seen", IMAP_FLAG_SEEN, 'S' },
-	{ "\\Deleted", IMAP_FLAG_DELETED, 'T' },
-	{ "\\Recent", IMAP_FLAG_RECENT, 0 },
+    /* in Maildir letter order, which is also the format order */
+    {"\\Draft", IMAP_FLAG_DRAFT, 'D'},
+    {"\\Flagged", IMAP_FLAG_FLAGGED, 'F'},
+    {"\\Answered", IMAP_FLAG_ANSWERED, 'R'},
+    {"\\Seen", IMAP_FLAG_SEEN, 'S'},
+    {"\\Deleted", IMAP_FLAG_DELETED, 'T'},
+    {"\\Recent", IMAP_FLAG_RECENT, 0},
 };
 
 unsigned imap_flag_from_name(const char *name)
@@ -372,8 +373,8 @@ int imap_flags_decode(const struct imap_response *r,
 /* ---- INTERNALDATE ---- */
 
 static const char months[12][4] = {
-	"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 };
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
@@ -421,8 +422,8 @@ static int digits(const char *s, size_t n, unsigned *out)
 
 int imap_internaldate_parse(const char *s, time_t *t_r, int *tz_minutes_r)
 {
-	static const unsigned mdays[12] = { 31, 28, 31, 30, 31, 30,
-					    31, 31, 30, 31, 30, 31 };
+	static const unsigned mdays[12] = {31, 28, 31, 30, 31, 30,
+					   31, 31, 30, 31, 30, 31};
 	unsigned day, mon, year, hh, mm, ss, zh, zm;
 	size_t dlen;
 
@@ -509,22 +510,22 @@ static const struct {
 	const char *name;
 	enum imap_code code;
 } code_tab[] = {
-	{ "ALERT", IMAP_CODE_ALERT },
-	{ "TRYCREATE", IMAP_CODE_TRYCREATE },
-	{ "READ-ONLY", IMAP_CODE_READ_ONLY },
-	{ "READ-WRITE", IMAP_CODE_READ_WRITE },
-	{ "CLOSED", IMAP_CODE_CLOSED },
-	{ "NOMODSEQ", IMAP_CODE_NOMODSEQ },
-	{ "UIDNOTSTICKY", IMAP_CODE_UIDNOTSTICKY },
-	{ "UIDVALIDITY", IMAP_CODE_UIDVALIDITY },
-	{ "UIDNEXT", IMAP_CODE_UIDNEXT },
-	{ "UNSEEN", IMAP_CODE_UNSEEN },
-	{ "HIGHESTMODSEQ", IMAP_CODE_HIGHESTMODSEQ },
-	{ "APPENDUID", IMAP_CODE_APPENDUID },
-	{ "COPYUID", IMAP_CODE_COPYUID },
-	{ "MODIFIED", IMAP_CODE_MODIFIED },
-	{ "CAPABILITY", IMAP_CODE_CAPABILITY },
-	{ "PERMANENTFLAGS", IMAP_CODE_PERMANENTFLAGS },
+    {"ALERT", IMAP_CODE_ALERT},
+    {"TRYCREATE", IMAP_CODE_TRYCREATE},
+    {"READ-ONLY", IMAP_CODE_READ_ONLY},
+    {"READ-WRITE", IMAP_CODE_READ_WRITE},
+    {"CLOSED", IMAP_CODE_CLOSED},
+    {"NOMODSEQ", IMAP_CODE_NOMODSEQ},
+    {"UIDNOTSTICKY", IMAP_CODE_UIDNOTSTICKY},
+    {"UIDVALIDITY", IMAP_CODE_UIDVALIDITY},
+    {"UIDNEXT", IMAP_CODE_UIDNEXT},
+    {"UNSEEN", IMAP_CODE_UNSEEN},
+    {"HIGHESTMODSEQ", IMAP_CODE_HIGHESTMODSEQ},
+    {"APPENDUID", IMAP_CODE_APPENDUID},
+    {"COPYUID", IMAP_CODE_COPYUID},
+    {"MODIFIED", IMAP_CODE_MODIFIED},
+    {"CAPABILITY", IMAP_CODE_CAPABILITY},
+    {"PERMANENTFLAGS", IMAP_CODE_PERMANENTFLAGS},
 };
 
 int imap_code_decode(const struct imap_response *r, struct imap_code_info *c,
@@ -579,7 +580,8 @@ int imap_code_decode(const struct imap_response *r, struct imap_code_info *c,
 		c->natoms = nw;
 		break;
 	case IMAP_CODE_PERMANENTFLAGS: {
-		const char **kw = imap_response_alloc(r, (nw + 1) * sizeof(*kw));
+		const char **kw =
+		    imap_response_alloc(r, (nw + 1) * sizeof(*kw));
 		if (!nw || w[0][0] != '(')
 			goto bad;
 		w[0]++;
@@ -644,7 +646,7 @@ static int decode_labels(const struct imap_response *r,
 	if (a->type != IMAP_ARG_LIST)
 		return rerr(r, err, "X-GM-LABELS is not a list");
 	f->gm_labels = imap_response_alloc(r, (a->len ? a->len : 1) *
-						      sizeof(*f->gm_labels));
+						  sizeof(*f->gm_labels));
 	for (size_t i = 0; i < a->len; i++) {
 		const char *s = imap_arg_string(&a->u.list[i]);
 		if (!s || strlen(s) != a->u.list[i].len)
@@ -671,7 +673,8 @@ int imap_fetch_decode(const struct imap_response *r, struct imap_fetch *f,
 		if (l[i].type == IMAP_ARG_ATOM && is_body_name(l[i].u.str))
 			nbodies++;
 	if (nbodies)
-		f->bodies = imap_response_alloc(r, nbodies * sizeof(*f->bodies));
+		f->bodies =
+		    imap_response_alloc(r, nbodies * sizeof(*f->bodies));
 
 	for (size_t i = 0; i < r->args[2].len; i += 2) {
 		const struct imap_arg *name = &l[i], *v = &l[i + 1];
@@ -731,23 +734,23 @@ static const struct {
 	const char *name;
 	unsigned flag;
 } list_flag_tab[] = {
-	{ "\\Noselect", IMAP_LIST_NOSELECT },
-	{ "\\NoInferiors", IMAP_LIST_NOINFERIORS },
-	{ "\\HasChildren", IMAP_LIST_HASCHILDREN },
-	{ "\\HasNoChildren", IMAP_LIST_HASNOCHILDREN },
-	{ "\\Marked", IMAP_LIST_MARKED },
-	{ "\\Unmarked", IMAP_LIST_UNMARKED },
-	{ "\\NonExistent", IMAP_LIST_NONEXISTENT },
-	{ "\\Subscribed", IMAP_LIST_SUBSCRIBED },
-	{ "\\Remote", IMAP_LIST_REMOTE },
-	{ "\\All", IMAP_LIST_ALL },
-	{ "\\Archive", IMAP_LIST_ARCHIVE },
-	{ "\\Drafts", IMAP_LIST_DRAFTS },
-	{ "\\Flagged", IMAP_LIST_FLAGGED },
-	{ "\\Junk", IMAP_LIST_JUNK },
-	{ "\\Sent", IMAP_LIST_SENT },
-	{ "\\Trash", IMAP_LIST_TRASH },
-	{ "\\Important", IMAP_LIST_IMPORTANT },
+    {"\\Noselect", IMAP_LIST_NOSELECT},
+    {"\\NoInferiors", IMAP_LIST_NOINFERIORS},
+    {"\\HasChildren", IMAP_LIST_HASCHILDREN},
+    {"\\HasNoChildren", IMAP_LIST_HASNOCHILDREN},
+    {"\\Marked", IMAP_LIST_MARKED},
+    {"\\Unmarked", IMAP_LIST_UNMARKED},
+    {"\\NonExistent", IMAP_LIST_NONEXISTENT},
+    {"\\Subscribed", IMAP_LIST_SUBSCRIBED},
+    {"\\Remote", IMAP_LIST_REMOTE},
+    {"\\All", IMAP_LIST_ALL},
+    {"\\Archive", IMAP_LIST_ARCHIVE},
+    {"\\Drafts", IMAP_LIST_DRAFTS},
+    {"\\Flagged", IMAP_LIST_FLAGGED},
+    {"\\Junk", IMAP_LIST_JUNK},
+    {"\\Sent", IMAP_LIST_SENT},
+    {"\\Trash", IMAP_LIST_TRASH},
+    {"\\Important", IMAP_LIST_IMPORTANT},
 };
 
 /* A separator: a one-character string or NIL. */
@@ -825,16 +828,16 @@ int imap_status_decode(const struct imap_response *r,
 			unsigned has;
 			size_t off;
 		} tab[] = {
-			{ "MESSAGES", IMAP_STATUS_MESSAGES,
-			  offsetof(struct imap_status_info, messages) },
-			{ "UIDNEXT", IMAP_STATUS_UIDNEXT,
-			  offsetof(struct imap_status_info, uidnext) },
-			{ "UIDVALIDITY", IMAP_STATUS_UIDVALIDITY,
-			  offsetof(struct imap_status_info, uidvalidity) },
-			{ "UNSEEN", IMAP_STATUS_UNSEEN,
-			  offsetof(struct imap_status_info, unseen) },
-			{ "RECENT", IMAP_STATUS_RECENT,
-			  offsetof(struct imap_status_info, recent) },
+		    {"MESSAGES", IMAP_STATUS_MESSAGES,
+		     offsetof(struct imap_status_info, messages)},
+		    {"UIDNEXT", IMAP_STATUS_UIDNEXT,
+		     offsetof(struct imap_status_info, uidnext)},
+		    {"UIDVALIDITY", IMAP_STATUS_UIDVALIDITY,
+		     offsetof(struct imap_status_info, uidvalidity)},
+		    {"UNSEEN", IMAP_STATUS_UNSEEN,
+		     offsetof(struct imap_status_info, unseen)},
+		    {"RECENT", IMAP_STATUS_RECENT,
+		     offsetof(struct imap_status_info, recent)},
 		};
 		if (imap_arg_atom_is(&l[i], "HIGHESTMODSEQ")) {
 			if (imap_arg_u64(&l[i + 1], &st->highestmodseq))
@@ -866,8 +869,8 @@ int imap_search_decode(const struct imap_response *r, struct imap_seqset *set,
 		const struct imap_arg *a = &r->args[i];
 		uint32_t n;
 		if (a->type == IMAP_ARG_LIST && i == r->nargs - 1) {
-			if (a->len != 2 || !imap_arg_atom_is(&a->u.list[0],
-							     "MODSEQ") ||
+			if (a->len != 2 ||
+			    !imap_arg_atom_is(&a->u.list[0], "MODSEQ") ||
 			    imap_arg_u64(&a->u.list[1], modseq_r))
 				return rerr(r, err, "bad SEARCH MODSEQ");
 			break;
@@ -908,8 +911,8 @@ int imap_esearch_decode(const struct imap_response *r, struct imap_esearch *es,
 	}
 	for (; i < r->nargs; i += 2) {
 		const struct imap_arg *name = &r->args[i];
-		const struct imap_arg *v = i + 1 < r->nargs ? &r->args[i + 1]
-							     : NULL;
+		const struct imap_arg *v =
+		    i + 1 < r->nargs ? &r->args[i + 1] : NULL;
 		if (!v || name->type != IMAP_ARG_ATOM)
 			goto bad;
 		if (imap_arg_atom_is(name, "MIN")) {
@@ -1013,7 +1016,7 @@ int imap_namespace_decode(const struct imap_response *r,
 			/* ("prefix" "sep" extensions...) */
 			if (d->type != IMAP_ARG_LIST || d->len < 2 ||
 			    !(ns->ns[k][i].prefix =
-				      imap_arg_string(&d->u.list[0])) ||
+				  imap_arg_string(&d->u.list[0])) ||
 			    decode_sep(&d->u.list[1], &ns->ns[k][i].sep))
 				return rerr(r, err, "malformed NAMESPACE");
 		}

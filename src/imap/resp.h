@@ -57,7 +57,10 @@ struct imap_seqset {
 	struct imap_seq_range *r;
 	size_t nr, alloc;
 };
-#define IMAP_SEQSET_INIT { NULL, 0, 0 }
+#define IMAP_SEQSET_INIT                                                       \
+	{                                                                      \
+		NULL, 0, 0                                                     \
+	}
 
 void imap_seqset_release(struct imap_seqset *s);
 /* Append [lo, hi] (swapped if lo > hi); merged with the last range when
@@ -104,8 +107,8 @@ enum imap_flag {
 	IMAP_FLAG_RECENT = 1 << 5, /* read-only, never stored anywhere */
 };
 /* The flags a Maildir can hold (OfflineIMAP's flagmap). */
-#define IMAP_FLAGS_MAILDIR                                                   \
-	(IMAP_FLAG_SEEN | IMAP_FLAG_ANSWERED | IMAP_FLAG_FLAGGED |            \
+#define IMAP_FLAGS_MAILDIR                                                     \
+	(IMAP_FLAG_SEEN | IMAP_FLAG_ANSWERED | IMAP_FLAG_FLAGGED |             \
 	 IMAP_FLAG_DELETED | IMAP_FLAG_DRAFT)
 
 /* "\Seen" (case-insensitive) -> IMAP_FLAG_SEEN; 0 for keywords/others. */
@@ -136,8 +139,8 @@ int imap_flags_decode(const struct imap_response *r,
  * seconds since the epoch (UTC); *tz_minutes_r (may be NULL) gets the
  * zone (-420 here).  -1 if malformed.
  */
-int imap_internaldate_parse(const char *s, time_t *t_r, int *tz_minutes_r)
-	OIM_WUR;
+int imap_internaldate_parse(const char *s, time_t *t_r,
+			    int *tz_minutes_r) OIM_WUR;
 /* Format t in the zone tz_minutes as "07-Feb-1994 21:52:25 -0800" (no
  * quotes), for APPEND. */
 void imap_internaldate_format(struct strbuf *sb, time_t t, int tz_minutes);
@@ -262,8 +265,8 @@ struct imap_list_entry {
 	const struct imap_arg *extended; /* LIST-EXTENDED data or NULL */
 };
 
-int imap_list_decode(const struct imap_response *r,
-		     struct imap_list_entry *e, struct oim_err *err) OIM_WUR;
+int imap_list_decode(const struct imap_response *r, struct imap_list_entry *e,
+		     struct oim_err *err) OIM_WUR;
 
 /* ---- STATUS ---- */
 
@@ -285,8 +288,8 @@ struct imap_status_info {
 };
 
 int imap_status_decode(const struct imap_response *r,
-		       struct imap_status_info *st, struct oim_err *err)
-	OIM_WUR;
+		       struct imap_status_info *st,
+		       struct oim_err *err) OIM_WUR;
 
 /* ---- SEARCH, ESEARCH, VANISHED ---- */
 
@@ -340,7 +343,7 @@ struct imap_namespaces {
 };
 
 int imap_namespace_decode(const struct imap_response *r,
-			  struct imap_namespaces *ns, struct oim_err *err)
-	OIM_WUR;
+			  struct imap_namespaces *ns,
+			  struct oim_err *err) OIM_WUR;
 
 #endif

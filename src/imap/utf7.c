@@ -8,7 +8,7 @@
 #include "parser.h"
 
 static const char b64[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
 
 static int b64_value(unsigned char c)
 {
@@ -155,8 +155,8 @@ int imap_utf7_encode(const char *utf8, size_t len, struct strbuf *out,
 	return 0;
 }
 
-static int bad(struct strbuf *out, size_t start_len, const char *in,
-	       size_t len, const char *what, struct oim_err *err)
+static int bad(struct strbuf *out, size_t start_len, const char *in, size_t len,
+	       const char *what, struct oim_err *err)
 {
 	struct strbuf q = STRBUF_INIT;
 	strbuf_setlen(out, start_len);
@@ -213,8 +213,9 @@ int imap_utf7_decode(const char *mutf7, size_t len, struct strbuf *out,
 					return bad(out, start_len, mutf7, len,
 						   "unpaired UTF-16 surrogate",
 						   err);
-				utf8_put(out, 0x10000 + ((high - 0xd800) << 10) +
-						      (u - 0xdc00));
+				utf8_put(out, 0x10000 +
+						  ((high - 0xd800) << 10) +
+						  (u - 0xdc00));
 				high = 0;
 			} else if (u >= 0xd800 && u <= 0xdbff) {
 				high = u;

@@ -35,8 +35,8 @@ static int sink_begin(void *ctx, const struct imap_body_info *info,
 	bool inmem = strstr(info->item, "HEADER.FIELDS") != NULL;
 	strbuf_addf(r->out, "BODY seq=%u uid=%u item=%s size=%llu%s%s\n",
 		    info->seq, info->uid, info->item,
-		    (unsigned long long)info->size, info->binary ? " binary" : "",
-		    inmem ? " inmem" : "");
+		    (unsigned long long)info->size,
+		    info->binary ? " binary" : "", inmem ? " inmem" : "");
 	strbuf_reset(&r->body);
 	if (r->fail_at == 1)
 		return oim_error(err, OIM_SEV_MESSAGE, OIM_E_IO, "sink begin");
@@ -66,9 +66,9 @@ static int sink_end(void *ctx, struct oim_err *err)
 }
 
 static const struct imap_body_sink test_sink = {
-	sink_begin,
-	sink_data,
-	sink_end,
+    sink_begin,
+    sink_data,
+    sink_end,
 };
 
 struct opts {
@@ -85,7 +85,7 @@ static void run(const char *in, size_t len, const size_t *cuts, size_t ncuts,
 		const struct opts *o, struct strbuf *out)
 {
 	struct imap_parser *p = imap_parser_new(o ? o->lim : NULL);
-	struct rec r = { out, STRBUF_INIT, o ? o->fail_at : 0 };
+	struct rec r = {out, STRBUF_INIT, o ? o->fail_at : 0};
 	struct oim_err err = OIM_ERR_INIT;
 	size_t start = 0;
 	bool dead = false;
@@ -107,9 +107,9 @@ static void run(const char *in, size_t len, const size_t *cuts, size_t ncuts,
 				assert_int_equal(err.sev, OIM_SEV_ACCOUNT);
 				/* dead: the same error again */
 				struct oim_err err2 = OIM_ERR_INIT;
-				assert_int_equal(imap_parser_feed(p, "x", 1,
-								  &used, &err2),
-						 -1);
+				assert_int_equal(
+				    imap_parser_feed(p, "x", 1, &used, &err2),
+				    -1);
 				assert_string_equal(err.msg, err2.msg);
 				assert_null(imap_parser_response(p));
 				dead = true;
@@ -120,7 +120,7 @@ static void run(const char *in, size_t len, const size_t *cuts, size_t ncuts,
 			left -= used;
 			if (ret == IMAP_PARSE_RESPONSE) {
 				const struct imap_response *resp =
-					imap_parser_response(p);
+				    imap_parser_response(p);
 				assert_non_null(resp);
 				assert_false(imap_parser_in_response(p));
 				imap_response_dump(out, resp);
@@ -179,7 +179,7 @@ static void check(const char *in, size_t len, const struct opts *o,
 	strbuf_release(&whole);
 }
 
-#define CHECK(in, exp) check((in), sizeof(in) - 1, NULL, (exp))
+#define CHECK(in, exp)	    check((in), sizeof(in) - 1, NULL, (exp))
 #define CHECK_O(in, o, exp) check((in), sizeof(in) - 1, (o), (exp))
 
 /* ---- table of small cases ---- */
@@ -190,82 +190,81 @@ struct tcase {
 };
 
 static const struct tcase good_cases[] = {
-	/* status responses, codes, text */
-	{ "a1 OK\r\n", "a1 OK \"\"\n" },
-	{ "a1 OK done\r\n", "a1 OK \"done\"\n" },
-	{ "a1 ok [read-write] x\r\n", "a1 ok [read-write|] \"x\"\n" },
-	{ "* OK [UIDNEXT 5] Predicted\r\n", "* OK [UIDNEXT|5] \"Predicted\"\n" },
-	{ "* NO [ALERT] it's (weird\" [text\r\n",
-	  "* NO [ALERT|] \"it's (weird\\\" [text\"\n" },
-	{ "* OK [XYZ a (b \"c]\" d\r\n", "* OK [XYZ|a (b \\\"c] \"\\\" d\"\n" },
-	{ "* BYE\r\n", "* BYE \"\"\n" },
-	{ "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n",
-	  "* PREAUTH [CAPABILITY|IMAP4rev1] \"hi\"\n" },
-	{ "tag.1-x OK [COPYUID 1 1:2 3:4]\r\n",
-	  "tag.1-x OK [COPYUID|1 1:2 3:4] \"\"\n" },
-	/* continuations */
-	{ "+\r\n", "+ \"\"\n" },
-	{ "+ \r\n", "+ \"\"\n" },
-	{ "+ idling\r\n", "+ \"idling\"\n" },
-	{ "+ [ALERT] x\r\n", "+ \"[ALERT] x\"\n" },
-	/* empty lines and bare LF */
-	{ "\r\n\r\n* 1 EXISTS\n\n* 2 EXISTS\r\n", "* 1 EXISTS\n* 2 EXISTS\n" },
-	{ "* SEARCH\r\n", "* SEARCH\n" },
-	{ "* SEARCH  1   2 \r\n", "* SEARCH 1 2\n" },
-	/* strings */
-	{ "* X \"a\\\"b\\\\c\" \"\" \"\\d\"\r\n",
-	  "* X \"a\\\"b\\\\c\" \"\" \"d\"\n" },
-	{ "* X \"\xc3\xa9t\xc3\xa9\"\r\n", "* X \"\\xc3\\xa9t\\xc3\\xa9\"\n" },
-	{ "* X {3}\r\na\"b {0}\r\n nil NIL Nil\r\n",
-	  "* X {3}\"a\\\"b\" {0}\"\" NIL NIL NIL\n" },
-	{ "* X {2+}\r\nab\r\n", "* X {2}\"ab\"\n" },
-	{ "* X {2}\nab\n", "* X {2}\"ab\"\n" },
-	{ "* X ~foo ~\r\n", "* X ~foo ~\n" },
-	/* lists */
-	{ "* X () (()) ((a) (b c)) (\"d\"(e))\r\n",
-	  "* X () (()) ((a) (b c)) (\"d\" (e))\n" },
-	{ "* LIST (\\Noselect) NIL \"\"\r\n",
-	  "* LIST (\\\\Noselect) NIL \"\"\n" },
-	{ "* 5 FETCH (FLAGS (\\Seen \\*) UID 7)\r\n",
-	  "* 5 FETCH (FLAGS (\\\\Seen \\\\*) UID 7)\n" },
-	/* atoms with brackets */
-	{ "* 1 FETCH (BODY[HEADER.FIELDS (MESSAGE-ID)]<0> NIL)\r\n",
-	  "* 1 FETCH (BODY[HEADER.FIELDS (MESSAGE-ID)]<0> NIL)\n" },
-	{ "* 1 FETCH (BODY[1.2] \"x\" BODY[] NIL)\r\n",
-	  "* 1 FETCH (BODY[1.2] \"x\" BODY[] NIL)\n" },
-	/* bodies: streamed, UID before or after, in-memory header */
-	{ "* 3 FETCH (UID 9 BODY[] {5}\r\nhello)\r\n",
-	  "BODY seq=3 uid=9 item=BODY[] size=5\n  data=\"hello\"\n"
-	  "* 3 FETCH (UID 9 BODY[] <streamed 5>)\n" },
-	{ "* 3 FETCH (BODY[]<0> {5}\r\nhello UID 9)\r\n",
-	  "BODY seq=3 uid=0 item=BODY[]<0> size=5\n  data=\"hello\"\n"
-	  "* 3 FETCH (BODY[]<0> <streamed 5> UID 9)\n" },
-	{ "* 3 FETCH (RFC822 {0}\r\n)\r\n",
-	  "BODY seq=3 uid=0 item=RFC822 size=0\n  data=\"\"\n"
-	  "* 3 FETCH (RFC822 <streamed 0>)\n" },
-	{ "* 3 FETCH (UID 1 BODY[HEADER.FIELDS (MESSAGE-ID)] {4}\r\nab\r\n)\r\n",
-	  "BODY seq=3 uid=1 item=BODY[HEADER.FIELDS (MESSAGE-ID)] size=4 "
-	  "inmem\n"
-	  "* 3 FETCH (UID 1 BODY[HEADER.FIELDS (MESSAGE-ID)] {4}\"ab\\r\\n\")\n" },
-	/* not body positions: kept in memory */
-	{ "* 3 FETCH ({3}\r\nabc BODY[] {1}\r\nx)\r\n",
-	  "* 3 FETCH ({3}\"abc\" BODY[] {1}\"x\")\n" },
-	{ "* 3 FETCH (X (BODY[] {1}\r\nx))\r\n",
-	  "* 3 FETCH (X (BODY[] {1}\"x\"))\n" },
-	{ "* x FETCH (BODY[] {1}\r\nx)\r\n", "* x FETCH (BODY[] {1}\"x\")\n" },
-	{ "a1 FETCH (BODY[] {1}\r\nx)\r\n", "a1 FETCH (BODY[] {1}\"x\")\n" },
-	{ "* 3 FETCH (BODY[] \"quoted body\" RFC822 NIL)\r\n",
-	  "* 3 FETCH (BODY[] \"quoted body\" RFC822 NIL)\n" },
-	/* several bodies in one FETCH */
-	{ "* 4 FETCH (BODY[1] {1}\r\na BODY[2] {2}\r\nbc UID 4)\r\n",
-	  "BODY seq=4 uid=0 item=BODY[1] size=1\n  data=\"a\"\n"
-	  "BODY seq=4 uid=0 item=BODY[2] size=2\n  data=\"bc\"\n"
-	  "* 4 FETCH (BODY[1] <streamed 1> BODY[2] <streamed 2> UID 4)\n" },
-	/* incomplete input is not an error */
-	{ "* 1 FETCH (BODY[] {10}\r\nabc",
-	  "BODY seq=1 uid=0 item=BODY[] size=10\nINCOMPLETE\n" },
-	{ "a1 OK", "INCOMPLETE\n" },
-	{ "\r\n\r\n", "" },
+    /* status responses, codes, text */
+    {"a1 OK\r\n", "a1 OK \"\"\n"},
+    {"a1 OK done\r\n", "a1 OK \"done\"\n"},
+    {"a1 ok [read-write] x\r\n", "a1 ok [read-write|] \"x\"\n"},
+    {"* OK [UIDNEXT 5] Predicted\r\n", "* OK [UIDNEXT|5] \"Predicted\"\n"},
+    {"* NO [ALERT] it's (weird\" [text\r\n",
+     "* NO [ALERT|] \"it's (weird\\\" [text\"\n"},
+    {"* OK [XYZ a (b \"c]\" d\r\n", "* OK [XYZ|a (b \\\"c] \"\\\" d\"\n"},
+    {"* BYE\r\n", "* BYE \"\"\n"},
+    {"* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n",
+     "* PREAUTH [CAPABILITY|IMAP4rev1] \"hi\"\n"},
+    {"tag.1-x OK [COPYUID 1 1:2 3:4]\r\n",
+     "tag.1-x OK [COPYUID|1 1:2 3:4] \"\"\n"},
+    /* continuations */
+    {"+\r\n", "+ \"\"\n"},
+    {"+ \r\n", "+ \"\"\n"},
+    {"+ idling\r\n", "+ \"idling\"\n"},
+    {"+ [ALERT] x\r\n", "+ \"[ALERT] x\"\n"},
+    /* empty lines and bare LF */
+    {"\r\n\r\n* 1 EXISTS\n\n* 2 EXISTS\r\n", "* 1 EXISTS\n* 2 EXISTS\n"},
+    {"* SEARCH\r\n", "* SEARCH\n"},
+    {"* SEARCH  1   2 \r\n", "* SEARCH 1 2\n"},
+    /* strings */
+    {"* X \"a\\\"b\\\\c\" \"\" \"\\d\"\r\n",
+     "* X \"a\\\"b\\\\c\" \"\" \"d\"\n"},
+    {"* X \"\xc3\xa9t\xc3\xa9\"\r\n", "* X \"\\xc3\\xa9t\\xc3\\xa9\"\n"},
+    {"* X {3}\r\na\"b {0}\r\n nil NIL Nil\r\n",
+     "* X {3}\"a\\\"b\" {0}\"\" NIL NIL NIL\n"},
+    {"* X {2+}\r\nab\r\n", "* X {2}\"ab\"\n"},
+    {"* X {2}\nab\n", "* X {2}\"ab\"\n"},
+    {"* X ~foo ~\r\n", "* X ~foo ~\n"},
+    /* lists */
+    {"* X () (()) ((a) (b c)) (\"d\"(e))\r\n",
+     "* X () (()) ((a) (b c)) (\"d\" (e))\n"},
+    {"* LIST (\\Noselect) NIL \"\"\r\n", "* LIST (\\\\Noselect) NIL \"\"\n"},
+    {"* 5 FETCH (FLAGS (\\Seen \\*) UID 7)\r\n",
+     "* 5 FETCH (FLAGS (\\\\Seen \\\\*) UID 7)\n"},
+    /* atoms with brackets */
+    {"* 1 FETCH (BODY[HEADER.FIELDS (MESSAGE-ID)]<0> NIL)\r\n",
+     "* 1 FETCH (BODY[HEADER.FIELDS (MESSAGE-ID)]<0> NIL)\n"},
+    {"* 1 FETCH (BODY[1.2] \"x\" BODY[] NIL)\r\n",
+     "* 1 FETCH (BODY[1.2] \"x\" BODY[] NIL)\n"},
+    /* bodies: streamed, UID before or after, in-memory header */
+    {"* 3 FETCH (UID 9 BODY[] {5}\r\nhello)\r\n",
+     "BODY seq=3 uid=9 item=BODY[] size=5\n  data=\"hello\"\n"
+     "* 3 FETCH (UID 9 BODY[] <streamed 5>)\n"},
+    {"* 3 FETCH (BODY[]<0> {5}\r\nhello UID 9)\r\n",
+     "BODY seq=3 uid=0 item=BODY[]<0> size=5\n  data=\"hello\"\n"
+     "* 3 FETCH (BODY[]<0> <streamed 5> UID 9)\n"},
+    {"* 3 FETCH (RFC822 {0}\r\n)\r\n",
+     "BODY seq=3 uid=0 item=RFC822 size=0\n  data=\"\"\n"
+     "* 3 FETCH (RFC822 <streamed 0>)\n"},
+    {"* 3 FETCH (UID 1 BODY[HEADER.FIELDS (MESSAGE-ID)] {4}\r\nab\r\n)\r\n",
+     "BODY seq=3 uid=1 item=BODY[HEADER.FIELDS (MESSAGE-ID)] size=4 "
+     "inmem\n"
+     "* 3 FETCH (UID 1 BODY[HEADER.FIELDS (MESSAGE-ID)] {4}\"ab\\r\\n\")\n"},
+    /* not body positions: kept in memory */
+    {"* 3 FETCH ({3}\r\nabc BODY[] {1}\r\nx)\r\n",
+     "* 3 FETCH ({3}\"abc\" BODY[] {1}\"x\")\n"},
+    {"* 3 FETCH (X (BODY[] {1}\r\nx))\r\n",
+     "* 3 FETCH (X (BODY[] {1}\"x\"))\n"},
+    {"* x FETCH (BODY[] {1}\r\nx)\r\n", "* x FETCH (BODY[] {1}\"x\")\n"},
+    {"a1 FETCH (BODY[] {1}\r\nx)\r\n", "a1 FETCH (BODY[] {1}\"x\")\n"},
+    {"* 3 FETCH (BODY[] \"quoted body\" RFC822 NIL)\r\n",
+     "* 3 FETCH (BODY[] \"quoted body\" RFC822 NIL)\n"},
+    /* several bodies in one FETCH */
+    {"* 4 FETCH (BODY[1] {1}\r\na BODY[2] {2}\r\nbc UID 4)\r\n",
+     "BODY seq=4 uid=0 item=BODY[1] size=1\n  data=\"a\"\n"
+     "BODY seq=4 uid=0 item=BODY[2] size=2\n  data=\"bc\"\n"
+     "* 4 FETCH (BODY[1] <streamed 1> BODY[2] <streamed 2> UID 4)\n"},
+    /* incomplete input is not an error */
+    {"* 1 FETCH (BODY[] {10}\r\nabc",
+     "BODY seq=1 uid=0 item=BODY[] size=10\nINCOMPLETE\n"},
+    {"a1 OK", "INCOMPLETE\n"},
+    {"\r\n\r\n", ""},
 };
 
 static void test_good_cases(void **state)
@@ -289,28 +288,28 @@ static void test_nul_in_literals(void **state)
 }
 
 static const struct tcase bad_cases[] = {
-	{ " a1 OK\r\n", "response without a tag" },
-	{ "a1\r\n", "nothing after the tag" },
-	{ "a(1 OK\r\n", "bad character 0x28 in tag" },
-	{ "* X )\r\n", "unexpected ')'" },
-	{ "* X (a\r\n", "unterminated list" },
-	{ "* X (a\n", "unterminated list" },
-	{ "* X \"abc\r\n", "unterminated quoted string" },
-	{ "* X \"abc\\\r\n", "unterminated quoted string" },
-	{ "* X {12a}\r\n", "bad literal size" },
-	{ "* X {}\r\n", "bad literal size" },
-	{ "* X {+}\r\n", "bad literal size" },
-	{ "* X {1+1}\r\n", "bad literal size" },
-	{ "* X {1} \r\n", "literal size not followed by end of line" },
-	{ "* X {1}\rx", "literal size not followed by end of line" },
-	{ "* X a\rb\r\n", "CR not followed by LF" },
-	{ "* X a\x01\r\n", "control character 0x01" },
-	{ "* X \x7f\r\n", "control character 0x7f" },
-	{ "* X a\"b\"\r\n", "'\"' inside an atom" },
-	{ "* X BODY[HEADER\r\n", "unterminated '[' in atom" },
-	{ "* OK [UIDNEXT 5\r\n", "unterminated response code" },
-	{ "* OK [] x\r\n", "empty response code" },
-	{ "* X {99999999999999999999}\r\n", "literal larger than" },
+    {" a1 OK\r\n", "response without a tag"},
+    {"a1\r\n", "nothing after the tag"},
+    {"a(1 OK\r\n", "bad character 0x28 in tag"},
+    {"* X )\r\n", "unexpected ')'"},
+    {"* X (a\r\n", "unterminated list"},
+    {"* X (a\n", "unterminated list"},
+    {"* X \"abc\r\n", "unterminated quoted string"},
+    {"* X \"abc\\\r\n", "unterminated quoted string"},
+    {"* X {12a}\r\n", "bad literal size"},
+    {"* X {}\r\n", "bad literal size"},
+    {"* X {+}\r\n", "bad literal size"},
+    {"* X {1+1}\r\n", "bad literal size"},
+    {"* X {1} \r\n", "literal size not followed by end of line"},
+    {"* X {1}\rx", "literal size not followed by end of line"},
+    {"* X a\rb\r\n", "CR not followed by LF"},
+    {"* X a\x01\r\n", "control character 0x01"},
+    {"* X \x7f\r\n", "control character 0x7f"},
+    {"* X a\"b\"\r\n", "'\"' inside an atom"},
+    {"* X BODY[HEADER\r\n", "unterminated '[' in atom"},
+    {"* OK [UIDNEXT 5\r\n", "unterminated response code"},
+    {"* OK [] x\r\n", "empty response code"},
+    {"* X {99999999999999999999}\r\n", "literal larger than"},
 };
 
 static void test_bad_cases(void **state)
@@ -334,11 +333,12 @@ static void test_error_quotes_line(void **state)
 	      "ERROR protocol: IMAP server response: control "
 	      "character 0x1b in \"* X \\x1b\"\n");
 	/* long lines are cut in the message */
-	CHECK("* X aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	      "aaaaaaaaaaaaaaaaaaaaaaaaaa\x02",
-	      "ERROR protocol: IMAP server response: control "
-	      "character 0x02 in \"* X aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\"\n");
+	CHECK(
+	    "* X aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaa\x02",
+	    "ERROR protocol: IMAP server response: control "
+	    "character 0x02 in \"* X aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\"\n");
 	/* responses before the bad one come out first */
 	CHECK("* 1 EXISTS\r\n* X )\r\n",
 	      "* 1 EXISTS\n"
@@ -349,7 +349,7 @@ static void test_error_quotes_line(void **state)
 static void test_limits(void **state)
 {
 	struct imap_parser_limits lim;
-	struct opts o = { .lim = &lim };
+	struct opts o = {.lim = &lim};
 
 	imap_parser_default_limits(&lim);
 	lim.max_line = 20;
@@ -385,7 +385,7 @@ static void test_limits(void **state)
 		"ERROR limit: IMAP server response: literal larger "
 		"than 100 bytes in \"* 1 FETCH (BODY[] {101\"\n");
 	/* without a sink a body is an ordinary literal */
-	struct opts o2 = { .lim = &lim, .no_sink = true };
+	struct opts o2 = {.lim = &lim, .no_sink = true};
 	CHECK_O("* 1 FETCH (BODY[] {9}\r\n", &o2,
 		"ERROR limit: IMAP server response: literal of 9 "
 		"bytes is larger than the 8 bytes kept in memory in "
@@ -418,7 +418,7 @@ static void test_limits(void **state)
 
 static void test_sink_failure(void **state)
 {
-	struct opts o = { .fail_at = 1 };
+	struct opts o = {.fail_at = 1};
 	CHECK_O("* 1 FETCH (BODY[] {2}\r\nab)\r\n", &o,
 		"BODY seq=1 uid=0 item=BODY[] size=2\n"
 		"ERROR io: sink begin\n");
@@ -462,8 +462,8 @@ static void test_stops_after_each_response(void **state)
 static void test_arg_helpers(void **state)
 {
 	static const char in[] =
-		"* 4294967295 FETCH (UID 4294967296 MODSEQ (18446744073709551615)"
-		" X \"12\" Y NIL Z -1)\r\n";
+	    "* 4294967295 FETCH (UID 4294967296 MODSEQ (18446744073709551615)"
+	    " X \"12\" Y NIL Z -1)\r\n";
 	struct imap_parser *p = imap_parser_new(NULL);
 	struct oim_err err = OIM_ERR_INIT;
 	size_t used;
@@ -580,7 +580,7 @@ static void test_large_body(void **state)
 	lim.max_inmem_literal = 1024;
 	struct imap_parser *p = imap_parser_new(&lim);
 	struct strbuf out = STRBUF_INIT;
-	struct rec r = { &out, STRBUF_INIT, 0 };
+	struct rec r = {&out, STRBUF_INIT, 0};
 	struct oim_err err = OIM_ERR_INIT;
 	char chunk[1000];
 	size_t used, total = 5u * 1000 * 1000;
@@ -591,9 +591,9 @@ static void test_large_body(void **state)
 	assert_int_equal(imap_parser_feed(p, head, strlen(head), &used, &err),
 			 IMAP_PARSE_MORE);
 	for (size_t i = 0; i < total / sizeof(chunk); i++) {
-		assert_int_equal(imap_parser_feed(p, chunk, sizeof(chunk),
-						  &used, &err),
-				 IMAP_PARSE_MORE);
+		assert_int_equal(
+		    imap_parser_feed(p, chunk, sizeof(chunk), &used, &err),
+		    IMAP_PARSE_MORE);
 		assert_int_equal(used, sizeof(chunk));
 	}
 	assert_int_equal(r.body.len, total);
@@ -660,11 +660,10 @@ static void test_fetch_decode(void **state)
 	assert_int_equal(f.seq, 1);
 	assert_int_equal(f.uid, 1);
 	assert_int_equal(f.has, IMAP_FETCH_UID | IMAP_FETCH_FLAGS |
-					IMAP_FETCH_SIZE |
-					IMAP_FETCH_INTERNALDATE |
-					IMAP_FETCH_MODSEQ);
-	assert_int_equal(f.flags, IMAP_FLAG_SEEN | IMAP_FLAG_RECENT |
-					  IMAP_FLAG_FLAGGED);
+				    IMAP_FETCH_SIZE | IMAP_FETCH_INTERNALDATE |
+				    IMAP_FETCH_MODSEQ);
+	assert_int_equal(f.flags,
+			 IMAP_FLAG_SEEN | IMAP_FLAG_RECENT | IMAP_FLAG_FLAGGED);
 	assert_int_equal(f.nkeywords, 1);
 	assert_string_equal(f.keywords[0], "$Label1");
 	assert_int_equal(f.size, 117);
@@ -701,20 +700,20 @@ static void test_fetch_decode(void **state)
 
 	/* errors name the response */
 	static const char *const bad[] = {
-		"* 1 FETCH (UID 0)\r\n",
-		"* 1 FETCH (UID x)\r\n",
-		"* 1 FETCH (UID 4294967296)\r\n",
-		"* 1 FETCH (UID)\r\n",
-		"* 1 FETCH UID 1\r\n",
-		"* 1 FETCH (FLAGS \\Seen)\r\n",
-		"* 1 FETCH (FLAGS (\"x\"))\r\n",
-		"* 1 FETCH (MODSEQ 3)\r\n",
-		"* 1 FETCH (INTERNALDATE \"yesterday\")\r\n",
-		"* 1 FETCH (X-GM-LABELS x)\r\n",
-		"* 1 FETCH (X-GM-MSGID -1)\r\n",
-		"* 1 FETCH (BODY[] (a))\r\n",
-		"* 1 FETCH (\"UID\" 1)\r\n",
-		"* 0x FETCH (UID 1)\r\n",
+	    "* 1 FETCH (UID 0)\r\n",
+	    "* 1 FETCH (UID x)\r\n",
+	    "* 1 FETCH (UID 4294967296)\r\n",
+	    "* 1 FETCH (UID)\r\n",
+	    "* 1 FETCH UID 1\r\n",
+	    "* 1 FETCH (FLAGS \\Seen)\r\n",
+	    "* 1 FETCH (FLAGS (\"x\"))\r\n",
+	    "* 1 FETCH (MODSEQ 3)\r\n",
+	    "* 1 FETCH (INTERNALDATE \"yesterday\")\r\n",
+	    "* 1 FETCH (X-GM-LABELS x)\r\n",
+	    "* 1 FETCH (X-GM-MSGID -1)\r\n",
+	    "* 1 FETCH (BODY[] (a))\r\n",
+	    "* 1 FETCH (\"UID\" 1)\r\n",
+	    "* 0x FETCH (UID 1)\r\n",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		r = parse1(&p, bad[i]);
@@ -758,18 +757,18 @@ static void test_list_decode(void **state)
 		       "\"[Gmail]/All Mail\"\r\n");
 	assert_int_equal(imap_list_decode(r, &e, &err), 0);
 	assert_int_equal(e.flags, IMAP_LIST_ALL | IMAP_LIST_HASNOCHILDREN |
-					  IMAP_LIST_IMPORTANT);
+				      IMAP_LIST_IMPORTANT);
 	static const char *const bad[] = {
-		"* LIST () \"//\" x\r\n",
-		"* LIST () \"\" x\r\n",
-		"* LIST () \"/\"\r\n",
-		"* LIST x \"/\" x\r\n",
-		"* LIST () \"/\" NIL\r\n",
-		"* LIST () \"/\" (x)\r\n",
-		"* LIST () \"/\" {3}\r\na\0b\r\n",
-		"* LIST (\"x\") \"/\" x\r\n",
-		"* LIST () \"/\" x y\r\n",
-		"* STATUS x ()\r\n",
+	    "* LIST () \"//\" x\r\n",
+	    "* LIST () \"\" x\r\n",
+	    "* LIST () \"/\"\r\n",
+	    "* LIST x \"/\" x\r\n",
+	    "* LIST () \"/\" NIL\r\n",
+	    "* LIST () \"/\" (x)\r\n",
+	    "* LIST () \"/\" {3}\r\na\0b\r\n",
+	    "* LIST (\"x\") \"/\" x\r\n",
+	    "* LIST () \"/\" x y\r\n",
+	    "* STATUS x ()\r\n",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		struct oim_err e2 = OIM_ERR_INIT;
@@ -800,11 +799,10 @@ static void test_status_decode(void **state)
 		       "18446744073709551615 SIZE 5)\r\n");
 	assert_int_equal(imap_status_decode(r, &st, &err), 0);
 	assert_string_equal(st.mailbox, "INBOX");
-	assert_int_equal(st.has, IMAP_STATUS_MESSAGES | IMAP_STATUS_RECENT |
-					 IMAP_STATUS_UIDNEXT |
-					 IMAP_STATUS_UIDVALIDITY |
-					 IMAP_STATUS_UNSEEN |
-					 IMAP_STATUS_HIGHESTMODSEQ);
+	assert_int_equal(st.has,
+			 IMAP_STATUS_MESSAGES | IMAP_STATUS_RECENT |
+			     IMAP_STATUS_UIDNEXT | IMAP_STATUS_UIDVALIDITY |
+			     IMAP_STATUS_UNSEEN | IMAP_STATUS_HIGHESTMODSEQ);
 	assert_int_equal(st.messages, 2);
 	assert_int_equal(st.recent, 1);
 	assert_int_equal(st.uidnext, 3);
@@ -858,8 +856,8 @@ static void test_search_decode(void **state)
 	assert_string_equal(es.tag, "b7");
 	assert_true(es.uid);
 	assert_int_equal(es.has, IMAP_ESEARCH_MIN | IMAP_ESEARCH_MAX |
-					 IMAP_ESEARCH_ALL | IMAP_ESEARCH_COUNT |
-					 IMAP_ESEARCH_MODSEQ);
+				     IMAP_ESEARCH_ALL | IMAP_ESEARCH_COUNT |
+				     IMAP_ESEARCH_MODSEQ);
 	assert_int_equal(es.min, 1);
 	assert_int_equal(es.max, 2);
 	assert_int_equal(es.count, 3);
@@ -877,11 +875,9 @@ static void test_search_decode(void **state)
 	assert_int_equal(es.count, 15);
 	imap_esearch_release(&es);
 	static const char *const bad[] = {
-		"* ESEARCH (TAG) UID\r\n",
-		"* ESEARCH MIN\r\n",
-		"* ESEARCH ALL 1:x\r\n",
-		"* ESEARCH ALL \"1\"\r\n",
-		"* ESEARCH MIN 1 (x) 2\r\n",
+	    "* ESEARCH (TAG) UID\r\n",	 "* ESEARCH MIN\r\n",
+	    "* ESEARCH ALL 1:x\r\n",	 "* ESEARCH ALL \"1\"\r\n",
+	    "* ESEARCH MIN 1 (x) 2\r\n",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		r = parse1(&p, bad[i]);
@@ -948,7 +944,8 @@ static void test_code_decode(void **state)
 	imap_seqset_format(&sb, &c.dst);
 	assert_string_equal(sb.buf, "304,319:320 3956:3958");
 	imap_code_info_release(&c);
-	r = parse1(&p, "* OK [PERMANENTFLAGS (\\Deleted \\Seen $Fwd \\*)] L\r\n");
+	r = parse1(&p,
+		   "* OK [PERMANENTFLAGS (\\Deleted \\Seen $Fwd \\*)] L\r\n");
 	assert_int_equal(imap_code_decode(r, &c, &err), 0);
 	assert_int_equal(c.code, IMAP_CODE_PERMANENTFLAGS);
 	assert_int_equal(c.flags, IMAP_FLAG_DELETED | IMAP_FLAG_SEEN);
@@ -989,18 +986,18 @@ static void test_code_decode(void **state)
 	imap_code_info_release(&c);
 
 	static const char *const bad[] = {
-		"* OK [UIDNEXT] x\r\n",
-		"* OK [UIDNEXT x] x\r\n",
-		"* OK [UIDNEXT 1 2] x\r\n",
-		"* OK [UIDVALIDITY 4294967296] x\r\n",
-		"* OK [HIGHESTMODSEQ -1] x\r\n",
-		"a OK [APPENDUID 1] x\r\n",
-		"a OK [APPENDUID 1 0] x\r\n",
-		"a OK [COPYUID 1 1:3 4:5] x\r\n",
-		"a OK [COPYUID 1 1:3] x\r\n",
-		"* OK [PERMANENTFLAGS \\Seen] x\r\n",
-		"* OK [PERMANENTFLAGS (\\Seen] x\r\n",
-		"* OK [PERMANENTFLAGS] x\r\n",
+	    "* OK [UIDNEXT] x\r\n",
+	    "* OK [UIDNEXT x] x\r\n",
+	    "* OK [UIDNEXT 1 2] x\r\n",
+	    "* OK [UIDVALIDITY 4294967296] x\r\n",
+	    "* OK [HIGHESTMODSEQ -1] x\r\n",
+	    "a OK [APPENDUID 1] x\r\n",
+	    "a OK [APPENDUID 1 0] x\r\n",
+	    "a OK [COPYUID 1 1:3 4:5] x\r\n",
+	    "a OK [COPYUID 1 1:3] x\r\n",
+	    "* OK [PERMANENTFLAGS \\Seen] x\r\n",
+	    "* OK [PERMANENTFLAGS (\\Seen] x\r\n",
+	    "* OK [PERMANENTFLAGS] x\r\n",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		r = parse1(&p, bad[i]);
@@ -1033,8 +1030,9 @@ static void test_atoms_namespace(void **state)
 	r = parse1(&p, "* CAPABILITY (x)\r\n");
 	assert_int_equal(imap_atoms_decode(r, &atoms, &n, &err), -1);
 
-	r = parse1(&p, "* NAMESPACE ((\"\" \"/\")) ((\"~\" \"/\")) "
-		       "((\"#shared/\" \"/\")(\"#news.\" \".\" \"X\" (\"a\")))\r\n");
+	r = parse1(
+	    &p, "* NAMESPACE ((\"\" \"/\")) ((\"~\" \"/\")) "
+		"((\"#shared/\" \"/\")(\"#news.\" \".\" \"X\" (\"a\")))\r\n");
 	assert_int_equal(imap_namespace_decode(r, &ns, &err), 0);
 	assert_int_equal(ns.n[0], 1);
 	assert_string_equal(ns.ns[0][0].prefix, "");
@@ -1089,8 +1087,8 @@ static void test_seqset(void **state)
 	imap_seqset_release(&s);
 
 	static const char *const bad[] = {
-		"", "0", "1:", ":1", ",", "1,", ",1", "1,,2", "1:2:3",
-		"4294967296", "a", "1 2", "-1", "01", "*:0", "1:*x",
+	    "",	     "0",	   "1:", ":1",	",",  "1,", ",1",  "1,,2",
+	    "1:2:3", "4294967296", "a",	 "1 2", "-1", "01", "*:0", "1:*x",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		if (imap_seqset_parse(&s, bad[i], strlen(bad[i]), &err) != -1)
@@ -1103,8 +1101,8 @@ static void test_seqset(void **state)
 	imap_seqset_release(&s);
 
 	/* formatting UID lists */
-	static const uint32_t uids[] = { 1, 2, 3, 3, 5, 7, 8, 9, 10, 20,
-					 4294967294u, 4294967295u };
+	static const uint32_t uids[] = {1, 2, 3,  3,  5,	   7,
+					8, 9, 10, 20, 4294967294u, 4294967295u};
 	strbuf_reset(&sb);
 	assert_int_equal(imap_uids_format(&sb, uids, ARRAY_SIZE(uids), 0),
 			 ARRAY_SIZE(uids));
@@ -1133,22 +1131,19 @@ static void test_flags(void **state)
 	assert_int_equal(imap_flag_from_name("\\Recent"), IMAP_FLAG_RECENT);
 	assert_int_equal(imap_flag_from_name("$Forwarded"), 0);
 	assert_int_equal(imap_flag_from_name("Seen"), 0);
-	assert_int_equal(imap_flags_to_maildir(IMAP_FLAGS_MAILDIR |
-						       IMAP_FLAG_RECENT,
-					       buf),
-			 5);
+	assert_int_equal(
+	    imap_flags_to_maildir(IMAP_FLAGS_MAILDIR | IMAP_FLAG_RECENT, buf),
+	    5);
 	assert_string_equal(buf, "DFRST");
-	assert_int_equal(imap_flags_to_maildir(IMAP_FLAG_SEEN |
-						       IMAP_FLAG_ANSWERED,
-					       buf),
-			 2);
+	assert_int_equal(
+	    imap_flags_to_maildir(IMAP_FLAG_SEEN | IMAP_FLAG_ANSWERED, buf), 2);
 	assert_string_equal(buf, "RS");
 	assert_int_equal(imap_flags_to_maildir(0, buf), 0);
 	assert_string_equal(buf, "");
 	assert_int_equal(imap_flags_from_maildir("STaP"),
 			 IMAP_FLAG_SEEN | IMAP_FLAG_DELETED);
-	imap_flags_format(&sb, IMAP_FLAG_SEEN | IMAP_FLAG_DRAFT |
-				       IMAP_FLAG_RECENT);
+	imap_flags_format(&sb,
+			  IMAP_FLAG_SEEN | IMAP_FLAG_DRAFT | IMAP_FLAG_RECENT);
 	assert_string_equal(sb.buf, "\\Draft \\Seen");
 	strbuf_release(&sb);
 }
@@ -1159,32 +1154,27 @@ static void test_internaldate(void **state)
 	int tz;
 	struct strbuf sb = STRBUF_INIT;
 
-	assert_int_equal(imap_internaldate_parse("17-Jul-1996 02:44:25 -0700",
-						 &t, &tz),
-			 0);
+	assert_int_equal(
+	    imap_internaldate_parse("17-Jul-1996 02:44:25 -0700", &t, &tz), 0);
 	assert_int_equal(t, 837596665);
 	assert_int_equal(tz, -420);
 	imap_internaldate_format(&sb, t, tz);
 	assert_string_equal(sb.buf, "17-Jul-1996 02:44:25 -0700");
-	assert_int_equal(imap_internaldate_parse(" 1-Feb-2020 03:04:05 +0100",
-						 &t, &tz),
-			 0);
+	assert_int_equal(
+	    imap_internaldate_parse(" 1-Feb-2020 03:04:05 +0100", &t, &tz), 0);
 	assert_int_equal(t, 1580522645);
 	assert_int_equal(tz, 60);
-	assert_int_equal(imap_internaldate_parse("1-feb-2020 03:04:05 +0100",
-						 &t, NULL),
-			 0);
+	assert_int_equal(
+	    imap_internaldate_parse("1-feb-2020 03:04:05 +0100", &t, NULL), 0);
 	assert_int_equal(t, 1580522645);
 	strbuf_reset(&sb);
 	imap_internaldate_format(&sb, t, 0);
 	assert_string_equal(sb.buf, "01-Feb-2020 02:04:05 +0000");
-	assert_int_equal(imap_internaldate_parse("29-Feb-2020 00:00:00 +0000",
-						 &t, NULL),
-			 0);
+	assert_int_equal(
+	    imap_internaldate_parse("29-Feb-2020 00:00:00 +0000", &t, NULL), 0);
 	assert_int_equal(t, 1582934400);
-	assert_int_equal(imap_internaldate_parse("01-Jan-1970 00:00:00 +0100",
-						 &t, &tz),
-			 0);
+	assert_int_equal(
+	    imap_internaldate_parse("01-Jan-1970 00:00:00 +0100", &t, &tz), 0);
 	assert_int_equal(t, -3600);
 	strbuf_reset(&sb);
 	imap_internaldate_format(&sb, t, tz);
@@ -1198,28 +1188,29 @@ static void test_internaldate(void **state)
 		time_t back;
 		strbuf_reset(&sb);
 		imap_internaldate_format(&sb, d, -300);
-		assert_int_equal(imap_internaldate_parse(sb.buf, &back, &tz), 0);
+		assert_int_equal(imap_internaldate_parse(sb.buf, &back, &tz),
+				 0);
 		assert_int_equal(back, d);
 		assert_int_equal(tz, -300);
 	}
 	static const char *const bad[] = {
-		"",
-		"17-Jul-1996",
-		"17-Jly-1996 02:44:25 -0700",
-		"32-Jan-2020 00:00:00 +0000",
-		"00-Jan-2020 00:00:00 +0000",
-		"29-Feb-2021 00:00:00 +0000",
-		"31-Apr-2021 00:00:00 +0000",
-		"17-Jul-1996 24:00:00 -0700",
-		"17-Jul-1996 02:60:25 -0700",
-		"17-Jul-1996 02:44:25 0700",
-		"17-Jul-1996 02:44:25 -0760",
-		"17-Jul-1996 02:44:25 -0700 ",
-		"17-Jul-96 02:44:25 -0700",
-		"117-Jul-1996 02:44:25 -0700",
-		"1x-Jul-1996 02:44:25 -0700",
-		"17-Jul-1996 2:44:25 -0700",
-		"17 Jul 1996 02:44:25 -0700",
+	    "",
+	    "17-Jul-1996",
+	    "17-Jly-1996 02:44:25 -0700",
+	    "32-Jan-2020 00:00:00 +0000",
+	    "00-Jan-2020 00:00:00 +0000",
+	    "29-Feb-2021 00:00:00 +0000",
+	    "31-Apr-2021 00:00:00 +0000",
+	    "17-Jul-1996 24:00:00 -0700",
+	    "17-Jul-1996 02:60:25 -0700",
+	    "17-Jul-1996 02:44:25 0700",
+	    "17-Jul-1996 02:44:25 -0760",
+	    "17-Jul-1996 02:44:25 -0700 ",
+	    "17-Jul-96 02:44:25 -0700",
+	    "117-Jul-1996 02:44:25 -0700",
+	    "1x-Jul-1996 02:44:25 -0700",
+	    "17-Jul-1996 2:44:25 -0700",
+	    "17 Jul 1996 02:44:25 -0700",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		if (imap_internaldate_parse(bad[i], &t, &tz) != -1)
@@ -1230,31 +1221,31 @@ static void test_internaldate(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good_cases),
-		cmocka_unit_test(test_nul_in_literals),
-		cmocka_unit_test(test_bad_cases),
-		cmocka_unit_test(test_error_quotes_line),
-		cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_sink_failure),
-		cmocka_unit_test(test_stops_after_each_response),
-		cmocka_unit_test(test_arg_helpers),
-		cmocka_unit_test(test_large_body),
-		cmocka_unit_test(test_dovecot_session),
-		cmocka_unit_test(test_dovecot_qresync),
-		cmocka_unit_test(test_rfc3501),
-		cmocka_unit_test(test_rfc_extensions),
-		cmocka_unit_test(test_gmail),
-		cmocka_unit_test(test_exchange),
-		cmocka_unit_test(test_dispatch),
-		cmocka_unit_test(test_fetch_decode),
-		cmocka_unit_test(test_list_decode),
-		cmocka_unit_test(test_status_decode),
-		cmocka_unit_test(test_search_decode),
-		cmocka_unit_test(test_code_decode),
-		cmocka_unit_test(test_atoms_namespace),
-		cmocka_unit_test(test_seqset),
-		cmocka_unit_test(test_flags),
-		cmocka_unit_test(test_internaldate),
+	    cmocka_unit_test(test_good_cases),
+	    cmocka_unit_test(test_nul_in_literals),
+	    cmocka_unit_test(test_bad_cases),
+	    cmocka_unit_test(test_error_quotes_line),
+	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_sink_failure),
+	    cmocka_unit_test(test_stops_after_each_response),
+	    cmocka_unit_test(test_arg_helpers),
+	    cmocka_unit_test(test_large_body),
+	    cmocka_unit_test(test_dovecot_session),
+	    cmocka_unit_test(test_dovecot_qresync),
+	    cmocka_unit_test(test_rfc3501),
+	    cmocka_unit_test(test_rfc_extensions),
+	    cmocka_unit_test(test_gmail),
+	    cmocka_unit_test(test_exchange),
+	    cmocka_unit_test(test_dispatch),
+	    cmocka_unit_test(test_fetch_decode),
+	    cmocka_unit_test(test_list_decode),
+	    cmocka_unit_test(test_status_decode),
+	    cmocka_unit_test(test_search_decode),
+	    cmocka_unit_test(test_code_decode),
+	    cmocka_unit_test(test_atoms_namespace),
+	    cmocka_unit_test(test_seqset),
+	    cmocka_unit_test(test_flags),
+	    cmocka_unit_test(test_internaldate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

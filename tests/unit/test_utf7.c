@@ -18,25 +18,27 @@ struct pair {
 };
 
 static const struct pair pairs[] = {
-	{ "", "" },
-	{ "INBOX", "INBOX" },
-	/* RFC 3501 5.1.3 */
-	{ "~peter/mail/\xe5\x8f\xb0\xe5\x8c\x97/\xe6\x97\xa5\xe6\x9c\xac"
-	  "\xe8\xaa\x9e",
-	  "~peter/mail/&U,BTFw-/&ZeVnLIqe-" },
-	{ "&", "&-" },
-	{ "a&b&&", "a&-b&-&-" },
-	{ "Entw\xc3\xbcrfe", "Entw&APw-rfe" },
-	{ "\xc3\x89t\xc3\xa9", "&AMk-t&AOk-" },
-	{ "\xc3\x89\xc3\xa9", "&AMkA6Q-" },
-	/* outside the BMP: a surrogate pair */
-	{ "\xf0\x9f\x98\x80", "&2D3eAA-" },
-	{ "x\xf0\x9f\x98\x80y", "x&2D3eAA-y" },
-	/* controls and DEL are shifted */
-	{ "a\x01" "b", "a&AAE-b" },
-	{ "\x7f", "&AH8-" },
-	{ "[Gmail]/All Mail", "[Gmail]/All Mail" },
-	{ "-&-", "-&--" },
+    {"", ""},
+    {"INBOX", "INBOX"},
+    /* RFC 3501 5.1.3 */
+    {"~peter/mail/\xe5\x8f\xb0\xe5\x8c\x97/\xe6\x97\xa5\xe6\x9c\xac"
+     "\xe8\xaa\x9e",
+     "~peter/mail/&U,BTFw-/&ZeVnLIqe-"},
+    {"&", "&-"},
+    {"a&b&&", "a&-b&-&-"},
+    {"Entw\xc3\xbcrfe", "Entw&APw-rfe"},
+    {"\xc3\x89t\xc3\xa9", "&AMk-t&AOk-"},
+    {"\xc3\x89\xc3\xa9", "&AMkA6Q-"},
+    /* outside the BMP: a surrogate pair */
+    {"\xf0\x9f\x98\x80", "&2D3eAA-"},
+    {"x\xf0\x9f\x98\x80y", "x&2D3eAA-y"},
+    /* controls and DEL are shifted */
+    {"a\x01"
+     "b",
+     "a&AAE-b"},
+    {"\x7f", "&AH8-"},
+    {"[Gmail]/All Mail", "[Gmail]/All Mail"},
+    {"-&-", "-&--"},
 };
 
 static void test_examples(void **state)
@@ -79,29 +81,32 @@ struct bad {
 	size_t len;
 	const char *why;
 };
-#define BAD(s, why) { s, sizeof(s) - 1, why }
+#define BAD(s, why)                                                            \
+	{                                                                      \
+		s, sizeof(s) - 1, why                                          \
+	}
 
 static const struct bad bad_decode[] = {
-	BAD("&", "unterminated '&' shift"),
-	BAD("a&Jjo", "unterminated '&' shift"),
-	BAD("&AOk", "unterminated '&' shift"),
-	BAD("&Jjo!-", "bad base64 character"),
-	BAD("&AO/-", "bad base64 character"), /* '/' is ',' here */
-	BAD("&AO=-", "bad base64 character"), /* no padding */
-	BAD("&AGE-", "printable ASCII in a shift"), /* "a" */
-	BAD("&ACY-", "printable ASCII in a shift"), /* "&" */
-	BAD("&AAA-", "NUL in a shift"),
-	BAD("&2D0-", "unpaired UTF-16 surrogate"),	 /* high alone */
-	BAD("&2D0AYQ-", "unpaired UTF-16 surrogate"), /* high + 'a' */
-	BAD("&3gA-", "unpaired UTF-16 surrogate"),	 /* low alone */
-	BAD("&AOl-", "bad padding bits"),		 /* non-zero */
-	BAD("&AOkA-", "bad padding bits"),		 /* extra char */
-	BAD("&A-", "bad padding bits"),
-	BAD("&AA-", "bad padding bits"),
-	BAD("\xc3\xa9", "byte outside printable ASCII"),
-	BAD("a\tb", "byte outside printable ASCII"),
-	BAD("a\0b", "byte outside printable ASCII"),
-	BAD("\x7f", "byte outside printable ASCII"),
+    BAD("&", "unterminated '&' shift"),
+    BAD("a&Jjo", "unterminated '&' shift"),
+    BAD("&AOk", "unterminated '&' shift"),
+    BAD("&Jjo!-", "bad base64 character"),
+    BAD("&AO/-", "bad base64 character"),	/* '/' is ',' here */
+    BAD("&AO=-", "bad base64 character"),	/* no padding */
+    BAD("&AGE-", "printable ASCII in a shift"), /* "a" */
+    BAD("&ACY-", "printable ASCII in a shift"), /* "&" */
+    BAD("&AAA-", "NUL in a shift"),
+    BAD("&2D0-", "unpaired UTF-16 surrogate"),	  /* high alone */
+    BAD("&2D0AYQ-", "unpaired UTF-16 surrogate"), /* high + 'a' */
+    BAD("&3gA-", "unpaired UTF-16 surrogate"),	  /* low alone */
+    BAD("&AOl-", "bad padding bits"),		  /* non-zero */
+    BAD("&AOkA-", "bad padding bits"),		  /* extra char */
+    BAD("&A-", "bad padding bits"),
+    BAD("&AA-", "bad padding bits"),
+    BAD("\xc3\xa9", "byte outside printable ASCII"),
+    BAD("a\tb", "byte outside printable ASCII"),
+    BAD("a\0b", "byte outside printable ASCII"),
+    BAD("\x7f", "byte outside printable ASCII"),
 };
 
 static void test_bad_decode(void **state)
@@ -121,16 +126,16 @@ static void test_bad_decode(void **state)
 }
 
 static const struct bad bad_encode[] = {
-	BAD("\xff", "invalid UTF-8 at byte 0"),
-	BAD("ab\x80", "invalid UTF-8 at byte 2"),
-	BAD("\xc0\x80", "invalid UTF-8"),	  /* overlong NUL */
-	BAD("\xe0\x80\xaf", "invalid UTF-8"),	  /* overlong '/' */
-	BAD("\xed\xa0\x80", "invalid UTF-8"),	  /* surrogate */
-	BAD("\xf4\x90\x80\x80", "invalid UTF-8"), /* > U+10FFFF */
-	BAD("\xe6\x97", "invalid UTF-8"),	  /* truncated */
-	BAD("\xe6\x97x", "invalid UTF-8"),
-	BAD("\xf8\x88\x80\x80\x80", "invalid UTF-8"),
-	BAD("a\0", "a NUL byte at byte 1"),
+    BAD("\xff", "invalid UTF-8 at byte 0"),
+    BAD("ab\x80", "invalid UTF-8 at byte 2"),
+    BAD("\xc0\x80", "invalid UTF-8"),	      /* overlong NUL */
+    BAD("\xe0\x80\xaf", "invalid UTF-8"),     /* overlong '/' */
+    BAD("\xed\xa0\x80", "invalid UTF-8"),     /* surrogate */
+    BAD("\xf4\x90\x80\x80", "invalid UTF-8"), /* > U+10FFFF */
+    BAD("\xe6\x97", "invalid UTF-8"),	      /* truncated */
+    BAD("\xe6\x97x", "invalid UTF-8"),
+    BAD("\xf8\x88\x80\x80\x80", "invalid UTF-8"),
+    BAD("a\0", "a NUL byte at byte 1"),
 };
 
 static void test_bad_encode(void **state)
@@ -216,8 +221,8 @@ static void test_roundtrip_random(void **state)
 {
 	uint32_t seed = 12345;
 	static const uint32_t pool[] = {
-		'a', '&', '-', '/', ' ', 0x01, 0x7f, 0xe9, 0xfc, 0x53f0,
-		0x8a9e, 0xffff, 0x10000, 0x1f600, 0x10ffff, '~',
+	    'a',  '&',	  '-',	  '/',	  ' ',	   0x01,    0x7f,     0xe9,
+	    0xfc, 0x53f0, 0x8a9e, 0xffff, 0x10000, 0x1f600, 0x10ffff, '~',
 	};
 	for (int t = 0; t < 5000; t++) {
 		char buf[256];
@@ -236,12 +241,12 @@ static void test_roundtrip_random(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_examples),
-		cmocka_unit_test(test_appends),
-		cmocka_unit_test(test_bad_decode),
-		cmocka_unit_test(test_bad_encode),
-		cmocka_unit_test(test_roundtrip_all_code_points),
-		cmocka_unit_test(test_roundtrip_random),
+	    cmocka_unit_test(test_examples),
+	    cmocka_unit_test(test_appends),
+	    cmocka_unit_test(test_bad_decode),
+	    cmocka_unit_test(test_bad_encode),
+	    cmocka_unit_test(test_roundtrip_all_code_points),
+	    cmocka_unit_test(test_roundtrip_random),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
