@@ -154,10 +154,11 @@ struct imap_parser {
 	size_t stack_alloc;
 	size_t nargs_total;
 
-	struct strbuf tok;  /* token in progress */
-	struct strbuf head; /* start of the response, for error messages */
-	size_t line_bytes;  /* memory accounting, see max_line */
-	unsigned bracket;   /* [] nesting inside an atom */
+	struct strbuf tok;   /* token in progress */
+	char head[HEAD_MAX]; /* start of the response, for error messages */
+	size_t head_len;
+	size_t line_bytes; /* memory accounting, see max_line */
+	unsigned bracket;  /* [] nesting inside an atom */
 
 	/* literal in progress */
 	uint64_t lit_size, lit_left;
@@ -194,7 +195,6 @@ struct imap_parser *imap_parser_new(const struct imap_parser_limits *limits)
 	    p->lim.max_inmem_literal > p->lim.max_line)
 		BUG("imap parser limits out of range");
 	strbuf_init(&p->tok, 0);
-	strbuf_init(&p->head, 0);
 	p->stack_alloc = 4;
 	p->stack = xcalloc(p->stack_alloc, sizeof(*p->stack));
 	p->state = S_START;
@@ -211,7 +211,6 @@ void imap_parser_free(struct imap_parser *p)
 	free(p->stack);
 	arena_release(&p->arena);
 	strbuf_release(&p->tok);
-	strbuf_release(&p->head);
 	free(p);
 }
 
@@ -275,8 +274,8 @@ static int perr(struct imap_parser *p, struct oim_err *err,
 	strbuf_vaddf(&sb, fmt, ap);
 	va_end(ap);
 	strbuf_addstr(&sb, " in \"");
-	imap_quote_for_log(&sb, p->head.buf, p->head.len, HEAD_MAX);
-	if (p->head.len >= HEAD_MAX)
+	imap_quote_for_log(&sb, p->head, p->head_len, HEAD_MAX);
+	if (p->head_len >= HEAD_MAX)
 		strbuf_addstr(&sb, "...");
 	strbuf_addch(&sb, '"');
 	oim_error(&p->dead_err, OIM_SEV_ACCOUNT, kind, "%s", sb.buf);
@@ -315,7 +314,7 @@ static void reset_response(struct imap_parser *p)
 	p->stack[0].nr = 0;
 	p->nargs_total = 0;
 	strbuf_reset(&p->tok);
-	strbuf_reset(&p->head);
+	p->head_len = 0;
 	p->line_bytes = 0;
 	p->bracket = 0;
 	memset(&p->resp, 0, sizeof(p->resp));
@@ -557,6 +556,49 @@ static int finish_response(struct imap_parser *p, struct oim_err *err)
 static bool is_ctl(unsigned char c)
 {
 	return c < 0x20 || c == 0x7f;
+}
+
+/*
+ * Length of the run at d[0..len) of bytes that the current state would
+ * only append to the token: consumed in bulk by imap_parser_feed(), the
+ * hot path for atoms, strings and text.  The bytes excluded here are
+ * exactly those step() treats specially (or rejects), so bulk and
+ * byte-by-byte processing cannot differ.
+ */
+static size_t plain_run(const struct imap_parser *p, const unsigned char *d,
+			size_t len)
+{
+	size_t n = 0;
+	switch (p->state) {
+	case S_ATOM:
+		if (p->bracket) {
+			while (n < len && d[n] && d[n] != '[' && d[n] != ']' &&
+			       d[n] != '\r' && d[n] != '\n')
+				n++;
+			break;
+		}
+		while (n < len && d[n] > 0x20 && d[n] != 0x7f && d[n] != '(' &&
+		       d[n] != ')' && d[n] != '"' && d[n] != '{' && d[n] != '[')
+			n++;
+		break;
+	case S_QUOTED:
+		while (n < len && d[n] && d[n] != '"' && d[n] != '\\' &&
+		       d[n] != '\r' && d[n] != '\n')
+			n++;
+		break;
+	case S_TEXT:
+		while (n < len && d[n] && d[n] != '\r' && d[n] != '\n')
+			n++;
+		break;
+	case S_CODE:
+		while (n < len && d[n] && d[n] != ']' && d[n] != '\r' &&
+		       d[n] != '\n')
+			n++;
+		break;
+	default:
+		break;
+	}
+	return n;
 }
 
 /*
@@ -829,8 +871,28 @@ int imap_parser_feed(struct imap_parser *p, const void *data, size_t len,
 			i++; /* empty line between responses */
 			continue;
 		}
-		if (p->head.len < HEAD_MAX)
-			strbuf_addch(&p->head, c);
+		size_t n = plain_run(p, d + i, len - i);
+		if (n) {
+			if (p->line_bytes + n > p->lim.max_line)
+				n = p->lim.max_line - p->line_bytes + 1;
+			if (p->head_len < HEAD_MAX) {
+				size_t h = HEAD_MAX - p->head_len;
+				if (h > n)
+					h = n;
+				memcpy(p->head + p->head_len, d + i, h);
+				p->head_len += h;
+			}
+			i += n;
+			p->line_bytes += n;
+			if (p->line_bytes > p->lim.max_line)
+				return perr(p, err, OIM_E_LIMIT,
+					    "response longer than %zu bytes",
+					    p->lim.max_line);
+			strbuf_add(&p->tok, d + i - n, n);
+			continue;
+		}
+		if (p->head_len < HEAD_MAX)
+			p->head[p->head_len++] = (char)c;
 		i++;
 		if (++p->line_bytes > p->lim.max_line)
 			return perr(p, err, OIM_E_LIMIT,

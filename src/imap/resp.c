@@ -656,74 +656,135 @@ static int decode_labels(const struct imap_response *r,
 	return 0;
 }
 
+enum fetch_item {
+	FI_OTHER,
+	FI_UID,
+	FI_FLAGS,
+	FI_SIZE,
+	FI_INTERNALDATE,
+	FI_MODSEQ,
+	FI_GM_MSGID,
+	FI_GM_THRID,
+	FI_GM_LABELS,
+	FI_BODY,
+};
+
+/* Classify an item name; the first letter picks the candidates, since this
+ * runs for every item of every FETCH of a large mailbox. */
+static enum fetch_item fetch_item(const char *s)
+{
+	switch (s[0] | 0x20) {
+	case 'u':
+		return !oim_strcasecmp(s, "UID") ? FI_UID : FI_OTHER;
+	case 'f':
+		return !oim_strcasecmp(s, "FLAGS") ? FI_FLAGS : FI_OTHER;
+	case 'r':
+		if (!oim_strcasecmp(s, "RFC822.SIZE"))
+			return FI_SIZE;
+		break;
+	case 'i':
+		return !oim_strcasecmp(s, "INTERNALDATE") ? FI_INTERNALDATE
+							  : FI_OTHER;
+	case 'm':
+		return !oim_strcasecmp(s, "MODSEQ") ? FI_MODSEQ : FI_OTHER;
+	case 'x':
+		if (!oim_strcasecmp(s, "X-GM-MSGID"))
+			return FI_GM_MSGID;
+		if (!oim_strcasecmp(s, "X-GM-THRID"))
+			return FI_GM_THRID;
+		if (!oim_strcasecmp(s, "X-GM-LABELS"))
+			return FI_GM_LABELS;
+		return FI_OTHER;
+	case 'b':
+		break;
+	default:
+		return FI_OTHER;
+	}
+	return is_body_name(s) ? FI_BODY : FI_OTHER;
+}
+
 int imap_fetch_decode(const struct imap_response *r, struct imap_fetch *f,
 		      struct oim_err *err)
 {
 	const struct imap_arg *l;
-	size_t nbodies = 0;
+	size_t nbodies = 0, n;
 
 	memset(f, 0, sizeof(*f));
 	if (!imap_response_numbered(r, "FETCH", &f->seq) || r->nargs != 3 ||
 	    r->args[2].type != IMAP_ARG_LIST)
 		return rerr(r, err, "malformed FETCH");
 	l = r->args[2].u.list;
-	if (r->args[2].len % 2)
+	n = r->args[2].len;
+	if (n % 2)
 		return rerr(r, err, "FETCH item without a value");
-	for (size_t i = 0; i < r->args[2].len; i += 2)
-		if (l[i].type == IMAP_ARG_ATOM && is_body_name(l[i].u.str))
+	for (size_t i = 0; i < n; i += 2)
+		if (l[i].type == IMAP_ARG_ATOM &&
+		    fetch_item(l[i].u.str) == FI_BODY)
 			nbodies++;
 	if (nbodies)
 		f->bodies =
 		    imap_response_alloc(r, nbodies * sizeof(*f->bodies));
 
-	for (size_t i = 0; i < r->args[2].len; i += 2) {
+	for (size_t i = 0; i < n; i += 2) {
 		const struct imap_arg *name = &l[i], *v = &l[i + 1];
-		const char *s;
 		if (name->type != IMAP_ARG_ATOM)
 			return rerr(r, err, "FETCH item name is not an atom");
-		if (imap_arg_atom_is(name, "UID")) {
+		switch (fetch_item(name->u.str)) {
+		case FI_UID:
 			if (imap_arg_u32(v, &f->uid) || !f->uid)
 				return rerr(r, err, "bad UID");
 			f->has |= IMAP_FETCH_UID;
-		} else if (imap_arg_atom_is(name, "FLAGS")) {
+			break;
+		case FI_FLAGS:
 			if (imap_flags_decode(r, v, &f->flags, &f->keywords,
 					      &f->nkeywords, NULL, err))
 				return -1;
 			f->has |= IMAP_FETCH_FLAGS;
-		} else if (imap_arg_atom_is(name, "RFC822.SIZE")) {
+			break;
+		case FI_SIZE:
 			if (imap_arg_u64(v, &f->size))
 				return rerr(r, err, "bad RFC822.SIZE");
 			f->has |= IMAP_FETCH_SIZE;
-		} else if (imap_arg_atom_is(name, "INTERNALDATE")) {
+			break;
+		case FI_INTERNALDATE:
 			if (v->type != IMAP_ARG_STRING ||
 			    imap_internaldate_parse(v->u.str, &f->internaldate,
 						    &f->internaldate_tz))
 				return rerr(r, err, "bad INTERNALDATE");
 			f->has |= IMAP_FETCH_INTERNALDATE;
-		} else if (imap_arg_atom_is(name, "MODSEQ")) {
+			break;
+		case FI_MODSEQ:
 			if (modseq_list(v, &f->modseq))
 				return rerr(r, err, "bad MODSEQ");
 			f->has |= IMAP_FETCH_MODSEQ;
-		} else if (imap_arg_atom_is(name, "X-GM-MSGID")) {
+			break;
+		case FI_GM_MSGID:
 			if (imap_arg_u64(v, &f->gm_msgid))
 				return rerr(r, err, "bad X-GM-MSGID");
 			f->has |= IMAP_FETCH_GM_MSGID;
-		} else if (imap_arg_atom_is(name, "X-GM-THRID")) {
+			break;
+		case FI_GM_THRID:
 			if (imap_arg_u64(v, &f->gm_thrid))
 				return rerr(r, err, "bad X-GM-THRID");
 			f->has |= IMAP_FETCH_GM_THRID;
-		} else if (imap_arg_atom_is(name, "X-GM-LABELS")) {
+			break;
+		case FI_GM_LABELS:
 			if (decode_labels(r, v, f, err))
 				return -1;
 			f->has |= IMAP_FETCH_GM_LABELS;
-		} else if (is_body_name((s = name->u.str))) {
+			break;
+		case FI_BODY:
 			if (v->type == IMAP_ARG_LIST)
-				return rerr(r, err, "%s is a list", s);
-			f->bodies[f->nbodies].item = s;
+				return rerr(r, err, "%s is a list",
+					    name->u.str);
+			f->bodies[f->nbodies].item = name->u.str;
 			f->bodies[f->nbodies].value = v;
 			f->nbodies++;
+			break;
+		case FI_OTHER:
+			/* ENVELOPE, BODYSTRUCTURE... are skipped */
+			break;
 		}
-		/* other items (ENVELOPE, BODYSTRUCTURE...) are skipped */
 	}
 	return 0;
 }
