@@ -551,6 +551,11 @@ static void test_dovecot_qresync(void **state)
 	check_recorded("dovecot-qresync");
 }
 
+static void test_dovecot_mime(void **state)
+{
+	check_recorded("dovecot-mime");
+}
+
 static void test_rfc3501(void **state)
 {
 	check_recorded("rfc3501");
@@ -1232,6 +1237,7 @@ int main(void)
 	    cmocka_unit_test(test_large_body),
 	    cmocka_unit_test(test_dovecot_session),
 	    cmocka_unit_test(test_dovecot_qresync),
+	    cmocka_unit_test(test_dovecot_mime),
 	    cmocka_unit_test(test_rfc3501),
 	    cmocka_unit_test(test_rfc_extensions),
 	    cmocka_unit_test(test_gmail),
