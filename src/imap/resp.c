@@ -39,6 +39,16 @@ static int rerr(const struct imap_response *r, struct oim_err *err,
 	return -1;
 }
 
+/*
+ * An astring where NIL cannot mean "no value" (a mailbox name, a label, a
+ * keyword): the parser turned the atom NIL into IMAP_ARG_NIL, so give the
+ * text back.  RFC 3501 lets a server send such a name as an atom.
+ */
+static const char *astring_nil(const struct imap_arg *a)
+{
+	return a->type == IMAP_ARG_NIL ? "NIL" : imap_arg_string(a);
+}
+
 /* ---- dispatch helpers ---- */
 
 const char *imap_response_name(const struct imap_response *r)
@@ -354,6 +364,10 @@ int imap_flags_decode(const struct imap_response *r,
 	for (size_t i = 0; i < list->len; i++) {
 		const struct imap_arg *a = &list->u.list[i];
 		unsigned f;
+		if (a->type == IMAP_ARG_NIL) {
+			kw[nkw++] = "NIL"; /* a keyword, see astring_nil() */
+			continue;
+		}
 		if (a->type != IMAP_ARG_ATOM)
 			return rerr(r, err, "flag is not an atom");
 		if (!strcmp(a->u.str, "\\*")) {
@@ -648,8 +662,8 @@ static int decode_labels(const struct imap_response *r,
 	f->gm_labels = imap_response_alloc(r, (a->len ? a->len : 1) *
 						  sizeof(*f->gm_labels));
 	for (size_t i = 0; i < a->len; i++) {
-		const char *s = imap_arg_string(&a->u.list[i]);
-		if (!s || strlen(s) != a->u.list[i].len)
+		const char *s = astring_nil(&a->u.list[i]);
+		if (!s || memchr(s, '\0', a->u.list[i].len))
 			return rerr(r, err, "bad label in X-GM-LABELS");
 		f->gm_labels[f->ngm_labels++] = s;
 	}
@@ -831,10 +845,10 @@ static int decode_sep(const struct imap_arg *a, char *sep_r)
 /* A mailbox name: astring, no NULs. */
 static const char *mailbox_name(const struct imap_arg *a, size_t *len_r)
 {
-	const char *s = imap_arg_string(a);
-	if (!s || strlen(s) != a->len)
+	const char *s = astring_nil(a);
+	if (!s || strlen(s) != (a->type == IMAP_ARG_NIL ? 3 : a->len))
 		return NULL;
-	*len_r = a->len;
+	*len_r = strlen(s);
 	return s;
 }
 

@@ -259,7 +259,8 @@ struct imap_list_entry {
 	unsigned flags; /* enum imap_list_flag; unknown flags ignored */
 	char sep;	/* hierarchy separator, 0 for NIL */
 	/* As sent (modified UTF-7 unless UTF8=ACCEPT is enabled); may hold
-	 * any byte but NUL is refused.  "INBOX" is case-insensitive. */
+	 * any byte but NUL is refused.  "INBOX" is case-insensitive.  An atom
+	 * NIL here is the name "NIL", likewise in labels and keywords. */
 	const char *name;
 	size_t name_len;
 	const struct imap_arg *extended; /* LIST-EXTENDED data or NULL */

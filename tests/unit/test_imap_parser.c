@@ -687,11 +687,12 @@ static void test_fetch_decode(void **state)
 	r = parse1(&p, "* 1 FETCH (X-GM-THRID 1278455344230334865 X-GM-MSGID "
 		       "1278455344230334866 X-GM-LABELS (\"\\\\Important\" "
 		       "\"\\\\Sent\" \"foo bar\" Inbox \"quo\\\"te\" "
-		       "&AMk-t&AOk- {3}\r\nl\"t) UID 4 FLAGS ())\r\n");
+		       "&AMk-t&AOk- {3}\r\nl\"t nil) UID 4 FLAGS (NIL))\r\n");
 	assert_int_equal(imap_fetch_decode(r, &f, &err), 0);
 	assert_true(f.gm_thrid == 1278455344230334865ull);
 	assert_true(f.gm_msgid == 1278455344230334866ull);
-	assert_int_equal(f.ngm_labels, 7);
+	assert_int_equal(f.ngm_labels, 8);
+	assert_string_equal(f.gm_labels[7], "NIL");
 	assert_string_equal(f.gm_labels[0], "\\Important");
 	assert_string_equal(f.gm_labels[1], "\\Sent");
 	assert_string_equal(f.gm_labels[2], "foo bar");
@@ -701,6 +702,8 @@ static void test_fetch_decode(void **state)
 	assert_string_equal(f.gm_labels[6], "l\"t");
 	assert_int_equal(f.uid, 4);
 	assert_int_equal(f.flags, 0);
+	assert_int_equal(f.nkeywords, 1);
+	assert_string_equal(f.keywords[0], "NIL");
 	assert_true(f.has & IMAP_FETCH_GM_LABELS);
 
 	/* errors name the response */
@@ -758,21 +761,20 @@ static void test_list_decode(void **state)
 	assert_int_equal(e.sep, '\\');
 	assert_string_equal(e.name, "Entw&APw-rfe");
 	assert_non_null(e.extended);
+	r = parse1(&p, "* LIST () \"/\" NIL\r\n");
+	assert_int_equal(imap_list_decode(r, &e, &err), 0);
+	assert_string_equal(e.name, "NIL");
+	assert_int_equal(e.name_len, 3);
 	r = parse1(&p, "* LIST (\\All \\HasNoChildren \\Important) \"/\" "
 		       "\"[Gmail]/All Mail\"\r\n");
 	assert_int_equal(imap_list_decode(r, &e, &err), 0);
 	assert_int_equal(e.flags, IMAP_LIST_ALL | IMAP_LIST_HASNOCHILDREN |
 				      IMAP_LIST_IMPORTANT);
 	static const char *const bad[] = {
-	    "* LIST () \"//\" x\r\n",
-	    "* LIST () \"\" x\r\n",
-	    "* LIST () \"/\"\r\n",
-	    "* LIST x \"/\" x\r\n",
-	    "* LIST () \"/\" NIL\r\n",
-	    "* LIST () \"/\" (x)\r\n",
-	    "* LIST () \"/\" {3}\r\na\0b\r\n",
-	    "* LIST (\"x\") \"/\" x\r\n",
-	    "* LIST () \"/\" x y\r\n",
+	    "* LIST () \"//\" x\r\n",	  "* LIST () \"\" x\r\n",
+	    "* LIST () \"/\"\r\n",	  "* LIST x \"/\" x\r\n",
+	    "* LIST () \"/\" (x)\r\n",	  "* LIST () \"/\" {3}\r\na\0b\r\n",
+	    "* LIST (\"x\") \"/\" x\r\n", "* LIST () \"/\" x y\r\n",
 	    "* STATUS x ()\r\n",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
