@@ -663,6 +663,13 @@ static int resolve_repo(struct config *cfg, struct cfg_section *as,
 static int check_account(struct config *cfg, struct config_account *a,
 			 struct cfg_section *as, struct oim_err *err)
 {
+	static const char *const need[] = { "localrepository",
+					    "remoterepository" };
+	for (size_t i = 0; i < ARRAY_SIZE(need); i++)
+		if (!cfg_lookup(cfg, as, need[i]))
+			return section_error(as, err,
+					     "account '%s': [%s] has no %s",
+					     a->name, as->name, need[i]);
 	if (resolve_repo(cfg, as, a->name, false, &a->local, err) ||
 	    resolve_repo(cfg, as, a->name, true, &a->remote, err))
 		return -1;
