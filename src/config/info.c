@@ -166,6 +166,15 @@ static void print_section(struct config *cfg, struct cfg_section *s,
 						    note.len ? ", " : "");
 				}
 			}
+			char *exp = NULL;
+			if (o && o->type == CONFIG_T_PATH && val != v->value.buf &&
+			    strcmp(val, REDACTED)) {
+				exp = cfg_expand_path(val);
+				if (strcmp(exp, val))
+					strbuf_addf(&note, "%sexpands to %s",
+						    note.len ? ", " : "", exp);
+			}
+			free(exp);
 			print_value(out, indent, v->name, val, note.buf);
 		}
 	}
