@@ -313,24 +313,10 @@ static int run(struct oim_options *o)
 		log_err(&err);
 		return 1;
 	}
-	if (o->profile_dir) {
-		if (!o->single_thread) {
-			log_warn("profile mode: forcing single-threaded");
-			o->single_thread = true;
-			cl.single_thread_why = "forced by -P";
-		}
-		if (mkdir(o->profile_dir, 0700) == 0) {
-			log_warn("profile mode: timing data goes to '%s'",
-				 o->profile_dir);
-		} else if (errno == EEXIST) {
-			log_warn("profile mode: directory '%s' already exists",
-				 o->profile_dir);
-		} else {
-			log_error("cannot create profile directory '%s': %s",
-				  o->profile_dir, strerror(errno));
-			log_close_file();
-			return 1;
-		}
+	if (o->profile_dir && !o->single_thread) {
+		log_warn("profile mode: forcing single-threaded");
+		o->single_thread = true;
+		cl.single_thread_why = "forced by -P";
 	}
 
 	char *path = oim_config_path(o->config_file);
@@ -371,6 +357,22 @@ static int run(struct oim_options *o)
 	if (config_validate(cfg, &err)) {
 		log_err(&err);
 		goto out;
+	}
+
+	/* Only once the config is known good: a broken one touches
+	 * nothing. */
+	if (o->profile_dir) {
+		if (mkdir(o->profile_dir, 0700) == 0) {
+			log_warn("profile mode: timing data goes to '%s'",
+				 o->profile_dir);
+		} else if (errno == EEXIST) {
+			log_warn("profile mode: directory '%s' already exists",
+				 o->profile_dir);
+		} else {
+			log_error("cannot create profile directory '%s': %s",
+				  o->profile_dir, strerror(errno));
+			goto out;
+		}
 	}
 
 	if (o->info) {

@@ -228,11 +228,20 @@ void cfg_where(struct strbuf *sb, const struct cfg_value *v)
 			    v->origin ? v->origin : "set");
 }
 
+/* keep() for getters, which may run on several threads at once. */
+static const char *keep_locked(struct config *cfg, char *s)
+{
+	pthread_mutex_lock(&cfg->lock);
+	keep(cfg, s);
+	pthread_mutex_unlock(&cfg->lock);
+	return s;
+}
+
 static const char *where(struct config *cfg, const struct cfg_value *v)
 {
 	struct strbuf sb = STRBUF_INIT;
 	cfg_where(&sb, v);
-	return keep(cfg, strbuf_detach(&sb, NULL));
+	return keep_locked(cfg, strbuf_detach(&sb, NULL));
 }
 
 /* ---- the parser ----------------------------------------------------------- */
@@ -460,6 +469,9 @@ int config_read_file(struct config *cfg, const char *path,
 	}
 	close(fd);
 	int rc = config_read_string(cfg, path, sb.buf, sb.len, err);
+	if (!rc)
+		log_debug(OIM_DBG_CONFIG, "read %s: %zu bytes, %zu sections",
+			  path, sb.len, cfg->n_sects);
 	strbuf_release_secret(&sb);
 	return rc;
 }
@@ -856,7 +868,7 @@ const char *config_origin(struct config *cfg, const char *section,
 		struct strbuf sb = STRBUF_INIT;
 		strbuf_addstr(&sb, "[DEFAULT] ");
 		cfg_where(&sb, v);
-		return keep(cfg, strbuf_detach(&sb, NULL));
+		return keep_locked(cfg, strbuf_detach(&sb, NULL));
 	}
 	return where(cfg, v);
 }
@@ -1068,7 +1080,7 @@ int config_get_path(struct config *cfg, const char *section,
 	const char *t;
 	if (config_get_str(cfg, section, option, def, &t, err))
 		return -1;
-	*out = t ? keep(cfg, cfg_expand_path(t)) : NULL;
+	*out = t ? keep_locked(cfg, cfg_expand_path(t)) : NULL;
 	return 0;
 }
 

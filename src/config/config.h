@@ -211,7 +211,9 @@ int config_get_float(struct config *cfg, const char *section,
 		     const char *option, double def, double *out,
 		     struct oim_err *err) OIM_WUR;
 /* A string with '~' then $VAR/${VAR} expanded (os.path.expanduser then
- * expandvars, as OfflineIMAP does for paths).  NULL if unset, no default. */
+ * expandvars, as OfflineIMAP does for paths).  NULL if unset, no default.
+ * Each call keeps a new string until config_free(): call it once per
+ * sync, not per message. */
 int config_get_path(struct config *cfg, const char *section,
 		    const char *option, const char *def, const char **out,
 		    struct oim_err *err) OIM_WUR;
@@ -219,7 +221,8 @@ int config_get_path(struct config *cfg, const char *section,
 const char *config_get_raw(const struct config *cfg, const char *section,
 			   const char *option);
 /* Where the value comes from: "file:line", "[DEFAULT] file:line" or the
- * command-line origin ("-k ...", "-q").  NULL if unset. */
+ * command-line origin ("-k ...", "-q").  NULL if unset.  Allocates like
+ * config_get_path(). */
 const char *config_origin(struct config *cfg, const char *section,
 			  const char *option);
 

@@ -284,3 +284,17 @@ def test_empty_a_and_f_are_ignored(run_oimap, cfg):
     r = info(run_oimap, cfg, "-a", "", "-f", "")
     assert "Accounts to sync (2): One, Two" in r.out
     assert "(from -f)" not in r.out
+
+
+def test_P_not_created_for_a_broken_config(run_oimap, tmp_path):
+    bad = tmp_path / "bad.rc"
+    bad.write_text("[general]\naccounts = Nope\n")
+    d = tmp_path / "prof"
+    r = run_oimap("-c", str(bad), "--info", "-P", str(d))
+    assert r.rc == 1
+    assert not d.exists()
+
+
+def test_d_config_debug_names_the_file(run_oimap, cfg):
+    r = info(run_oimap, cfg, "-d", "config")
+    assert cfg in r.err and "sections" in r.err

@@ -93,6 +93,10 @@ static const struct {
 	{ "[s]\n  a = 1\n  b = 2\n", "s", "b", "2" },
 	/* deeper than the option line, even when the option was indented */
 	{ "[s]\n  a = 1\n    b = 2\n", "s", "a", "1\nb = 2" },
+	/* an indented header is a continuation line */
+	{ "[s]\na = 1\n  [t]\n", "s", "a", "1\n[t]" },
+	/* an option name may hold blanks */
+	{ "[s]\nremote host = h\n", "s", "remote host", "h" },
 	/* empty first line of a multi-line value */
 	{ "[s]\na =\n  x\n", "s", "a", "\nx" },
 	/* a blank line does not end the value: indented text after it
