@@ -912,7 +912,10 @@ static int bad_value(struct config *cfg, const char *section,
 	bool secret = cfg_is_secret(cfg, s, v->name);
 	oim_error(err, OIM_SEV_FATAL, OIM_E_CONFIG,
 		  "%s: option '%s' in [%s]: %s%s%s is not %s", w.buf, v->name,
-		  section, secret ? "" : "'", secret ? "the value" : text,
+		  section, secret ? "" : "'",
+		  secret			 ? "the value"
+		  : strstr(v->value.buf, "%(") ? v->value.buf
+					       : text,
 		  secret ? "" : "'", expect);
 	strbuf_release(&w);
 	return -1;

@@ -210,7 +210,11 @@ static int check_value(struct config *cfg, struct cfg_section *s,
 		}
 	}
 	bool secret = (o->flags & CONFIG_F_SECRET) != 0;
-	const char *shown = secret ? "the value" : t;
+	/* A value built with %(name)s is quoted as written: what it
+	 * expands to may come from a password variable. */
+	const char *shown = secret			       ? "the value"
+			    : strstr(v->value.buf, "%(") ? v->value.buf
+							 : t;
 	const char *q = secret ? "" : "'";
 	long l;
 	double d;

@@ -562,6 +562,11 @@ static const struct {
 	{ BASE "remoteuser = 50%\n",
 	  "t.conf:12: option 'remoteuser' in [Repository R]: '%' must be "
 	  "followed by" },
+	/* a value built from a password variable is quoted as written */
+	{ BASE "[DEFAULT]\npw = Hunter2\n[Repository R]\nmaxconnections = "
+	       "%(pw)s\n",
+	  "option 'maxconnections' in [Repository R]: '%(pw)s' is not an "
+	  "integer" },
 	/* a secret value is never quoted */
 	{ BASE "remotepass = 50%\n",
 	  "option 'remotepass' in [Repository R]: '%' must be followed by "
