@@ -353,6 +353,7 @@ static int run(struct oim_options *o)
 			 canon);
 	if (!strcmp(canon, "quiet"))
 		log_set_level(OIM_LOG_ERROR);
+	o->ui_name = canon;
 
 	if (config_validate(cfg, &err)) {
 		log_err(&err);
