@@ -148,6 +148,85 @@ static void test_values(void **state)
 	}
 }
 
+/*
+ * Differential cases: random configs made of tricky lines, with the values
+ * Python 3.11's configparser (strict=False) gives for every option of every
+ * section, generated once and committed (data/config/diff/).
+ */
+static char *unescape(const char *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+	for (; *s; s++) {
+		if (*s == '\\' && s[1]) {
+			s++;
+			strbuf_addch(&sb, *s == 'n' ? '\n' : *s == 't' ? '\t' : *s);
+		} else {
+			strbuf_addch(&sb, *s);
+		}
+	}
+	return strbuf_detach(&sb, NULL);
+}
+
+static void test_python_differential(void **state)
+{
+	const char *dir = getenv("OIMAP_TESTDATA");
+	assert_non_null(dir);
+	int cases = 0, checked = 0;
+	for (int i = 0;; i++) {
+		char *rc = xasprintf("%s/config/diff/case%02d.rc", dir, i);
+		char *exp = xasprintf("%s/config/diff/case%02d.expected", dir, i);
+		FILE *f = fopen(exp, "r");
+		if (!f) {
+			free(rc);
+			free(exp);
+			break;
+		}
+		struct oim_err err = OIM_ERR_INIT;
+		struct config *cfg = config_new();
+		config_set_warn_fn(cfg, NULL, NULL);
+		if (config_read_file(cfg, rc, &err))
+			fail_msg("%s: %s", rc, err.msg);
+		char line[4096];
+		while (fgets(line, sizeof(line), f)) {
+			if (line[0] == '#')
+				continue;
+			line[strcspn(line, "\n")] = '\0';
+			char *t1 = strchr(line, '\t');
+			char *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+			if (!t1 || !t2)
+				fail_msg("bad line in %s: %s", exp, line);
+			else
+				*t1 = *t2 = '\0';
+			const char *got = NULL;
+			int r = config_get_str(cfg, line, t1 + 1, NULL, &got,
+					       &err);
+			if (!strcmp(t2 + 1, "!ERROR")) {
+				if (r != -1)
+					fail_msg("%s [%s] %s: got '%s', Python "
+						 "fails",
+						 rc, line, t1 + 1, got);
+			} else {
+				char *want = unescape(t2 + 1);
+				if (r || !got || strcmp(got, want))
+					fail_msg("%s [%s] %s: got '%s' want "
+						 "'%s' (%s)",
+						 rc, line, t1 + 1,
+						 got ? got : "(null)", want,
+						 r ? err.msg : "");
+				free(want);
+			}
+			checked++;
+		}
+		fclose(f);
+		config_free(cfg);
+		free(rc);
+		free(exp);
+		cases++;
+	}
+	assert_true(cases >= 50);
+	assert_true(checked > 200);
+}
+
 static const struct {
 	const char *text, *want;
 } read_errors[] = {
@@ -905,6 +984,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_python_differential),
 		cmocka_unit_test(test_read_errors),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_read_file),
