@@ -1087,6 +1087,35 @@ int config_get_path(struct config *cfg, const char *section,
 	return 0;
 }
 
+int config_get_list(struct config *cfg, const char *section,
+		    const char *option, const char *const **out, size_t *n_r,
+		    struct oim_err *err)
+{
+	const char *t;
+	if (config_get_str(cfg, section, option, NULL, &t, err))
+		return -1;
+	char **items = NULL;
+	size_t n = 0, alloc = 0;
+	for (const char *p = t; p;) {
+		const char *c = strchr(p, ',');
+		const char *it = p;
+		size_t len = c ? (size_t)(c - p) : strlen(p);
+		strip_span(&it, &len);
+		if (len) {
+			ALLOC_GROW(items, n + 1, alloc);
+			items[n++] = (char *)keep_locked(cfg, xstrndup(it, len));
+		}
+		p = c ? c + 1 : NULL;
+	}
+	ALLOC_GROW(items, n + 1, alloc);
+	items[n] = NULL;
+	/* Kept with the strings: config_free() wipes up to the first zero
+	 * byte, which the NULL terminator guarantees inside the block. */
+	*out = (const char *const *)keep_locked(cfg, (char *)items);
+	*n_r = n;
+	return 0;
+}
+
 /* ---- command-line changes ------------------------------------------------------ */
 
 void config_set_from(struct config *cfg, const char *section,

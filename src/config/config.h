@@ -217,6 +217,16 @@ int config_get_float(struct config *cfg, const char *section,
 int config_get_path(struct config *cfg, const char *section,
 		    const char *option, const char *def, const char **out,
 		    struct oim_err *err) OIM_WUR;
+/*
+ * A comma-separated option (accounts, ignorelabels, filterheaders,
+ * auth_mechanisms, cert_fingerprint...) split into items, blanks around
+ * them stripped, empty ones dropped, as OfflineIMAP's re.split(r'\s*,\s*')
+ * callers do.  *out is NULL-terminated and owned by cfg (allocates like
+ * config_get_path()); an unset option with no default gives 0 items.
+ */
+int config_get_list(struct config *cfg, const char *section,
+		    const char *option, const char *const **out, size_t *n_r,
+		    struct oim_err *err) OIM_WUR;
 /* The raw text, uninterpolated; NULL if unset. */
 const char *config_get_raw(const struct config *cfg, const char *section,
 			   const char *option);

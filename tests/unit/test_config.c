@@ -458,6 +458,43 @@ static void test_has_and_defaults(void **state)
 	config_free(cfg);
 }
 
+static void test_list(void **state)
+{
+	struct oim_err err = OIM_ERR_INIT;
+	struct config *cfg = load("[Account A]\nignorelabels = \\Inbox , "
+				  "\\Starred,,  Work \n[general]\n",
+				  0, &err);
+	const char *const *l;
+	size_t n;
+	assert_int_equal(config_get_list(cfg, "Account A", "ignorelabels", &l,
+					 &n, &err),
+			 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(l[0], "\\Inbox");
+	assert_string_equal(l[1], "\\Starred");
+	assert_string_equal(l[2], "Work");
+	assert_null(l[3]);
+	/* unset: the schema default, or nothing */
+	assert_int_equal(config_get_list(cfg, "Account A", "filterheaders", &l,
+					 &n, &err),
+			 0);
+	assert_int_equal(n, 0);
+	assert_null(l[0]);
+	assert_int_equal(config_get_list(cfg, "general", "accounts", &l, &n,
+					 &err),
+			 0);
+	assert_int_equal(n, 0);
+	config_free(cfg);
+	cfg = load("[Repository R]\ntype = IMAP\n", 0, &err);
+	assert_int_equal(config_get_list(cfg, "Repository R",
+					 "auth_mechanisms", &l, &n, &err),
+			 0);
+	assert_int_equal(n, 5);
+	assert_string_equal(l[0], "GSSAPI");
+	assert_string_equal(l[4], "LOGIN");
+	config_free(cfg);
+}
+
 static void test_path(void **state)
 {
 	struct oim_err err = OIM_ERR_INIT;
@@ -993,6 +1030,7 @@ int main(void)
 		cmocka_unit_test(test_bools),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_has_and_defaults),
+		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_path),
 		cmocka_unit_test(test_raw_option),
 		cmocka_unit_test(test_warnings),
