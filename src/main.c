@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -196,18 +197,32 @@ int oim_parse_args(int argc, char **argv, struct oim_options *o)
 	return 0;
 }
 
-/* The config file OfflineIMAP would read: -c FILE ('~' expanded), else
- * $XDG_CONFIG_HOME/offlineimap/config if it exists, else ~/.offlineimaprc. */
+/* os.path.expanduser(): "~" and "~/x" from $HOME, "~user/x" from passwd. */
+static char *expand_user(const char *p, const char *home)
+{
+	if (p[0] != '~')
+		return xstrdup(p);
+	size_t n = strcspn(p + 1, "/");
+	if (n == 0)
+		return xasprintf("%s%s", home, p + 1);
+	char *user = xstrndup(p + 1, n);
+	struct passwd *pw = getpwnam(user);
+	free(user);
+	if (!pw)
+		return xstrdup(p);
+	return xasprintf("%s%s", pw->pw_dir, p + 1 + n);
+}
+
+/* The config file OfflineIMAP would read (init.py): -c FILE ('~'
+ * expanded), else $XDG_CONFIG_HOME/offlineimap/config (XDG_CONFIG_HOME
+ * defaulting to ~/.config) if it exists, else ~/.offlineimaprc. */
 char *oim_config_path(const char *opt)
 {
 	const char *home = getenv("HOME");
 	if (!home || !*home)
 		home = "/";
-	if (opt) {
-		if (opt[0] == '~' && (opt[1] == '/' || opt[1] == '\0'))
-			return xasprintf("%s%s", home, opt + 1);
-		return xstrdup(opt);
-	}
+	if (opt)
+		return expand_user(opt, home);
 	const char *xdg = getenv("XDG_CONFIG_HOME");
 	char *path = (xdg && *xdg)
 			     ? xasprintf("%s/offlineimap/config", xdg)
@@ -233,6 +248,26 @@ static bool ui_known(const char *ui, const char **canon_r)
 	return false;
 }
 
+/* 'thread' among the -d types, as Python's "'thread' in d.split(',')"
+ * ('all' stands for imap,maildir,thread). */
+static bool debug_has_thread(const char *types)
+{
+	if (!oim_strcasecmp(types, "all"))
+		return true;
+	const char *p = types;
+	for (;;) {
+		const char *c = strchr(p, ',');
+		size_t n = c ? (size_t)(c - p) : strlen(p);
+		if (n == 6 && !memcmp(p, "thread", 6))
+			return true;
+		if (!c)
+			return false;
+		p = c + 1;
+	}
+}
+
+/* The command line's changes to the config, in OfflineIMAP's order:
+ * -k, --dry-run, -o, -q, -f, then the -a selection. */
 static int apply_options(struct config *cfg, const struct oim_options *o,
 			 struct oim_err *err)
 {
@@ -240,24 +275,48 @@ static int apply_options(struct config *cfg, const struct oim_options *o,
 		if (config_apply_override(cfg, o->overrides[i], err))
 			return -1;
 	if (o->dry_run)
-		config_set(cfg, "general", "dry-run", "True");
+		config_set_dry_run(cfg);
+	if (o->run_once)
+		config_set_run_once(cfg);
+	if (o->quick)
+		config_set_quick(cfg);
+	/* An empty -f or -a is ignored, as optparse's "" is false. */
+	if (o->folders && *o->folders)
+		config_set_folders(cfg, o->folders);
+	if (o->accounts && *o->accounts)
+		config_select_accounts(cfg, o->accounts);
 	return 0;
 }
 
-static int run(const struct oim_options *o)
+static int run(struct oim_options *o)
 {
 	struct oim_err err = OIM_ERR_INIT;
+	struct config_cmdline cl;
 	int rc = 1;
 
+	memset(&cl, 0, sizeof(cl));
+	if (o->single_thread)
+		cl.single_thread_why = "-1";
 	if (o->debug_types) {
 		unsigned mask = 0;
 		if (log_parse_debug_types(o->debug_types, &mask, &err))
 			log_warn("%s", err.msg);
 		log_set_debug(mask);
+		/* OfflineIMAP: debugging forces single-threading unless
+		 * 'thread' is among the types. */
+		if (!o->single_thread && !debug_has_thread(o->debug_types)) {
+			o->single_thread = true;
+			cl.single_thread_why = "forced by -d without 'thread'";
+		}
 	}
 	if (o->log_file && log_open_file(o->log_file, &err)) {
 		log_err(&err);
 		return 1;
+	}
+	if (o->profile_dir && !o->single_thread) {
+		log_warn("profile mode: forcing single-threaded");
+		o->single_thread = true;
+		cl.single_thread_why = "forced by -P";
 	}
 
 	char *path = oim_config_path(o->config_file);
@@ -266,8 +325,7 @@ static int run(const struct oim_options *o)
 		log_error("config file '%s' does not exist; aborting", path);
 		goto out;
 	}
-	if (config_read_file(cfg, path, &err) || apply_options(cfg, o, &err) ||
-	    config_validate(cfg, &err)) {
+	if (config_read_file(cfg, path, &err) || apply_options(cfg, o, &err)) {
 		log_err(&err);
 		goto out;
 	}
@@ -277,33 +335,66 @@ static int run(const struct oim_options *o)
 		log_err(&err);
 		goto out;
 	}
-	if (o->ui)
+	cl.ui_from = config_has_option(cfg, "general", "ui")
+			     ? "[general] ui"
+			     : "default";
+	if (o->ui) {
 		ui = o->ui;
+		cl.ui_from = "-u";
+	}
 	if (!ui_known(ui, &canon)) {
 		log_error("UI '%s' does not exist, choose one of: quiet, basic, "
 			  "syslog, ttyui, blinkenlights, machineui",
 			  ui);
 		goto out;
 	}
+	if (strchr(ui, '.'))
+		log_warn("using the old interface name '%s'; consider '%s'", ui,
+			 canon);
 	if (!strcmp(canon, "quiet"))
 		log_set_level(OIM_LOG_ERROR);
+	o->ui_name = canon;
 
+	if (config_validate(cfg, &err)) {
+		log_err(&err);
+		goto out;
+	}
+
+	/* Only once the config is known good: a broken one touches
+	 * nothing. */
 	if (o->profile_dir) {
-		if (mkdir(o->profile_dir, 0700) && errno != EEXIST) {
+		if (mkdir(o->profile_dir, 0700) == 0) {
+			log_warn("profile mode: timing data goes to '%s'",
+				 o->profile_dir);
+		} else if (errno == EEXIST) {
+			log_warn("profile mode: directory '%s' already exists",
+				 o->profile_dir);
+		} else {
 			log_error("cannot create profile directory '%s': %s",
 				  o->profile_dir, strerror(errno));
 			goto out;
 		}
-		log_warn("profile mode: forcing single-threaded; timing data "
-			 "goes to '%s'",
-			 o->profile_dir);
 	}
 
 	if (o->info) {
-		if (config_print_info(cfg, stdout, &err)) {
+		cl.accounts = (o->accounts && *o->accounts) ? o->accounts : NULL;
+		cl.folders = (o->folders && *o->folders) ? o->folders : NULL;
+		cl.quick = o->quick;
+		cl.run_once = o->run_once;
+		cl.dry_run = o->dry_run;
+		cl.syslog = o->syslog;
+		cl.single_thread = o->single_thread;
+		cl.debug_types = o->debug_types;
+		cl.log_file = o->log_file;
+		cl.profile_dir = o->profile_dir;
+		cl.ui = canon;
+		cl.overrides = o->overrides;
+		cl.n_overrides = o->n_overrides;
+		if (config_print_info(cfg, &cl, stdout, &err)) {
 			log_err(&err);
 			goto out;
 		}
+		fflush(stdout);
 		rc = 0;
 		goto out;
 	}

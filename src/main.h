@@ -10,7 +10,11 @@
 
 struct config;
 
-/* Strings point into argv (borrowed for the life of the process). */
+/*
+ * Strings point into argv (borrowed for the life of the process).  main()
+ * sets single_thread when -d (without 'thread') or -P force it, as
+ * OfflineIMAP does, before calling oim_sync_main().
+ */
 struct oim_options {
 	bool single_thread; /* -1 */
 	const char *profile_dir; /* -P */
@@ -33,6 +37,8 @@ struct oim_options {
 	const char *delete_folder;
 	bool migrate_fmd5;
 	bool mbnames_prune;
+	/* Filled by main() before oim_sync_main(), not by the parser: */
+	const char *ui_name; /* canonical UI: -u, else [general] ui */
 };
 
 /* Parse argv; on a bad command line print the usage line and the problem
