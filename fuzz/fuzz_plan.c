@@ -24,7 +24,7 @@
 
 #include "sync/plan.h"
 
-#define NU 256 /* UID space of the model: 1..63 given, 100.. assigned */
+#define NU   256 /* UID space of the model: 1..63 given, 100.. assigned */
 #define MAXN 64
 
 struct model {
@@ -75,8 +75,8 @@ static void decode(const uint8_t *d, size_t n, struct input *in)
 		o->maxage_since = 100 * (h2 >> 5);
 		o->maxage_cutoff = o->maxage_since - 50 * ((h2 >> 3) & 3);
 	} else if (h1 & 4) {
-		o->startdate_side = (h1 & 8) ? SYNC_STARTDATE_LOCAL
-					     : SYNC_STARTDATE_REMOTE;
+		o->startdate_side =
+		    (h1 & 8) ? SYNC_STARTDATE_LOCAL : SYNC_STARTDATE_REMOTE;
 		o->startdate = 100 * (h2 >> 5);
 		o->startdate_min_uid = (h3 >> 2) & 15;
 	}
@@ -94,7 +94,7 @@ static void decode(const uint8_t *d, size_t n, struct input *in)
 	o->valve_min = (h1 & 128) ? 1 + (h3 & 3) : 0;
 	o->remote_exists = h3 >> 4;
 
-	bool used[3][64] = { { false } };
+	bool used[3][64] = {{false}};
 	for (size_t i = 4; i + 4 <= n; i += 4) {
 		uint32_t uid = d[i] & 63;
 		uint8_t pres = d[i + 1];
@@ -111,28 +111,26 @@ static void decode(const uint8_t *d, size_t n, struct input *in)
 		    in->sn.remote_nr < MAXN) {
 			used[0][uid] = true;
 			in->r[in->sn.remote_nr++] = (struct sync_remote_msg){
-				uid, flags_from(rfl), size + (d[i] >> 7), date
-			};
+			    uid, flags_from(rfl), size + (d[i] >> 7), date};
 		}
 		if (inl && (!uid || in->dupes || !used[1][uid]) &&
 		    in->sn.local_nr < MAXN) {
 			if (uid)
 				used[1][uid] = true;
 			in->l[in->sn.local_nr++] = (struct sync_local_msg){
-				.uid = uid,
-				.native_uid = (pres & 2) ? uid + 3 : 0,
-				.flags = flags_from(lfl),
-				.size = size,
-				.date = (pres & 2) ? 0 : date,
-				.id = "f",
+			    .uid = uid,
+			    .native_uid = (pres & 2) ? uid + 3 : 0,
+			    .flags = flags_from(lfl),
+			    .size = size,
+			    .date = (pres & 2) ? 0 : date,
+			    .id = "f",
 			};
 		}
 		if (ins && (in->dupes || !used[2][uid]) &&
 		    in->sn.status_nr < MAXN) {
 			used[2][uid] = true;
-			in->s[in->sn.status_nr++] = (struct sync_status_rec){
-				uid, flags_from(sfl), 0
-			};
+			in->s[in->sn.status_nr++] =
+			    (struct sync_status_rec){uid, flags_from(sfl), 0};
 		}
 	}
 }
@@ -165,7 +163,8 @@ static bool valve_due(const struct input *in, enum sync_side side)
 {
 	const struct sync_plan_opts *o = &in->o;
 	size_t known = in->sn.status_nr, on = 0;
-	unsigned min = o->valve_min ? o->valve_min : SYNC_PLAN_VALVE_MIN_DEFAULT;
+	unsigned min =
+	    o->valve_min ? o->valve_min : SYNC_PLAN_VALVE_MIN_DEFAULT;
 
 	if (o->valve_off || o->maxsize || o->maxage_since ||
 	    o->startdate_side != SYNC_STARTDATE_NONE || known < min)
@@ -188,9 +187,9 @@ static void check_and_apply(const struct input *in, const struct sync_plan *p,
 			    struct model *m, uint32_t *next_uid)
 {
 	const struct sync_plan_opts *o = &in->o;
-	bool deleted[NU] = { false }, copied[NU] = { false };
+	bool deleted[NU] = {false}, copied[NU] = {false};
 	/* which snapshot local messages got uploaded (no double upload) */
-	bool uploaded[MAXN] = { false };
+	bool uploaded[MAXN] = {false};
 	struct model in0;
 	load(&in0, &in->sn);
 
@@ -228,7 +227,8 @@ static void check_and_apply(const struct input *in, const struct sync_plan *p,
 					BUG("bad upload");
 				uploaded[st->local_idx] = true;
 				if (u && m->r[u])
-					BUG("upload over existing remote %u", u);
+					BUG("upload over existing remote %u",
+					    u);
 				uint32_t nu = (*next_uid)++;
 				if (nu >= NU)
 					BUG("model UID space");
@@ -252,13 +252,14 @@ static void check_and_apply(const struct input *in, const struct sync_plan *p,
 			if (!in0.s[u])
 				BUG("deletion of %u unknown to status", u);
 			if (st->to == SYNC_LOCAL ? in0.r[u] : in0.l[u])
-				BUG("deletion of %u still on the other side", u);
+				BUG("deletion of %u still on the other side",
+				    u);
 			if (!has[u])
 				BUG("deletion of absent %u", u);
 			/* sync_deletes = no on the side that lost it */
 			if (o->no_sync_deletes[st->to == SYNC_LOCAL
-						       ? SYNC_REMOTE
-						       : SYNC_LOCAL])
+						   ? SYNC_REMOTE
+						   : SYNC_LOCAL])
 				BUG("deletion of %u despite sync_deletes", u);
 			if (p->valve[st->to == SYNC_LOCAL ? SYNC_REMOTE
 							  : SYNC_LOCAL])
@@ -311,14 +312,13 @@ static void to_input(const struct model *m, const struct input *orig,
 	for (uint32_t u = 1; u < NU; u++) {
 		if (m->r[u] && in->sn.remote_nr < MAXN)
 			in->r[in->sn.remote_nr++] =
-				(struct sync_remote_msg){ u, m->rf[u], 10, 0 };
+			    (struct sync_remote_msg){u, m->rf[u], 10, 0};
 		if (m->l[u] && in->sn.local_nr < MAXN)
 			in->l[in->sn.local_nr++] = (struct sync_local_msg){
-				.uid = u, .flags = m->lf[u], .size = 10
-			};
+			    .uid = u, .flags = m->lf[u], .size = 10};
 		if (m->s[u] && in->sn.status_nr < MAXN)
 			in->s[in->sn.status_nr++] =
-				(struct sync_status_rec){ u, m->sf[u], 0 };
+			    (struct sync_status_rec){u, m->sf[u], 0};
 	}
 }
 
@@ -353,7 +353,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (uint32_t u = 1; u < NU; u++) {
 			if (m.r[u] != m.l[u] || m.r[u] != m.s[u])
 				BUG("UID %u not converged", u);
-			if (m.r[u] && (m.rf[u] != m.lf[u] || m.rf[u] != m.sf[u]))
+			if (m.r[u] &&
+			    (m.rf[u] != m.lf[u] || m.rf[u] != m.sf[u]))
 				BUG("flags of UID %u not converged", u);
 		}
 		/* a second run has nothing left to do */

@@ -35,7 +35,7 @@
 #include <limits.h>
 
 #define NO_IDX SYNC_NO_IDX
-#define DAY 86400
+#define DAY    86400
 
 int sync_flags_parse(const char *s, size_t len, sync_flags_t *flags_r)
 {
@@ -63,9 +63,9 @@ char *sync_flags_format(sync_flags_t flags, char buf[SYNC_FLAGS_STR_MAX])
 }
 
 static const char *const step_kind_names[SYNC_STEP_KIND_NR] = {
-	[SYNC_STEP_COPY] = "copy",     [SYNC_STEP_LINK] = "link",
-	[SYNC_STEP_DELETE] = "delete", [SYNC_STEP_FORGET] = "forget",
-	[SYNC_STEP_FLAGS] = "flags",
+    [SYNC_STEP_COPY] = "copy",	   [SYNC_STEP_LINK] = "link",
+    [SYNC_STEP_DELETE] = "delete", [SYNC_STEP_FORGET] = "forget",
+    [SYNC_STEP_FLAGS] = "flags",
 };
 
 const char *sync_step_kind_name(enum sync_step_kind kind)
@@ -206,18 +206,18 @@ static int merge_inputs(struct planner *pl, struct oim_err *err)
 				  "remote folder lists a message with UID 0");
 			goto out;
 		}
-		r[rn++] = (struct uid_idx){ sn->remote[i].uid, i };
+		r[rn++] = (struct uid_idx){sn->remote[i].uid, i};
 	}
 	for (size_t i = 0; i < sn->local_nr; i++)
 		if (sn->local[i].uid)
-			l[ln++] = (struct uid_idx){ sn->local[i].uid, i };
+			l[ln++] = (struct uid_idx){sn->local[i].uid, i};
 	for (size_t i = 0; i < sn->status_nr; i++) {
 		if (!sn->status[i].uid) {
 			oim_error(err, OIM_SEV_FOLDER, OIM_E_STATUS,
 				  "status cache has a record with UID 0");
 			goto out;
 		}
-		s[sn_++] = (struct uid_idx){ sn->status[i].uid, i };
+		s[sn_++] = (struct uid_idx){sn->status[i].uid, i};
 	}
 	if (sort_unique(&r, rn, "remote folder", NULL, err) < 0 ||
 	    sort_unique(&l, ln, "local folder", sn, err) < 0 ||
@@ -289,8 +289,8 @@ static int apply_filters(struct planner *pl, struct oim_err *err)
 		uint64_t w = UINT64_MAX;
 		for (size_t i = 0; i < sn->remote_nr; i++) {
 			const struct sync_remote_msg *m = &sn->remote[i];
-			if (remote_size_ok(o, m) && m->date >= o->maxage_since &&
-			    m->uid < w)
+			if (remote_size_ok(o, m) &&
+			    m->date >= o->maxage_since && m->uid < w)
 				w = m->uid;
 		}
 		if (w != UINT64_MAX) {
@@ -317,25 +317,28 @@ static int apply_filters(struct planner *pl, struct oim_err *err)
 			size_t other = 0;
 			if (premote) {
 				for (size_t i = 0; i < sn->local_nr; i++)
-					other += local_size_ok(o, &sn->local[i]);
+					other +=
+					    local_size_ok(o, &sn->local[i]);
 			} else {
 				for (size_t i = 0; i < sn->remote_nr; i++)
-					other += remote_size_ok(o, &sn->remote[i]);
+					other +=
+					    remote_size_ok(o, &sn->remote[i]);
 			}
 			if (other)
 				return oim_error(
-					err, OIM_SEV_FOLDER, OIM_E_CONFIG,
-					"to use startdate on the %s repository, "
-					"the %s folder must be empty on the "
-					"first sync (it has %zu messages)",
-					premote ? "remote" : "local",
-					premote ? "local" : "remote", other);
+				    err, OIM_SEV_FOLDER, OIM_E_CONFIG,
+				    "to use startdate on the %s repository, "
+				    "the %s folder must be empty on the "
+				    "first sync (it has %zu messages)",
+				    premote ? "remote" : "local",
+				    premote ? "local" : "remote", other);
 			uint64_t m = UINT64_MAX;
 			if (premote) {
 				rdate = true;
 				for (size_t i = 0; i < sn->remote_nr; i++)
 					if (remote_size_ok(o, &sn->remote[i]) &&
-					    sn->remote[i].date >= o->startdate &&
+					    sn->remote[i].date >=
+						o->startdate &&
 					    sn->remote[i].uid < m)
 						m = sn->remote[i].uid;
 			} else {
@@ -343,16 +346,17 @@ static int apply_filters(struct planner *pl, struct oim_err *err)
 				ldate = o->startdate;
 				for (size_t i = 0; i < sn->local_nr; i++) {
 					const struct sync_local_msg *x =
-						&sn->local[i];
+					    &sn->local[i];
 					uint32_t nu = local_native(x);
 					if (nu && local_size_ok(o, x) &&
-					    (x->date <= 0 || x->date >= ldate) &&
+					    (x->date <= 0 ||
+					     x->date >= ldate) &&
 					    nu < m)
 						m = nu;
 				}
 			}
 			pl->p->startdate_min_uid_save =
-				m != UINT64_MAX ? (uint32_t)m : 1;
+			    m != UINT64_MAX ? (uint32_t)m : 1;
 		} else if (premote) {
 			floor = min_uid;
 		} else {
@@ -373,7 +377,8 @@ static int apply_filters(struct planner *pl, struct oim_err *err)
 		if (e->lp) {
 			const struct sync_local_msg *m = &sn->local[e->l];
 			size_ok &= local_size_ok(o, m);
-			if (lw == LW_DATE && o->startdate_side != SYNC_STARTDATE_NONE)
+			if (lw == LW_DATE &&
+			    o->startdate_side != SYNC_STARTDATE_NONE)
 				win_ok &= m->date <= 0 || m->date >= ldate;
 			else if (lw == LW_NATIVE_MIN)
 				win_ok &= local_native(m) >= lnative;
@@ -427,7 +432,7 @@ static void put_status(struct sync_step *st, struct entry *e, uint32_t uid,
 		       sync_flags_t flags, int64_t mtime)
 {
 	st->st_op = SYNC_ST_PUT;
-	st->st = (struct sync_status_rec){ uid, flags, mtime };
+	st->st = (struct sync_status_rec){uid, flags, mtime};
 	if (e) {
 		e->sp = true;
 		e->sf = flags;
@@ -438,7 +443,7 @@ static void put_status(struct sync_step *st, struct entry *e, uint32_t uid,
 static void del_status(struct sync_step *st, struct entry *e)
 {
 	st->st_op = SYNC_ST_DEL;
-	st->st = (struct sync_status_rec){ e->uid, e->sf, e->smtime };
+	st->st = (struct sync_status_rec){e->uid, e->sf, e->smtime};
 	e->sp = false;
 	e->sf = 0;
 }
@@ -453,16 +458,17 @@ static void phase_copy(struct planner *pl, enum sync_side src)
 	const struct sync_snapshot *sn = pl->snap;
 	enum sync_side dst = src == SYNC_REMOTE ? SYNC_LOCAL : SYNC_REMOTE;
 	enum sync_phase ph =
-		src == SYNC_REMOTE ? SYNC_PH_R2L_COPY : SYNC_PH_L2R_COPY;
+	    src == SYNC_REMOTE ? SYNC_PH_R2L_COPY : SYNC_PH_L2R_COPY;
 	struct sync_plan_summary *sum = &pl->p->sum;
 
 	if (src == SYNC_LOCAL) {
 		/* New local mail: OfflineIMAP gives it negative UIDs, which
 		 * sort first. */
 		for (size_t i = 0; i < pl->newloc_nr; i++) {
-			const struct sync_local_msg *m = &sn->local[pl->newloc[i]];
+			const struct sync_local_msg *m =
+			    &sn->local[pl->newloc[i]];
 			struct sync_step *st =
-				add_step(pl, SYNC_STEP_COPY, ph, SYNC_REMOTE, 0);
+			    add_step(pl, SYNC_STEP_COPY, ph, SYNC_REMOTE, 0);
 			st->local_idx = pl->newloc[i];
 			st->flags = m->flags & SYNC_FLAGS_ALL;
 			st->size = m->size;
@@ -518,7 +524,7 @@ static void phase_delete(struct planner *pl, enum sync_side src)
 {
 	enum sync_side dst = src == SYNC_REMOTE ? SYNC_LOCAL : SYNC_REMOTE;
 	enum sync_phase ph =
-		src == SYNC_REMOTE ? SYNC_PH_R2L_DELETE : SYNC_PH_L2R_DELETE;
+	    src == SYNC_REMOTE ? SYNC_PH_R2L_DELETE : SYNC_PH_L2R_DELETE;
 	struct sync_plan_summary *sum = &pl->p->sum;
 
 	for (size_t i = 0; i < pl->nr; i++) {
@@ -555,7 +561,7 @@ static void phase_flags(struct planner *pl, enum sync_side src)
 {
 	enum sync_side dst = src == SYNC_REMOTE ? SYNC_LOCAL : SYNC_REMOTE;
 	enum sync_phase ph =
-		src == SYNC_REMOTE ? SYNC_PH_R2L_FLAGS : SYNC_PH_L2R_FLAGS;
+	    src == SYNC_REMOTE ? SYNC_PH_R2L_FLAGS : SYNC_PH_L2R_FLAGS;
 	struct sync_plan_summary *sum = &pl->p->sum;
 
 	for (size_t i = 0; i < pl->nr; i++) {
@@ -568,7 +574,7 @@ static void phase_flags(struct planner *pl, enum sync_side src)
 		if (!add && !del)
 			continue;
 		struct sync_step *st =
-			add_step(pl, SYNC_STEP_FLAGS, ph, dst, e->uid);
+		    add_step(pl, SYNC_STEP_FLAGS, ph, dst, e->uid);
 		st->remote_idx = e->r;
 		st->local_idx = e->l;
 		st->add = add;
@@ -590,8 +596,9 @@ static void phase_flags(struct planner *pl, enum sync_side src)
 static void compute_valve(struct planner *pl)
 {
 	const struct sync_plan_opts *o = pl->o;
-	size_t known = 0, on[2] = { 0, 0 };
-	unsigned min = o->valve_min ? o->valve_min : SYNC_PLAN_VALVE_MIN_DEFAULT;
+	size_t known = 0, on[2] = {0, 0};
+	unsigned min =
+	    o->valve_min ? o->valve_min : SYNC_PLAN_VALVE_MIN_DEFAULT;
 
 	if (o->valve_off)
 		return;
@@ -633,14 +640,14 @@ bool sync_plan_quick_unchanged(const struct sync_snapshot *snap,
 		return false;
 	struct uid_idx *s = xcalloc(snap->status_nr + 1, sizeof(*s));
 	for (size_t i = 0; i < snap->status_nr; i++)
-		s[i] = (struct uid_idx){ snap->status[i].uid, i };
+		s[i] = (struct uid_idx){snap->status[i].uid, i};
 	qsort(s, snap->status_nr, sizeof(*s), cmp_uid_idx);
 	bool same = true;
 	for (size_t i = 0; same && i < snap->local_nr; i++) {
 		const struct sync_local_msg *m = &snap->local[i];
 		if (!local_size_ok(o, m))
 			continue;
-		struct uid_idx key = { m->uid, 0 };
+		struct uid_idx key = {m->uid, 0};
 		/* first record with this uid */
 		size_t lo = 0, hi = snap->status_nr;
 		while (lo < hi) {
@@ -652,7 +659,7 @@ bool sync_plan_quick_unchanged(const struct sync_snapshot *snap,
 		}
 		if (lo == snap->status_nr || s[lo].uid != m->uid ||
 		    (snap->status[s[lo].idx].flags & SYNC_FLAGS_ALL) !=
-			    (m->flags & SYNC_FLAGS_ALL))
+			(m->flags & SYNC_FLAGS_ALL))
 			same = false;
 	}
 	/* Equal counts and every local UID found: unless local UIDs repeat
@@ -665,7 +672,7 @@ int sync_plan_build(const struct sync_snapshot *snap,
 		    const struct sync_plan_opts *opts, struct sync_plan *plan_r,
 		    struct oim_err *err)
 {
-	struct planner pl = { .snap = snap, .o = opts, .p = plan_r };
+	struct planner pl = {.snap = snap, .o = opts, .p = plan_r};
 	int ret = -1;
 
 	memset(plan_r, 0, sizeof(*plan_r));
@@ -680,7 +687,8 @@ int sync_plan_build(const struct sync_snapshot *snap,
 	if (opts->quick) {
 		if (window_active(opts)) {
 			/* accounts.py: "Quick syncs (-q) not supported in
-			 * conjunction with maxage or startdate; ignoring -q." */
+			 * conjunction with maxage or startdate; ignoring -q."
+			 */
 			plan_r->quick_ignored = true;
 		} else if (sync_plan_quick_unchanged(snap, opts)) {
 			plan_r->quick_skipped = true;
@@ -695,7 +703,7 @@ int sync_plan_build(const struct sync_snapshot *snap,
 		if (!n || !opts->copy_ignore[side])
 			continue;
 		pl.ignore[side] = (uint32_t *)xmemdup(opts->copy_ignore[side],
-					  n * sizeof(uint32_t));
+						      n * sizeof(uint32_t));
 		qsort(pl.ignore[side], n, sizeof(uint32_t), cmp_u32);
 	}
 	compute_valve(&pl);

@@ -94,14 +94,14 @@ enum sync_side {
  * part in the sync, as in OfflineIMAP.
  */
 typedef uint64_t sync_flags_t;
-#define SYNC_FLAG(c)                                                   \
-	((c) >= 'A' && (c) <= 'Z' ? (sync_flags_t)1 << ((c) - 'A')     \
-	 : (c) >= 'a' && (c) <= 'z' ? (sync_flags_t)1 << ((c) - 'a' + 26) \
+#define SYNC_FLAG(c)                                                           \
+	((c) >= 'A' && (c) <= 'Z'   ? (sync_flags_t)1 << ((c) - 'A')           \
+	 : (c) >= 'a' && (c) <= 'z' ? (sync_flags_t)1 << ((c) - 'a' + 26)      \
 				    : (sync_flags_t)0)
-#define SYNC_F_DRAFT SYNC_FLAG('D')
+#define SYNC_F_DRAFT   SYNC_FLAG('D')
 #define SYNC_F_FLAGGED SYNC_FLAG('F')
 #define SYNC_F_REPLIED SYNC_FLAG('R')
-#define SYNC_F_SEEN SYNC_FLAG('S')
+#define SYNC_F_SEEN    SYNC_FLAG('S')
 #define SYNC_F_TRASHED SYNC_FLAG('T') /* IMAP \Deleted */
 #define SYNC_FLAGS_ALL (((sync_flags_t)1 << 52) - 1)
 /* Room for every letter plus NUL. */
@@ -113,10 +113,12 @@ typedef uint64_t sync_flags_t;
  * Duplicates are fine.
  */
 int sync_flags_parse(const char *s, size_t len, sync_flags_t *flags_r) OIM_WUR;
-/* Write the letters of 'flags' sorted, NUL-terminated, into buf; returns buf. */
+/* Write the letters of 'flags' sorted, NUL-terminated, into buf; returns buf.
+ */
 char *sync_flags_format(sync_flags_t flags, char buf[SYNC_FLAGS_STR_MAX]);
 
-/* One message of the remote folder (FETCH UID FLAGS INTERNALDATE RFC822.SIZE). */
+/* One message of the remote folder (FETCH UID FLAGS INTERNALDATE RFC822.SIZE).
+ */
 struct sync_remote_msg {
 	uint32_t uid;	    /* > 0, unique in the array */
 	sync_flags_t flags; /* IMAP flags mapped to letters */
@@ -133,12 +135,12 @@ struct sync_local_msg {
 	uint32_t uid;	     /* 0: new local mail, no UID yet; else unique */
 	uint32_t native_uid; /* own UID space, for startdate; 0: same as uid */
 	sync_flags_t flags;
-	uint64_t size;	     /* file size (LF line ends) */
-	int64_t date;	     /* Maildir name's leading timestamp, IMAP
-			      * INTERNALDATE; <= 0: unknown (always inside a
-			      * maxage window, as OfflineIMAP) */
-	const char *id;	     /* borrowed, opaque (file name); only used in
-			      * error messages; may be NULL */
+	uint64_t size;	/* file size (LF line ends) */
+	int64_t date;	/* Maildir name's leading timestamp, IMAP
+			 * INTERNALDATE; <= 0: unknown (always inside a
+			 * maxage window, as OfflineIMAP) */
+	const char *id; /* borrowed, opaque (file name); only used in
+			 * error messages; may be NULL */
 };
 
 /* One status cache record (LocalStatus: uid|flags|mtime|labels). */
@@ -234,7 +236,10 @@ struct sync_plan_opts {
 	bool valve_off;
 };
 
-#define SYNC_PLAN_OPTS_INIT { .readonly = { false, false } }
+#define SYNC_PLAN_OPTS_INIT                                                    \
+	{                                                                      \
+		.readonly = { false, false }                                   \
+	}
 
 /*
  * Compute opts->maxage_since/maxage_cutoff for 'maxage = days' at time
@@ -276,15 +281,15 @@ enum sync_status_op {
 struct sync_step {
 	enum sync_step_kind kind;
 	enum sync_phase phase;
-	enum sync_side to;	/* the side changed (LINK/FORGET: the pass's
-				 * destination; nothing is changed) */
-	uint32_t uid;		/* 0 for the upload of new local mail */
-	size_t remote_idx;	/* into snapshot->remote, or SYNC_NO_IDX */
-	size_t local_idx;	/* into snapshot->local, or SYNC_NO_IDX */
-	sync_flags_t flags;	/* COPY: flags of the new copy */
-	sync_flags_t add, del;	/* FLAGS: letters to add / remove */
-	uint64_t size;		/* COPY: size of the source message */
-	int64_t date;		/* COPY: date of the source message */
+	enum sync_side to;     /* the side changed (LINK/FORGET: the pass's
+				* destination; nothing is changed) */
+	uint32_t uid;	       /* 0 for the upload of new local mail */
+	size_t remote_idx;     /* into snapshot->remote, or SYNC_NO_IDX */
+	size_t local_idx;      /* into snapshot->local, or SYNC_NO_IDX */
+	sync_flags_t flags;    /* COPY: flags of the new copy */
+	sync_flags_t add, del; /* FLAGS: letters to add / remove */
+	uint64_t size;	       /* COPY: size of the source message */
+	int64_t date;	       /* COPY: date of the source message */
 	enum sync_status_op st_op;
 	/* PUT: the record to write.  For a COPY to the remote st.uid is 0:
 	 * use the UID the server assigned (and rename the local file to it). */
@@ -293,12 +298,12 @@ struct sync_step {
 
 /* Counts for the one-line per-folder summary. */
 struct sync_plan_summary {
-	size_t copy[2];	  /* messages copied to the side */
-	size_t del[2];	  /* messages deleted on the side */
-	size_t flags[2];  /* messages whose flags change on the side */
-	size_t link;	  /* status records made for messages on both sides */
-	size_t forget;	  /* status records dropped, message on neither side */
-	size_t held_valve;   /* deletions held back by the safety valve */
+	size_t copy[2];	   /* messages copied to the side */
+	size_t del[2];	   /* messages deleted on the side */
+	size_t flags[2];   /* messages whose flags change on the side */
+	size_t link;	   /* status records made for messages on both sides */
+	size_t forget;	   /* status records dropped, message on neither side */
+	size_t held_valve; /* deletions held back by the safety valve */
 	size_t held_maxsize; /* UIDs / new messages left out by maxsize */
 	size_t held_window;  /* left out by maxage/startdate */
 	size_t held_ignore;  /* copies suppressed by copy_ignore */
@@ -308,10 +313,10 @@ struct sync_plan {
 	struct sync_step *steps; /* owned; in execution order */
 	size_t nr, alloc;
 	struct sync_plan_summary sum;
-	bool quick_skipped;  /* quick and nothing changed: no steps */
-	bool quick_ignored;  /* quick was asked with maxage/startdate */
-	bool valve[2];	     /* side looked emptied; deletions held back */
-	bool expunge;	     /* copy of opts->expunge */
+	bool quick_skipped; /* quick and nothing changed: no steps */
+	bool quick_ignored; /* quick was asked with maxage/startdate */
+	bool valve[2];	    /* side looked emptied; deletions held back */
+	bool expunge;	    /* copy of opts->expunge */
 	/* startdate, first run: the value to save in StartUID (0 = none) */
 	uint32_t startdate_min_uid_save;
 };

@@ -57,7 +57,8 @@ static void parse_list(const char *spec, int which, struct snap_buf *b)
 		while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z'))
 			p++;
 		sync_flags_t flags = 0;
-		assert_int_equal(sync_flags_parse(f, (size_t)(p - f), &flags), 0);
+		assert_int_equal(sync_flags_parse(f, (size_t)(p - f), &flags),
+				 0);
 		uint64_t size = 10;
 		int64_t date = 0;
 		if (*p == '/') {
@@ -68,18 +69,19 @@ static void parse_list(const char *spec, int which, struct snap_buf *b)
 		}
 		if (which == 0) {
 			size_t i = b->sn.remote_nr++;
-			b->r[i] = (struct sync_remote_msg){ uid, flags, size, date };
+			b->r[i] =
+			    (struct sync_remote_msg){uid, flags, size, date};
 		} else if (which == 1) {
 			size_t i = b->sn.local_nr++;
 			snprintf(b->ids[i], sizeof(b->ids[i]), "file%zu", i);
-			b->l[i] = (struct sync_local_msg){ .uid = uid,
-							   .flags = flags,
-							   .size = size,
-							   .date = date,
-							   .id = b->ids[i] };
+			b->l[i] = (struct sync_local_msg){.uid = uid,
+							  .flags = flags,
+							  .size = size,
+							  .date = date,
+							  .id = b->ids[i]};
 		} else {
 			size_t i = b->sn.status_nr++;
-			b->s[i] = (struct sync_status_rec){ uid, flags, 0 };
+			b->s[i] = (struct sync_status_rec){uid, flags, 0};
 		}
 	}
 }
@@ -111,9 +113,11 @@ static void render_plan(const struct sync_plan *p, struct strbuf *out)
 		strbuf_addf(out, "%s>%s %u", sync_step_kind_name(st->kind),
 			    side_name(st->to), st->uid);
 		if (st->kind == SYNC_STEP_COPY)
-			strbuf_addf(out, " =%s", sync_flags_format(st->flags, f1));
+			strbuf_addf(out, " =%s",
+				    sync_flags_format(st->flags, f1));
 		if (st->kind == SYNC_STEP_FLAGS)
-			strbuf_addf(out, " +%s-%s", sync_flags_format(st->add, f1),
+			strbuf_addf(out, " +%s-%s",
+				    sync_flags_format(st->add, f1),
 				    sync_flags_format(st->del, f2));
 		if (st->st_op == SYNC_ST_PUT) {
 			if (st->st.uid)
@@ -179,7 +183,7 @@ static void mrender(struct mlist *m, const char *name, struct strbuf *out)
 static void execute(const struct snap_buf *b, const struct sync_plan *p,
 		    struct strbuf *out)
 {
-	struct mlist R = { 0 }, L = { 0 }, S = { 0 };
+	struct mlist R = {0}, L = {0}, S = {0};
 	size_t lpos[MAXM]; /* local snapshot index -> L index */
 	uint32_t next = 1000;
 
@@ -299,76 +303,70 @@ static void run_rows(const struct row *rows, size_t nr)
  * status holds what both sides had at the last sync ("S" unless said).
  */
 static const struct row combos[] = {
-	/* R L S: A3 (remote vs status -> local), then B3 (local vs status
-	 * -> remote); the status ends as the result. */
-	{ "RLS unchanged", "10:S", "10:S", "10:S", .plan = "",
-	  .final = "R 10:S | L 10:S | S 10:S" },
-	{ "RLS remote +F", "10:FS", "10:S", "10:S",
-	  .plan = "flags>L 10 +F- st=FS",
-	  .final = "R 10:FS | L 10:FS | S 10:FS" },
-	{ "RLS remote -S", "10:", "10:S", "10:S",
-	  .plan = "flags>L 10 +-S st=",
-	  .final = "R 10: | L 10: | S 10:" },
-	{ "RLS local +F", "10:S", "10:FS", "10:S",
-	  .plan = "flags>R 10 +F- st=FS",
-	  .final = "R 10:FS | L 10:FS | S 10:FS" },
-	{ "RLS local -S", "10:S", "10:", "10:S",
-	  .plan = "flags>R 10 +-S st=",
-	  .final = "R 10: | L 10: | S 10:" },
-	/* different flags changed on each side: merged */
-	{ "RLS remote +F local +R", "10:FS", "10:RS", "10:S",
-	  .plan = "flags>L 10 +F- st=FS; flags>R 10 +R- st=FRS",
-	  .final = "R 10:FRS | L 10:FRS | S 10:FRS" },
-	{ "RLS remote -S local +F", "10:", "10:FS", "10:S",
-	  .plan = "flags>L 10 +-S st=; flags>R 10 +F- st=F",
-	  .final = "R 10:F | L 10:F | S 10:F" },
-	{ "RLS remote +F local -S", "10:FS", "10:", "10:S",
-	  .plan = "flags>L 10 +F- st=FS; flags>R 10 +-S st=F",
-	  .final = "R 10:F | L 10:F | S 10:F" },
-	/* same change on both sides: the remote pass applies it (a no-op on
-	 * the local message) and records it; nothing left for pass 2 */
-	{ "RLS both +F", "10:FS", "10:FS", "10:S",
-	  .plan = "flags>L 10 +F- st=FS",
-	  .final = "R 10:FS | L 10:FS | S 10:FS" },
-	{ "RLS both -S", "10:", "10:", "10:S", .plan = "flags>L 10 +-S st=",
-	  .final = "R 10: | L 10: | S 10:" },
-	/* R L -: status lost.  A1 records the remote flags (copymessageto
-	 * is not called: dstfolder.uidexists), B3 then pushes the local
-	 * flags: the local side wins. */
-	{ "RL- same flags", "10:S", "10:S", "", .plan = "link>L 10 st=S",
-	  .final = "R 10:S | L 10:S | S 10:S" },
-	{ "RL- local has more", "10:S", "10:FS", "",
-	  .plan = "link>L 10 st=S; flags>R 10 +F- st=FS",
-	  .final = "R 10:FS | L 10:FS | S 10:FS" },
-	{ "RL- remote has more", "10:FS", "10:S", "",
-	  .plan = "link>L 10 st=FS; flags>R 10 +-F st=S",
-	  .final = "R 10:S | L 10:S | S 10:S" },
-	/* R - S: deleted locally -> deleted on the remote (B2) */
-	{ "R-S", "10:S", "", "10:S", .plan = "delete>R 10 st-",
-	  .final = "R | L | S" },
-	{ "R-S remote flags changed", "10:FS", "", "10:S",
-	  .plan = "delete>R 10 st-", .final = "R | L | S" },
-	/* R - -: new remote mail -> copied (A1) with its flags */
-	{ "R--", "10:S", "", "", .plan = "copy>L 10 =S st=S",
-	  .final = "R 10:S | L 10:S | S 10:S" },
-	{ "R-- unseen", "10:", "", "", .plan = "copy>L 10 = st=",
-	  .final = "R 10: | L 10: | S 10:" },
-	/* - L S: deleted on the remote -> deleted locally (A2) */
-	{ "-LS", "", "10:S", "10:S", .plan = "delete>L 10 st-",
-	  .final = "R | L | S" },
-	{ "-LS local flags changed", "", "10:FS", "10:S",
-	  .plan = "delete>L 10 st-", .final = "R | L | S" },
-	/* - L -: a local message with a UID nobody knows is uploaded (B1),
-	 * and so is new local mail */
-	{ "-L- with uid", "", "10:S", "", .plan = "copy>R 10 =S st@new=S",
-	  .final = "R 1000:S | L 1000:S | S 1000:S" },
-	{ "-L- new mail", "", "n:FS", "", .plan = "copy>R 0 =FS st@new=FS",
-	  .final = "R 1000:FS | L 1000:FS | S 1000:FS" },
-	/* - - S: gone from both: the record is dropped (A2) */
-	{ "--S", "", "", "10:S", .plan = "forget>L 10 st-",
-	  .final = "R | L | S" },
-	/* - - -: nothing at all */
-	{ "---", "", "", "", .plan = "", .final = "R | L | S" },
+    /* R L S: A3 (remote vs status -> local), then B3 (local vs status
+     * -> remote); the status ends as the result. */
+    {"RLS unchanged", "10:S", "10:S", "10:S", .plan = "",
+     .final = "R 10:S | L 10:S | S 10:S"},
+    {"RLS remote +F", "10:FS", "10:S", "10:S", .plan = "flags>L 10 +F- st=FS",
+     .final = "R 10:FS | L 10:FS | S 10:FS"},
+    {"RLS remote -S", "10:", "10:S", "10:S",
+     .plan = "flags>L 10 +-S st=", .final = "R 10: | L 10: | S 10:"},
+    {"RLS local +F", "10:S", "10:FS", "10:S", .plan = "flags>R 10 +F- st=FS",
+     .final = "R 10:FS | L 10:FS | S 10:FS"},
+    {"RLS local -S", "10:S", "10:", "10:S",
+     .plan = "flags>R 10 +-S st=", .final = "R 10: | L 10: | S 10:"},
+    /* different flags changed on each side: merged */
+    {"RLS remote +F local +R", "10:FS", "10:RS", "10:S",
+     .plan = "flags>L 10 +F- st=FS; flags>R 10 +R- st=FRS",
+     .final = "R 10:FRS | L 10:FRS | S 10:FRS"},
+    {"RLS remote -S local +F", "10:", "10:FS", "10:S",
+     .plan = "flags>L 10 +-S st=; flags>R 10 +F- st=F",
+     .final = "R 10:F | L 10:F | S 10:F"},
+    {"RLS remote +F local -S", "10:FS", "10:", "10:S",
+     .plan = "flags>L 10 +F- st=FS; flags>R 10 +-S st=F",
+     .final = "R 10:F | L 10:F | S 10:F"},
+    /* same change on both sides: the remote pass applies it (a no-op on
+     * the local message) and records it; nothing left for pass 2 */
+    {"RLS both +F", "10:FS", "10:FS", "10:S", .plan = "flags>L 10 +F- st=FS",
+     .final = "R 10:FS | L 10:FS | S 10:FS"},
+    {"RLS both -S", "10:", "10:", "10:S",
+     .plan = "flags>L 10 +-S st=", .final = "R 10: | L 10: | S 10:"},
+    /* R L -: status lost.  A1 records the remote flags (copymessageto
+     * is not called: dstfolder.uidexists), B3 then pushes the local
+     * flags: the local side wins. */
+    {"RL- same flags", "10:S", "10:S", "", .plan = "link>L 10 st=S",
+     .final = "R 10:S | L 10:S | S 10:S"},
+    {"RL- local has more", "10:S", "10:FS", "",
+     .plan = "link>L 10 st=S; flags>R 10 +F- st=FS",
+     .final = "R 10:FS | L 10:FS | S 10:FS"},
+    {"RL- remote has more", "10:FS", "10:S", "",
+     .plan = "link>L 10 st=FS; flags>R 10 +-F st=S",
+     .final = "R 10:S | L 10:S | S 10:S"},
+    /* R - S: deleted locally -> deleted on the remote (B2) */
+    {"R-S", "10:S", "", "10:S", .plan = "delete>R 10 st-",
+     .final = "R | L | S"},
+    {"R-S remote flags changed", "10:FS", "", "10:S", .plan = "delete>R 10 st-",
+     .final = "R | L | S"},
+    /* R - -: new remote mail -> copied (A1) with its flags */
+    {"R--", "10:S", "", "", .plan = "copy>L 10 =S st=S",
+     .final = "R 10:S | L 10:S | S 10:S"},
+    {"R-- unseen", "10:", "", "",
+     .plan = "copy>L 10 = st=", .final = "R 10: | L 10: | S 10:"},
+    /* - L S: deleted on the remote -> deleted locally (A2) */
+    {"-LS", "", "10:S", "10:S", .plan = "delete>L 10 st-",
+     .final = "R | L | S"},
+    {"-LS local flags changed", "", "10:FS", "10:S", .plan = "delete>L 10 st-",
+     .final = "R | L | S"},
+    /* - L -: a local message with a UID nobody knows is uploaded (B1),
+     * and so is new local mail */
+    {"-L- with uid", "", "10:S", "", .plan = "copy>R 10 =S st@new=S",
+     .final = "R 1000:S | L 1000:S | S 1000:S"},
+    {"-L- new mail", "", "n:FS", "", .plan = "copy>R 0 =FS st@new=FS",
+     .final = "R 1000:FS | L 1000:FS | S 1000:FS"},
+    /* - - S: gone from both: the record is dropped (A2) */
+    {"--S", "", "", "10:S", .plan = "forget>L 10 st-", .final = "R | L | S"},
+    /* - - -: nothing at all */
+    {"---", "", "", "", .plan = "", .final = "R | L | S"},
 };
 
 static void test_combinations(void **state)
@@ -377,115 +375,107 @@ static void test_combinations(void **state)
 }
 
 static const struct row option_rows[] = {
-	/* readonly remote: only pass remote->local runs */
-	{ "ro remote, flags both", "10:FS", "10:RS", "10:S", .ro_r = true,
-	  .plan = "flags>L 10 +F- st=FS",
-	  .final = "R 10:FS | L 10:FRS | S 10:FS" },
-	{ "ro remote, local deletion kept", "10:S", "", "10:S", .ro_r = true,
-	  .plan = "", .final = "R 10:S | L | S 10:S" },
-	{ "ro remote, remote deletion applied", "", "10:S", "10:S",
-	  .ro_r = true, .plan = "delete>L 10 st-", .final = "R | L | S" },
-	{ "ro remote, new local not uploaded", "", "n:S 11:S", "",
-	  .ro_r = true, .plan = "", .final = "R | L 0:S 11:S | S" },
-	{ "ro remote, new remote copied", "10:S", "", "", .ro_r = true,
-	  .plan = "copy>L 10 =S st=S",
-	  .final = "R 10:S | L 10:S | S 10:S" },
-	/* readonly local: only pass local->remote runs */
-	{ "ro local, flags both", "10:FS", "10:RS", "10:S", .ro_l = true,
-	  .plan = "flags>R 10 +R- st=RS",
-	  .final = "R 10:FRS | L 10:RS | S 10:RS" },
-	{ "ro local, new remote not copied", "10:S", "", "", .ro_l = true,
-	  .plan = "", .final = "R 10:S | L | S" },
-	{ "ro local, remote deletion kept", "", "10:S", "10:S", .ro_l = true,
-	  .plan = "", .final = "R | L 10:S | S 10:S" },
-	{ "ro local, local deletion applied", "10:S", "", "10:S",
-	  .ro_l = true, .plan = "delete>R 10 st-", .final = "R | L | S" },
-	{ "ro local, gone from both", "", "", "10:S", .ro_l = true,
-	  .plan = "forget>R 10 st-", .final = "R | L | S" },
-	{ "ro local, status lost: local flags recorded", "10:FS", "10:S", "",
-	  .ro_l = true, .plan = "link>R 10 st=S",
-	  .final = "R 10:FS | L 10:S | S 10:S" },
-	{ "ro both", "10:FS 11:S", "10:S n:S", "10:S 12:S", .ro_r = true,
-	  .ro_l = true, .plan = "",
-	  .final = "R 10:FS 11:S | L 0:S 10:S | S 10:S 12:S" },
-	/* sync_deletes = no on the side where the message disappeared */
-	{ "sync_deletes no remote", "", "10:S", "10:S", .nodel_r = true,
-	  .plan = "", .final = "R | L 10:S | S 10:S" },
-	{ "sync_deletes no local", "10:S", "", "10:S", .nodel_l = true,
-	  .plan = "", .final = "R 10:S | L | S 10:S" },
-	{ "sync_deletes no still forgets", "", "", "10:S", .nodel_r = true,
-	  .nodel_l = true, .plan = "forget>L 10 st-",
-	  .final = "R | L | S" },
-	/* maxsize: SMALLER is strict on the remote, the Maildir test is
-	 * "size > maxsize skipped" */
-	{ "maxsize remote at limit", "10:S/100", "", "", .maxsize = 100,
-	  .plan = "", .final = "R 10:S | L | S" },
-	{ "maxsize remote below", "10:S/99", "", "", .maxsize = 100,
-	  .plan = "copy>L 10 =S st=S",
-	  .final = "R 10:S | L 10:S | S 10:S" },
-	{ "maxsize local at limit", "", "n:S/100", "", .maxsize = 100,
-	  .plan = "copy>R 0 =S st@new=S",
-	  .final = "R 1000:S | L 1000:S | S 1000:S" },
-	{ "maxsize local above", "", "n:S/101", "", .maxsize = 100,
-	  .plan = "", .final = "R | L 0:S | S" },
-	/* oimap: excluded on one side only (CRLF vs LF sizes): not a
-	 * deletion, flags left alone, record kept */
-	{ "maxsize one side only", "10:FS/100", "10:S/98", "10:S",
-	  .maxsize = 100, .plan = "",
-	  .final = "R 10:FS | L 10:S | S 10:S" },
-	{ "maxsize gone locally", "10:S/200", "", "10:S", .maxsize = 100,
-	  .plan = "", .final = "R 10:S | L | S 10:S" },
-	/* copy_ignore: never downloaded, even when the status lost it */
-	{ "copy_ignore", "10:S 11:S", "", "", .ignore = 10,
-	  .plan = "copy>L 11 =S st=S",
-	  .final = "R 10:S 11:S | L 11:S | S 11:S" },
-	{ "copy_ignore does not stop deletion", "10:S", "", "10:S",
-	  .ignore = 10, .plan = "delete>R 10 st-", .final = "R | L | S" },
-	/* safety valve: remote lost all 5 known messages */
-	{ "valve remote emptied", "", "1:S 2:S 3:S 4:S 5:S n:",
-	  "1:S 2:S 3:S 4:S 5:S", .plan = "copy>R 0 = st@new=",
-	  .final = "R 1000: | L 1:S 2:S 3:S 4:S 5:S 1000: | "
-		   "S 1:S 2:S 3:S 4:S 5:S 1000:" },
-	{ "valve local emptied", "1:S 2:S 3:S 4:S 5:S 6:", "",
-	  "1:S 2:S 3:S 4:S 5:S", .plan = "copy>L 6 = st=",
-	  .final = "R 1:S 2:S 3:S 4:S 5:S 6: | L 6: | "
-		   "S 1:S 2:S 3:S 4:S 5:S 6:" },
-	{ "valve below threshold", "", "1:S 2:S 3:S 4:S", "1:S 2:S 3:S 4:S",
-	  .plan = "delete>L 1 st-; delete>L 2 st-; delete>L 3 st-; "
-		  "delete>L 4 st-",
-	  .final = "R | L | S" },
-	{ "valve off", "", "1:S 2:S 3:S 4:S 5:S", "1:S 2:S 3:S 4:S 5:S",
-	  .valve_off = true,
-	  .plan = "delete>L 1 st-; delete>L 2 st-; delete>L 3 st-; "
-		  "delete>L 4 st-; delete>L 5 st-",
-	  .final = "R | L | S" },
-	{ "valve: one left is not empty", "5:S", "1:S 2:S 3:S 4:S 5:S",
-	  "1:S 2:S 3:S 4:S 5:S",
-	  .plan = "delete>L 1 st-; delete>L 2 st-; delete>L 3 st-; "
-		  "delete>L 4 st-",
-	  .final = "R 5:S | L 5:S | S 5:S" },
-	{ "valve: both emptied just forgets", "", "", "1:S 2:S 3:S 4:S 5:S",
-	  .plan = "forget>L 1 st-; forget>L 2 st-; forget>L 3 st-; "
-		  "forget>L 4 st-; forget>L 5 st-",
-	  .final = "R | L | S" },
-	/* first sync, empty status */
-	{ "first sync", "1:S 2:FS 3:", "2:S 7:R n:", "",
-	  .plan = "copy>L 1 =S st=S; link>L 2 st=FS; copy>L 3 = st=; "
-		  "copy>R 0 = st@new=; copy>R 7 =R st@new=R; "
-		  "flags>R 2 +-F st=S",
-	  .final = "R 1:S 2:S 3: 1000: 1001:R | L 1:S 2:S 3: 1000: 1001:R | "
-		   "S 1:S 2:S 3: 1000: 1001:R" },
-	/* order of phases: R2L copy, delete, flags; L2R copy, delete, flags */
-	{ "phase order", "1:S 2:FS 4:S 5:S 6:S", "2:S 3:S 5:RS 6:S n:",
-	  "2:S 3:S 5:S 6:S 4:S",
-	  .plan = "copy>L 1 =S st=S; delete>L 3 st-; flags>L 2 +F- st=FS; "
-		  "copy>R 0 = st@new=; delete>R 4 st-; flags>R 5 +R- st=RS",
-	  .final = "R 1:S 2:FS 5:RS 6:S 1000: | L 1:S 2:FS 5:RS 6:S 1000: | "
-		   "S 1:S 2:FS 5:RS 6:S 1000:" },
-	/* keywords mapped to lower-case letters travel like flags */
-	{ "keyword letters", "10:Sa", "10:Sb", "10:S",
-	  .plan = "flags>L 10 +a- st=Sa; flags>R 10 +b- st=Sab",
-	  .final = "R 10:Sab | L 10:Sab | S 10:Sab" },
+    /* readonly remote: only pass remote->local runs */
+    {"ro remote, flags both", "10:FS", "10:RS", "10:S", .ro_r = true,
+     .plan = "flags>L 10 +F- st=FS", .final = "R 10:FS | L 10:FRS | S 10:FS"},
+    {"ro remote, local deletion kept", "10:S", "", "10:S", .ro_r = true,
+     .plan = "", .final = "R 10:S | L | S 10:S"},
+    {"ro remote, remote deletion applied", "", "10:S", "10:S", .ro_r = true,
+     .plan = "delete>L 10 st-", .final = "R | L | S"},
+    {"ro remote, new local not uploaded", "", "n:S 11:S", "", .ro_r = true,
+     .plan = "", .final = "R | L 0:S 11:S | S"},
+    {"ro remote, new remote copied", "10:S", "", "", .ro_r = true,
+     .plan = "copy>L 10 =S st=S", .final = "R 10:S | L 10:S | S 10:S"},
+    /* readonly local: only pass local->remote runs */
+    {"ro local, flags both", "10:FS", "10:RS", "10:S", .ro_l = true,
+     .plan = "flags>R 10 +R- st=RS", .final = "R 10:FRS | L 10:RS | S 10:RS"},
+    {"ro local, new remote not copied", "10:S", "", "", .ro_l = true,
+     .plan = "", .final = "R 10:S | L | S"},
+    {"ro local, remote deletion kept", "", "10:S", "10:S", .ro_l = true,
+     .plan = "", .final = "R | L 10:S | S 10:S"},
+    {"ro local, local deletion applied", "10:S", "", "10:S", .ro_l = true,
+     .plan = "delete>R 10 st-", .final = "R | L | S"},
+    {"ro local, gone from both", "", "", "10:S", .ro_l = true,
+     .plan = "forget>R 10 st-", .final = "R | L | S"},
+    {"ro local, status lost: local flags recorded", "10:FS", "10:S", "",
+     .ro_l = true, .plan = "link>R 10 st=S",
+     .final = "R 10:FS | L 10:S | S 10:S"},
+    {"ro both", "10:FS 11:S", "10:S n:S", "10:S 12:S", .ro_r = true,
+     .ro_l = true, .plan = "",
+     .final = "R 10:FS 11:S | L 0:S 10:S | S 10:S 12:S"},
+    /* sync_deletes = no on the side where the message disappeared */
+    {"sync_deletes no remote", "", "10:S", "10:S", .nodel_r = true, .plan = "",
+     .final = "R | L 10:S | S 10:S"},
+    {"sync_deletes no local", "10:S", "", "10:S", .nodel_l = true, .plan = "",
+     .final = "R 10:S | L | S 10:S"},
+    {"sync_deletes no still forgets", "", "", "10:S", .nodel_r = true,
+     .nodel_l = true, .plan = "forget>L 10 st-", .final = "R | L | S"},
+    /* maxsize: SMALLER is strict on the remote, the Maildir test is
+     * "size > maxsize skipped" */
+    {"maxsize remote at limit", "10:S/100", "", "", .maxsize = 100, .plan = "",
+     .final = "R 10:S | L | S"},
+    {"maxsize remote below", "10:S/99", "", "", .maxsize = 100,
+     .plan = "copy>L 10 =S st=S", .final = "R 10:S | L 10:S | S 10:S"},
+    {"maxsize local at limit", "", "n:S/100", "", .maxsize = 100,
+     .plan = "copy>R 0 =S st@new=S", .final = "R 1000:S | L 1000:S | S 1000:S"},
+    {"maxsize local above", "", "n:S/101", "", .maxsize = 100, .plan = "",
+     .final = "R | L 0:S | S"},
+    /* oimap: excluded on one side only (CRLF vs LF sizes): not a
+     * deletion, flags left alone, record kept */
+    {"maxsize one side only", "10:FS/100", "10:S/98", "10:S", .maxsize = 100,
+     .plan = "", .final = "R 10:FS | L 10:S | S 10:S"},
+    {"maxsize gone locally", "10:S/200", "", "10:S", .maxsize = 100, .plan = "",
+     .final = "R 10:S | L | S 10:S"},
+    /* copy_ignore: never downloaded, even when the status lost it */
+    {"copy_ignore", "10:S 11:S", "", "", .ignore = 10,
+     .plan = "copy>L 11 =S st=S", .final = "R 10:S 11:S | L 11:S | S 11:S"},
+    {"copy_ignore does not stop deletion", "10:S", "", "10:S", .ignore = 10,
+     .plan = "delete>R 10 st-", .final = "R | L | S"},
+    /* safety valve: remote lost all 5 known messages */
+    {"valve remote emptied", "", "1:S 2:S 3:S 4:S 5:S n:",
+     "1:S 2:S 3:S 4:S 5:S", .plan = "copy>R 0 = st@new=",
+     .final = "R 1000: | L 1:S 2:S 3:S 4:S 5:S 1000: | "
+	      "S 1:S 2:S 3:S 4:S 5:S 1000:"},
+    {"valve local emptied", "1:S 2:S 3:S 4:S 5:S 6:", "", "1:S 2:S 3:S 4:S 5:S",
+     .plan = "copy>L 6 = st=",
+     .final = "R 1:S 2:S 3:S 4:S 5:S 6: | L 6: | "
+	      "S 1:S 2:S 3:S 4:S 5:S 6:"},
+    {"valve below threshold", "", "1:S 2:S 3:S 4:S", "1:S 2:S 3:S 4:S",
+     .plan = "delete>L 1 st-; delete>L 2 st-; delete>L 3 st-; "
+	     "delete>L 4 st-",
+     .final = "R | L | S"},
+    {"valve off", "", "1:S 2:S 3:S 4:S 5:S", "1:S 2:S 3:S 4:S 5:S",
+     .valve_off = true,
+     .plan = "delete>L 1 st-; delete>L 2 st-; delete>L 3 st-; "
+	     "delete>L 4 st-; delete>L 5 st-",
+     .final = "R | L | S"},
+    {"valve: one left is not empty", "5:S", "1:S 2:S 3:S 4:S 5:S",
+     "1:S 2:S 3:S 4:S 5:S",
+     .plan = "delete>L 1 st-; delete>L 2 st-; delete>L 3 st-; "
+	     "delete>L 4 st-",
+     .final = "R 5:S | L 5:S | S 5:S"},
+    {"valve: both emptied just forgets", "", "", "1:S 2:S 3:S 4:S 5:S",
+     .plan = "forget>L 1 st-; forget>L 2 st-; forget>L 3 st-; "
+	     "forget>L 4 st-; forget>L 5 st-",
+     .final = "R | L | S"},
+    /* first sync, empty status */
+    {"first sync", "1:S 2:FS 3:", "2:S 7:R n:", "",
+     .plan = "copy>L 1 =S st=S; link>L 2 st=FS; copy>L 3 = st=; "
+	     "copy>R 0 = st@new=; copy>R 7 =R st@new=R; "
+	     "flags>R 2 +-F st=S",
+     .final = "R 1:S 2:S 3: 1000: 1001:R | L 1:S 2:S 3: 1000: 1001:R | "
+	      "S 1:S 2:S 3: 1000: 1001:R"},
+    /* order of phases: R2L copy, delete, flags; L2R copy, delete, flags */
+    {"phase order", "1:S 2:FS 4:S 5:S 6:S",
+     "2:S 3:S 5:RS 6:S n:", "2:S 3:S 5:S 6:S 4:S",
+     .plan = "copy>L 1 =S st=S; delete>L 3 st-; flags>L 2 +F- st=FS; "
+	     "copy>R 0 = st@new=; delete>R 4 st-; flags>R 5 +R- st=RS",
+     .final = "R 1:S 2:FS 5:RS 6:S 1000: | L 1:S 2:FS 5:RS 6:S 1000: | "
+	      "S 1:S 2:FS 5:RS 6:S 1000:"},
+    /* keywords mapped to lower-case letters travel like flags */
+    {"keyword letters", "10:Sa", "10:Sb", "10:S",
+     .plan = "flags>L 10 +a- st=Sa; flags>R 10 +b- st=Sab",
+     .final = "R 10:Sab | L 10:Sab | S 10:Sab"},
 };
 
 static void test_options(void **state)
@@ -498,7 +488,7 @@ static void check_custom(const char *name, const char *r, const char *l,
 			 const char *s, struct sync_plan_opts *o,
 			 const char *plan, const char *final)
 {
-	struct row row = { name, r, l, s, .plan = plan, .final = final };
+	struct row row = {name, r, l, s, .plan = plan, .final = final};
 	check_row(&row, o);
 }
 
@@ -538,8 +528,9 @@ static void test_quick(void **state)
 	make_snap(&b, "", "1:S 2:S", "1:S 2:S");
 	assert_false(sync_plan_quick_unchanged(&b.sn, &o));
 	check_custom("quick remote count", "1:S 2:S 3:", "1:S 2:S", "1:S 2:S",
-		     &o, "copy>L 3 = st=", "R 1:S 2:S 3: | L 1:S 2:S 3: | "
-					   "S 1:S 2:S 3:");
+		     &o, "copy>L 3 = st=",
+		     "R 1:S 2:S 3: | L 1:S 2:S 3: | "
+		     "S 1:S 2:S 3:");
 	/* IMAP local side: counts only */
 	o.remote_exists = 2;
 	o.local_is_imap = true;
@@ -580,20 +571,22 @@ static void test_maxage_window(void **state)
 	/* floor = 6 (the smallest recent remote UID; date == since is
 	 * recent).  UID 5 is below it: its absence locally is not a
 	 * deletion, and the record of 4 (on neither side) is kept. */
-	check_custom("maxage floor", "5:S@999 6:S@1000 7:@1200", "6:S",
-		     "4:S 5:S 6:S", &o, "copy>L 7 = st=",
-		     "R 5:S 6:S 7: | L 6:S 7: | S 4:S 5:S 6:S 7:");
+	check_custom(
+	    "maxage floor", "5:S@999 6:S@1000 7:@1200", "6:S", "4:S 5:S 6:S",
+	    &o, "copy>L 7 = st=", "R 5:S 6:S 7: | L 6:S 7: | S 4:S 5:S 6:S 7:");
 	/* inside the window things sync as usual, new local mail is
 	 * uploaded whatever its date */
-	check_custom("maxage inside", "5:S@999 6:S@1000 7:S@1200",
-		     "5:S 7:FS n:S@1", "5:S 6:S 7:S", &o,
-		     "copy>R 0 =S st@new=S; delete>R 6 st-; flags>R 7 +F- st=FS",
-		     "R 5:S 7:FS 1000:S | L 5:S 7:FS 1000:S | "
-		     "S 5:S 7:FS 1000:S");
+	check_custom(
+	    "maxage inside", "5:S@999 6:S@1000 7:S@1200", "5:S 7:FS n:S@1",
+	    "5:S 6:S 7:S", &o,
+	    "copy>R 0 =S st@new=S; delete>R 6 st-; flags>R 7 +F- st=FS",
+	    "R 5:S 7:FS 1000:S | L 5:S 7:FS 1000:S | "
+	    "S 5:S 7:FS 1000:S");
 	/* no recent remote mail: local dates (>= cutoff) decide the floor;
 	 * new local mail older than the cutoff stays local */
-	check_custom("maxage local floor", "5:S@10 6:S@20", "5:S@10 6:FS@950 n:@899 n:R@900",
-		     "5:S 6:S", &o, "copy>R 0 =R st@new=R; flags>R 6 +F- st=FS",
+	check_custom("maxage local floor", "5:S@10 6:S@20",
+		     "5:S@10 6:FS@950 n:@899 n:R@900", "5:S 6:S", &o,
+		     "copy>R 0 =R st@new=R; flags>R 6 +F- st=FS",
 		     "R 5:S 6:FS 1000:R | L 0: 5:S 6:FS 1000:R | "
 		     "S 5:S 6:FS 1000:R");
 	/* nothing recent anywhere: nothing considered, nothing deleted */
@@ -637,9 +630,9 @@ static void test_startdate(void **state)
 	o.startdate_side = SYNC_STARTDATE_LOCAL;
 	o.startdate_min_uid = 20;
 	make_snap(&b, "1:S 2:S", "", "1:S 2:S");
-	b.l[0] = (struct sync_local_msg){ .uid = 1, .native_uid = 19,
-					  .flags = SYNC_F_SEEN };
-	b.l[1] = (struct sync_local_msg){ .uid = 2, .native_uid = 20 };
+	b.l[0] = (struct sync_local_msg){
+	    .uid = 1, .native_uid = 19, .flags = SYNC_F_SEEN};
+	b.l[1] = (struct sync_local_msg){.uid = 2, .native_uid = 20};
 	b.sn.local_nr = 2;
 	assert_int_equal(sync_plan_build(&b.sn, &o, &p, &err), 0);
 	/* UID 1 is out (native 19 < 20), 2 syncs its flags */
@@ -699,9 +692,9 @@ static void test_summary_and_expunge(void **state)
 	assert_int_equal(p.sum.del[SYNC_REMOTE], 1);  /* 3 */
 	assert_int_equal(p.sum.flags[SYNC_LOCAL], 1); /* 2 */
 	assert_int_equal(p.sum.flags[SYNC_REMOTE], 0);
-	assert_int_equal(p.sum.forget, 1);	       /* 6 */
-	assert_int_equal(p.sum.held_maxsize, 2);      /* 8, n:/2000 */
-	assert_int_equal(p.sum.held_ignore, 1);	       /* 9 */
+	assert_int_equal(p.sum.forget, 1);	 /* 6 */
+	assert_int_equal(p.sum.held_maxsize, 2); /* 8, n:/2000 */
+	assert_int_equal(p.sum.held_ignore, 1);	 /* 9 */
 	assert_int_equal(p.sum.link, 0);
 	sync_plan_release(&p);
 	assert_string_equal(sync_step_kind_name(SYNC_STEP_FORGET), "forget");
@@ -724,14 +717,14 @@ static void test_flags_text(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_combinations),
-		cmocka_unit_test(test_options),
-		cmocka_unit_test(test_quick),
-		cmocka_unit_test(test_maxage_window),
-		cmocka_unit_test(test_startdate),
-		cmocka_unit_test(test_bad_input),
-		cmocka_unit_test(test_summary_and_expunge),
-		cmocka_unit_test(test_flags_text),
+	    cmocka_unit_test(test_combinations),
+	    cmocka_unit_test(test_options),
+	    cmocka_unit_test(test_quick),
+	    cmocka_unit_test(test_maxage_window),
+	    cmocka_unit_test(test_startdate),
+	    cmocka_unit_test(test_bad_input),
+	    cmocka_unit_test(test_summary_and_expunge),
+	    cmocka_unit_test(test_flags_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
