@@ -75,6 +75,20 @@ const char *sync_step_kind_name(enum sync_step_kind kind)
 	return step_kind_names[kind];
 }
 
+void sync_plan_maxage_cutoff(int64_t cutoff, struct sync_plan_opts *opts)
+{
+	/*
+	 * accounts.py cachemessagelists_upto_date(): the remote list is
+	 * SEARCH SINCE <day of cutoff + 1 day> (IMAP SINCE is day-granular);
+	 * Maildir messages are kept when their name's timestamp is not
+	 * earlier than the cutoff itself (Maildir._iswithintime).
+	 */
+	int64_t next = cutoff + DAY;
+	int64_t since = next - ((next % DAY) + DAY) % DAY;
+	opts->maxage_cutoff = cutoff;
+	opts->maxage_since = since > 0 ? since : 1;
+}
+
 void sync_plan_maxage_window(int64_t now, unsigned days,
 			     struct sync_plan_opts *opts)
 {
@@ -82,17 +96,8 @@ void sync_plan_maxage_window(int64_t now, unsigned days,
 		opts->maxage_since = opts->maxage_cutoff = 0;
 		return;
 	}
-	/*
-	 * accounts.py: date = gmtime(now - maxage days); the remote list is
-	 * SEARCH SINCE <day of date + 1 day> (IMAP SINCE is day-granular);
-	 * Maildir messages are kept when their name's timestamp is not
-	 * earlier than the date itself.
-	 */
-	int64_t cutoff = now - (int64_t)days * DAY;
-	int64_t next = cutoff + DAY;
-	int64_t since = next - ((next % DAY) + DAY) % DAY;
-	opts->maxage_cutoff = cutoff;
-	opts->maxage_since = since > 0 ? since : 1;
+	/* Folder.getmaxage(): gmtime(now - maxage days) */
+	sync_plan_maxage_cutoff(now - (int64_t)days * DAY, opts);
 }
 
 void sync_plan_release(struct sync_plan *plan)
@@ -146,6 +151,7 @@ struct planner {
 	size_t *newloc; /* local messages without UID, considered */
 	size_t newloc_nr;
 	uint32_t *ignore[2];
+	bool valve_held[2]; /* the valve actually held a deletion back */
 };
 
 static bool remote_size_ok(const struct sync_plan_opts *o,
@@ -541,6 +547,7 @@ static void phase_delete(struct planner *pl, enum sync_side src)
 			sum->forget++;
 		} else if (pl->p->valve[src]) {
 			sum->held_valve++;
+			pl->valve_held[src] = true;
 			continue;
 		} else {
 			st = add_step(pl, SYNC_STEP_DELETE, ph, dst, e->uid);
@@ -720,6 +727,10 @@ int sync_plan_build(const struct sync_snapshot *snap,
 		phase_delete(&pl, SYNC_LOCAL);
 		phase_flags(&pl, SYNC_LOCAL);
 	}
+	/* Report the valve only where it held something back (not, say,
+	 * for a side whose deletions a read-only peer never receives). */
+	for (int side = 0; side < 2; side++)
+		plan_r->valve[side] = pl.valve_held[side];
 	ret = 0;
 out:
 	free(pl.e);

@@ -54,6 +54,25 @@
  *    is made from the remote flags and the local pass then makes the remote
  *    equal to the local: the local flags win (OfflineIMAP).
  *
+ * Executing (sync/folder's job, documented here because the plan's status
+ * updates assume it):
+ *  - Run steps in array order.  Steps of one phase touch different UIDs and
+ *    may be pipelined or batched (OfflineIMAP groups flag changes by flag);
+ *    a phase must be finished before the next one starts, because the
+ *    later phases were planned on its results.
+ *  - Write st (st_op) to the status cache only after the step succeeded;
+ *    a failed step leaves its record as it was (OfflineIMAP: the message
+ *    is skipped, the folder goes on).  Every crash point is then safe:
+ *    COPY to local: the file carries its UID, so a rerun finds it on both
+ *    sides and only LINKs it; DELETE: a rerun finds it on neither side and
+ *    FORGETs the record; FLAGS: a rerun sees the change again and repeats
+ *    it (adding or removing a flag twice is harmless).  COPY to remote is
+ *    covered by the upload journal (DESIGN.md), not by the plan.
+ *  - DELETE on the remote is STORE +FLAGS.SILENT (\Deleted); EXPUNGE
+ *    follows at the end of the folder when plan.expunge is set.
+ *  - dry-run: report the steps, execute none.
+ *  - The summary (plan.sum) is for the one-line per-folder report.
+ *
  * Ownership: the snapshot arrays are borrowed by sync_plan_build() only for
  * the call; nothing in the plan points into them except the indexes
  * remote_idx/local_idx, which refer to the arrays the caller passed.  The
@@ -244,10 +263,14 @@ struct sync_plan_opts {
 /*
  * Compute opts->maxage_since/maxage_cutoff for 'maxage = days' at time
  * 'now' as OfflineIMAP does, in UTC: cutoff = now - days * 86400;
- * since = start of the UTC day after the cutoff's day.
+ * since = start of the UTC day after the cutoff's day.  days == 0 turns
+ * maxage off.  (OfflineIMAP passes a UTC struct tm through mktime(), which
+ * shifts both by the local UTC offset; oimap does not copy that.)
  */
 void sync_plan_maxage_window(int64_t now, unsigned days,
 			     struct sync_plan_opts *opts);
+/* The same for 'maxage = YYYY-mm-dd': cutoff is that day's start. */
+void sync_plan_maxage_cutoff(int64_t cutoff, struct sync_plan_opts *opts);
 
 enum sync_step_kind {
 	SYNC_STEP_COPY,	  /* copy the message to side 'to' */
@@ -315,7 +338,8 @@ struct sync_plan {
 	struct sync_plan_summary sum;
 	bool quick_skipped; /* quick and nothing changed: no steps */
 	bool quick_ignored; /* quick was asked with maxage/startdate */
-	bool valve[2];	    /* side looked emptied; deletions held back */
+	bool valve[2];	    /* side looked emptied; the deletions it would
+			     * cause on the other side were held back */
 	bool expunge;	    /* copy of opts->expunge */
 	/* startdate, first run: the value to save in StartUID (0 = none) */
 	uint32_t startdate_min_uid_save;

@@ -563,6 +563,10 @@ static void test_maxage_window(void **state)
 	assert_true(o.maxage_cutoff == now - 3 * 86400);
 	/* 2026-11-21 00:00:00 UTC: the day after 2026-11-20 */
 	assert_true(o.maxage_since == 1795219200);
+	/* maxage = 2026-11-20: the same window from that day's start */
+	sync_plan_maxage_cutoff(1795132800, &o);
+	assert_true(o.maxage_cutoff == 1795132800);
+	assert_true(o.maxage_since == 1795219200);
 	sync_plan_maxage_window(now, 0, &o);
 	assert_true(o.maxage_since == 0 && o.maxage_cutoff == 0);
 
@@ -645,6 +649,43 @@ static void test_startdate(void **state)
 	sync_plan_release(&p);
 }
 
+static void test_valve_flags(void **state)
+{
+	struct sync_plan_opts o = SYNC_PLAN_OPTS_INIT;
+	struct snap_buf b;
+	struct sync_plan p;
+	struct oim_err err = OIM_ERR_INIT;
+
+	/* remote emptied: the local deletions are held, the flag says so */
+	make_snap(&b, "", "1:S 2:S 3:S 4:S 5:S", "1:S 2:S 3:S 4:S 5:S");
+	assert_int_equal(sync_plan_build(&b.sn, &o, &p, &err), 0);
+	assert_true(p.valve[SYNC_REMOTE]);
+	assert_false(p.valve[SYNC_LOCAL]);
+	assert_int_equal(p.sum.held_valve, 5);
+	assert_int_equal(p.nr, 0);
+	sync_plan_release(&p);
+	/* ... but with a read-only local side nothing would have been
+	 * deleted anyway: no alarm */
+	o.readonly[SYNC_LOCAL] = true;
+	assert_int_equal(sync_plan_build(&b.sn, &o, &p, &err), 0);
+	assert_false(p.valve[SYNC_REMOTE]);
+	assert_int_equal(p.sum.held_valve, 0);
+	sync_plan_release(&p);
+	/* a custom threshold */
+	o = (struct sync_plan_opts)SYNC_PLAN_OPTS_INIT;
+	o.valve_min = 2;
+	make_snap(&b, "1:S 2:S", "", "1:S 2:S");
+	assert_int_equal(sync_plan_build(&b.sn, &o, &p, &err), 0);
+	assert_true(p.valve[SYNC_LOCAL]);
+	assert_int_equal(p.nr, 0);
+	sync_plan_release(&p);
+	o.valve_min = 3;
+	assert_int_equal(sync_plan_build(&b.sn, &o, &p, &err), 0);
+	assert_false(p.valve[SYNC_LOCAL]);
+	assert_int_equal(p.sum.del[SYNC_REMOTE], 2);
+	sync_plan_release(&p);
+}
+
 static void test_bad_input(void **state)
 {
 	struct sync_plan_opts o = SYNC_PLAN_OPTS_INIT;
@@ -722,6 +763,7 @@ int main(void)
 	    cmocka_unit_test(test_quick),
 	    cmocka_unit_test(test_maxage_window),
 	    cmocka_unit_test(test_startdate),
+	    cmocka_unit_test(test_valve_flags),
 	    cmocka_unit_test(test_bad_input),
 	    cmocka_unit_test(test_summary_and_expunge),
 	    cmocka_unit_test(test_flags_text),
