@@ -26,6 +26,9 @@
 
 #define NU   256 /* UID space of the model: 1..63 given, 100.. assigned */
 #define MAXN 64
+#ifndef IDEMPOTENCE_ALWAYS
+#define IDEMPOTENCE_ALWAYS 1
+#endif
 
 struct model {
 	bool r[NU], l[NU], s[NU];
@@ -33,9 +36,10 @@ struct model {
 };
 
 struct input {
-	struct sync_remote_msg r[MAXN];
-	struct sync_local_msg l[MAXN];
-	struct sync_status_rec s[MAXN];
+	/* decode() fills at most MAXN of each; to_input() up to NU */
+	struct sync_remote_msg r[NU];
+	struct sync_local_msg l[NU];
+	struct sync_status_rec s[NU];
 	struct sync_snapshot sn;
 	uint32_t ignore[2];
 	struct sync_plan_opts o;
@@ -157,29 +161,31 @@ static void load(struct model *m, const struct sync_snapshot *sn)
 
 /*
  * The safety valve must hold when, with no filter, a side has none of the
- * (at least valve_min) UIDs the status knows.
+ * UIDs the status knows and the other side at least valve_min of them.
  */
 static bool valve_due(const struct input *in, enum sync_side side)
 {
 	const struct sync_plan_opts *o = &in->o;
-	size_t known = in->sn.status_nr, on = 0;
+	size_t on = 0, other = 0;
 	unsigned min =
 	    o->valve_min ? o->valve_min : SYNC_PLAN_VALVE_MIN_DEFAULT;
 
 	if (o->valve_off || o->maxsize || o->maxage_since ||
-	    o->startdate_side != SYNC_STARTDATE_NONE || known < min)
+	    o->startdate_side != SYNC_STARTDATE_NONE ||
+	    o->readonly[side == SYNC_REMOTE ? SYNC_LOCAL : SYNC_REMOTE] ||
+	    o->no_sync_deletes[side])
 		return false;
-	for (size_t i = 0; i < known; i++) {
+	for (size_t i = 0; i < in->sn.status_nr; i++) {
 		uint32_t u = in->sn.status[i].uid;
-		if (side == SYNC_REMOTE) {
-			for (size_t j = 0; j < in->sn.remote_nr; j++)
-				on += in->sn.remote[j].uid == u;
-		} else {
-			for (size_t j = 0; j < in->sn.local_nr; j++)
-				on += in->sn.local[j].uid == u;
-		}
+		bool onr = false, onl = false;
+		for (size_t j = 0; j < in->sn.remote_nr; j++)
+			onr |= in->sn.remote[j].uid == u;
+		for (size_t j = 0; j < in->sn.local_nr; j++)
+			onl |= in->sn.local[j].uid == u;
+		on += side == SYNC_REMOTE ? onr : onl;
+		other += side == SYNC_REMOTE ? onl : onr;
 	}
-	return on == 0;
+	return on == 0 && other >= min;
 }
 
 /* Check the static invariants and carry the plan out on 'm'. */
@@ -310,16 +316,47 @@ static void to_input(const struct model *m, const struct input *orig,
 	in->sn.local = in->l;
 	in->sn.status = in->s;
 	for (uint32_t u = 1; u < NU; u++) {
-		if (m->r[u] && in->sn.remote_nr < MAXN)
+		if (m->r[u])
 			in->r[in->sn.remote_nr++] =
 			    (struct sync_remote_msg){u, m->rf[u], 10, 0};
-		if (m->l[u] && in->sn.local_nr < MAXN)
+		if (m->l[u])
 			in->l[in->sn.local_nr++] = (struct sync_local_msg){
 			    .uid = u, .flags = m->lf[u], .size = 10};
-		if (m->s[u] && in->sn.status_nr < MAXN)
+		if (m->s[u])
 			in->s[in->sn.status_nr++] =
 			    (struct sync_status_rec){u, m->sf[u], 0};
 	}
+}
+
+/* FUZZ_PLAN_DEBUG=1 prints snapshots and plans, to study a crash. */
+static void dump(const char *what, const struct input *in,
+		 const struct sync_plan *p)
+{
+	char f[SYNC_FLAGS_STR_MAX];
+	if (!getenv("FUZZ_PLAN_DEBUG"))
+		return;
+	fprintf(stderr, "== %s: ro %d%d nodel %d%d ign %zu:%u %zu:%u\n", what,
+		in->o.readonly[0], in->o.readonly[1], in->o.no_sync_deletes[0],
+		in->o.no_sync_deletes[1], in->o.copy_ignore_nr[0],
+		in->ignore[0], in->o.copy_ignore_nr[1], in->ignore[1]);
+	fprintf(stderr, "R:");
+	for (size_t i = 0; i < in->sn.remote_nr; i++)
+		fprintf(stderr, " %u:%s", in->r[i].uid,
+			sync_flags_format(in->r[i].flags, f));
+	fprintf(stderr, "\nL:");
+	for (size_t i = 0; i < in->sn.local_nr; i++)
+		fprintf(stderr, " %u:%s", in->l[i].uid,
+			sync_flags_format(in->l[i].flags, f));
+	fprintf(stderr, "\nS:");
+	for (size_t i = 0; i < in->sn.status_nr; i++)
+		fprintf(stderr, " %u:%s", in->s[i].uid,
+			sync_flags_format(in->s[i].flags, f));
+	fprintf(stderr, "\nplan: valve %d%d\n", p->valve[0], p->valve[1]);
+	for (size_t i = 0; i < p->nr; i++)
+		fprintf(stderr, "  %s>%c %u\n",
+			sync_step_kind_name(p->steps[i].kind),
+			p->steps[i].to == SYNC_REMOTE ? 'R' : 'L',
+			p->steps[i].uid);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -340,15 +377,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			BUG("failed build left a plan or no error");
 		return 0;
 	}
+	dump("first", &in, &p);
+	if ((p.valve[0] || p.valve[1]) && p.nr)
+		BUG("valve fired but the folder was not refused");
+	if (!p.quick_skipped &&
+	    (valve_due(&in, SYNC_REMOTE) || valve_due(&in, SYNC_LOCAL)) &&
+	    !p.valve[0] && !p.valve[1])
+		BUG("valve due but not fired");
 	load(&m, &in.sn);
 	check_and_apply(&in, &p, &m, &next);
 
-	bool plain = !in.o.readonly[0] && !in.o.readonly[1] &&
+	bool nofilter = !in.o.maxsize && !in.o.maxage_since &&
+			in.o.startdate_side == SYNC_STARTDATE_NONE &&
+			!p.quick_skipped;
+	bool plain = nofilter && !in.o.readonly[0] && !in.o.readonly[1] &&
 		     !in.o.no_sync_deletes[0] && !in.o.no_sync_deletes[1] &&
-		     !in.o.maxsize && !in.o.maxage_since &&
-		     in.o.startdate_side == SYNC_STARTDATE_NONE &&
 		     !in.o.copy_ignore_nr[0] && !in.o.copy_ignore_nr[1] &&
-		     !p.valve[0] && !p.valve[1] && !p.quick_skipped;
+		     !p.valve[0] && !p.valve[1];
 	if (plain) {
 		for (uint32_t u = 1; u < NU; u++) {
 			if (m.r[u] != m.l[u] || m.r[u] != m.s[u])
@@ -357,12 +402,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    (m.rf[u] != m.lf[u] || m.rf[u] != m.sf[u]))
 				BUG("flags of UID %u not converged", u);
 		}
+	}
+	if (IDEMPOTENCE_ALWAYS ? nofilter : plain) {
 		/* a second run has nothing left to do */
 		struct sync_plan p2;
 		to_input(&m, &in, &again);
 		again.o.quick = false;
 		if (sync_plan_build(&again.sn, &again.o, &p2, &err) < 0)
 			BUG("second plan failed: %s", err.msg);
+		dump("second", &again, &p2);
 		if (p2.nr)
 			BUG("second run not idempotent: %zu steps, first %s %u",
 			    p2.nr, sync_step_kind_name(p2.steps[0].kind),

@@ -27,6 +27,9 @@
  *    sides, which the next run simply forgets.  Nothing is lost either way;
  *    this way nothing comes back either.
  *  - The empty-side safety valve (plan.h) does not exist in OfflineIMAP.
+ *  - copy_ignore only stops copies.  OfflineIMAP also skips the status
+ *    record of an ignored UID that both sides already have; its flags
+ *    then change back and forth on every run.
  *  - Duplicate UIDs: OfflineIMAP's dicts keep the last one silently; here
  *    they are an error naming the files, so the user can sort them out.
  */
@@ -151,7 +154,6 @@ struct planner {
 	size_t *newloc; /* local messages without UID, considered */
 	size_t newloc_nr;
 	uint32_t *ignore[2];
-	bool valve_held[2]; /* the valve actually held a deletion back */
 };
 
 static bool remote_size_ok(const struct sync_plan_opts *o,
@@ -488,13 +490,16 @@ static void phase_copy(struct planner *pl, enum sync_side src)
 		bool present = src == SYNC_REMOTE ? e->rp : e->lp;
 		if (!e->ok || !present || e->sp)
 			continue;
-		if (in_sorted(pl->ignore[src], pl->o->copy_ignore_nr[src],
-			      e->uid)) {
+		sync_flags_t f = src == SYNC_REMOTE ? e->rf : e->lf;
+		bool dst_has = dst == SYNC_LOCAL ? e->lp : e->rp;
+		/* oimap: copy_ignore stops the download only; OfflineIMAP
+		 * also skips recording a message both sides already have,
+		 * which makes its flags flip-flop on later runs. */
+		if (!dst_has && in_sorted(pl->ignore[src],
+					  pl->o->copy_ignore_nr[src], e->uid)) {
 			sum->held_ignore++;
 			continue;
 		}
-		sync_flags_t f = src == SYNC_REMOTE ? e->rf : e->lf;
-		bool dst_has = dst == SYNC_LOCAL ? e->lp : e->rp;
 		struct sync_step *st;
 		if (dst_has) {
 			st = add_step(pl, SYNC_STEP_LINK, ph, dst, e->uid);
@@ -545,10 +550,6 @@ static void phase_delete(struct planner *pl, enum sync_side src)
 		if (!dst_has) {
 			st = add_step(pl, SYNC_STEP_FORGET, ph, dst, e->uid);
 			sum->forget++;
-		} else if (pl->p->valve[src]) {
-			sum->held_valve++;
-			pl->valve_held[src] = true;
-			continue;
 		} else {
 			st = add_step(pl, SYNC_STEP_DELETE, ph, dst, e->uid);
 			if (dst == SYNC_LOCAL)
@@ -600,28 +601,51 @@ static void phase_flags(struct planner *pl, enum sync_side src)
 
 /* ---- valve, quick ------------------------------------------------------- */
 
-static void compute_valve(struct planner *pl)
+/*
+ * The empty-side safety valve.  Returns true when the folder must not be
+ * synced, with plan->valve[] and sum.held_valve filled.
+ *
+ * Holding back only the deletions is not enough: the same run would copy
+ * new mail onto the emptied side and record it, so on the next run that
+ * side no longer looks empty and the deletions would go through.  The
+ * whole folder is refused instead, which leaves the three lists as they
+ * were, so every run refuses again until the user acts.
+ */
+static bool compute_valve(struct planner *pl)
 {
 	const struct sync_plan_opts *o = pl->o;
-	size_t known = 0, on[2] = {0, 0};
+	size_t on[2] = {0, 0};
 	unsigned min =
 	    o->valve_min ? o->valve_min : SYNC_PLAN_VALVE_MIN_DEFAULT;
+	bool refuse = false;
 
 	if (o->valve_off)
-		return;
+		return false;
 	for (size_t i = 0; i < pl->nr; i++) {
 		const struct entry *e = &pl->e[i];
 		if (!e->ok || !e->sp)
 			continue;
-		known++;
 		on[SYNC_REMOTE] += e->rp;
 		on[SYNC_LOCAL] += e->lp;
 	}
-	if (known < min)
-		return;
-	/* valve[side]: 'side' lost everything the status knew */
-	pl->p->valve[SYNC_REMOTE] = !on[SYNC_REMOTE] && on[SYNC_LOCAL];
-	pl->p->valve[SYNC_LOCAL] = !on[SYNC_LOCAL] && on[SYNC_REMOTE];
+	/*
+	 * 'side' has none of what the status knew, and the other side has at
+	 * least 'min' of those, which would all go.  The count is of would-be
+	 * deletions, not of records, so forgetting records of messages gone
+	 * from both sides cannot change the verdict.  Only where the pass
+	 * would really delete: not towards a read-only side, not with
+	 * sync_deletes = no.
+	 */
+	for (int side = 0; side < 2; side++) {
+		int other = !side;
+		if (on[side] || on[other] < min || o->readonly[other] ||
+		    o->no_sync_deletes[side])
+			continue;
+		pl->p->valve[side] = true;
+		pl->p->sum.held_valve += on[other];
+		refuse = true;
+	}
+	return refuse;
 }
 
 bool sync_plan_quick_unchanged(const struct sync_snapshot *snap,
@@ -713,7 +737,10 @@ int sync_plan_build(const struct sync_snapshot *snap,
 						      n * sizeof(uint32_t));
 		qsort(pl.ignore[side], n, sizeof(uint32_t), cmp_u32);
 	}
-	compute_valve(&pl);
+	if (compute_valve(&pl)) {
+		ret = 0;
+		goto out;
+	}
 
 	/* accounts.py syncfolder(): remote changes first, then local ones;
 	 * a read-only side's incoming pass is skipped whole. */
@@ -727,10 +754,6 @@ int sync_plan_build(const struct sync_snapshot *snap,
 		phase_delete(&pl, SYNC_LOCAL);
 		phase_flags(&pl, SYNC_LOCAL);
 	}
-	/* Report the valve only where it held something back (not, say,
-	 * for a side whose deletions a read-only peer never receives). */
-	for (int side = 0; side < 2; side++)
-		plan_r->valve[side] = pl.valve_held[side];
 	ret = 0;
 out:
 	free(pl.e);

@@ -93,9 +93,9 @@
 #define SYNC_PLAN_MAX_MESSAGES (64u * 1024 * 1024)
 
 /*
- * The empty-side safety valve (see struct sync_plan_opts.valve_min): a side
- * that lost every message the status knew, while the status knew at least
- * this many, gets none of those deletions propagated.
+ * The empty-side safety valve (see struct sync_plan_opts.valve_min): a
+ * folder whose one side lost every message the status knew is refused when
+ * propagating that would delete at least this many messages.
  */
 #define SYNC_PLAN_VALVE_MIN_DEFAULT 5u
 
@@ -244,12 +244,20 @@ struct sync_plan_opts {
 	bool expunge;
 
 	/*
-	 * Empty-side safety valve (oimap, DESIGN.md).  When one side has lost
-	 * EVERY considered message the status knew, the status knew at least
-	 * valve_min of them (0 = SYNC_PLAN_VALVE_MIN_DEFAULT), and the other
-	 * side still has some of them, those deletions are not planned and
-	 * the status records stay; plan.valve[side] is set so the executor
-	 * reports it.  valve_off disables it (a user's explicit consent).
+	 * Empty-side safety valve (oimap, DESIGN.md; mbsync-like: refuse when
+	 * a whole side vanished).  When one side has none of the considered
+	 * messages the status knows, and propagating that would delete at
+	 * least valve_min (0 = SYNC_PLAN_VALVE_MIN_DEFAULT) messages on the
+	 * other side, the folder is not synced at all: the plan has no steps,
+	 * plan.valve[side] names the side that looks emptied, sum.held_valve
+	 * the deletions refused, and the executor reports the folder as
+	 * failed.  (Planning the rest would copy new mail onto the emptied
+	 * side; the next run would then no longer see it empty and delete.)
+	 * Not checked towards a read-only side or with sync_deletes = no,
+	 * which delete nothing anyway.  Ways out for the user: restore the
+	 * side; remove the folder's status cache (the next run then re-links
+	 * or re-copies, deleting nothing); or valve_off, the explicit consent
+	 * to propagate (a command-line flag).
 	 */
 	unsigned valve_min;
 	bool valve_off;
@@ -338,8 +346,7 @@ struct sync_plan {
 	struct sync_plan_summary sum;
 	bool quick_skipped; /* quick and nothing changed: no steps */
 	bool quick_ignored; /* quick was asked with maxage/startdate */
-	bool valve[2];	    /* side looked emptied; the deletions it would
-			     * cause on the other side were held back */
+	bool valve[2];	    /* side looked emptied: folder refused, no steps */
 	bool expunge;	    /* copy of opts->expunge */
 	/* startdate, first run: the value to save in StartUID (0 = none) */
 	uint32_t startdate_min_uid_save;

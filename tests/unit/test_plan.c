@@ -429,17 +429,25 @@ static const struct row option_rows[] = {
     /* copy_ignore: never downloaded, even when the status lost it */
     {"copy_ignore", "10:S 11:S", "", "", .ignore = 10,
      .plan = "copy>L 11 =S st=S", .final = "R 10:S 11:S | L 11:S | S 11:S"},
+    /* oimap: a UID already on both sides is recorded (OfflineIMAP skips
+     * it, then flips its flags on every run) */
+    {"copy_ignore on both sides", "10:FS", "10:S", "", .ignore = 10,
+     .plan = "link>L 10 st=FS; flags>R 10 +-F st=S",
+     .final = "R 10:S | L 10:S | S 10:S"},
+    /* the valve refuses the whole folder, forgetting included, so the
+     * next run sees the same state and refuses again */
+    {"valve refuses everything", "", "1:S 2:S 3:S 4:S 5:S",
+     "1:S 2:S 3:S 4:S 5:S 6:S", .plan = "",
+     .final = "R | L 1:S 2:S 3:S 4:S 5:S | S 1:S 2:S 3:S 4:S 5:S 6:S"},
     {"copy_ignore does not stop deletion", "10:S", "", "10:S", .ignore = 10,
      .plan = "delete>R 10 st-", .final = "R | L | S"},
     /* safety valve: remote lost all 5 known messages */
-    {"valve remote emptied", "", "1:S 2:S 3:S 4:S 5:S n:",
-     "1:S 2:S 3:S 4:S 5:S", .plan = "copy>R 0 = st@new=",
-     .final = "R 1000: | L 1:S 2:S 3:S 4:S 5:S 1000: | "
-	      "S 1:S 2:S 3:S 4:S 5:S 1000:"},
+    {"valve remote emptied", "",
+     "1:S 2:S 3:S 4:S 5:S n:", "1:S 2:S 3:S 4:S 5:S", .plan = "",
+     .final = "R | L 0: 1:S 2:S 3:S 4:S 5:S | S 1:S 2:S 3:S 4:S 5:S"},
     {"valve local emptied", "1:S 2:S 3:S 4:S 5:S 6:", "", "1:S 2:S 3:S 4:S 5:S",
-     .plan = "copy>L 6 = st=",
-     .final = "R 1:S 2:S 3:S 4:S 5:S 6: | L 6: | "
-	      "S 1:S 2:S 3:S 4:S 5:S 6:"},
+     .plan = "",
+     .final = "R 1:S 2:S 3:S 4:S 5:S 6: | L | S 1:S 2:S 3:S 4:S 5:S"},
     {"valve below threshold", "", "1:S 2:S 3:S 4:S", "1:S 2:S 3:S 4:S",
      .plan = "delete>L 1 st-; delete>L 2 st-; delete>L 3 st-; "
 	     "delete>L 4 st-",
