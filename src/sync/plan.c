@@ -28,8 +28,10 @@
  *    this way nothing comes back either.
  *  - The empty-side safety valve (plan.h) does not exist in OfflineIMAP.
  *  - copy_ignore only stops copies.  OfflineIMAP also skips the status
- *    record of an ignored UID that both sides already have; its flags
- *    then change back and forth on every run.
+ *    record of an ignored UID that both sides already have: the first
+ *    run merges the flags without recording them, the next run undoes
+ *    part of that (the sync is not idempotent).  Here it is linked like
+ *    any message both sides have.
  *  - Duplicate UIDs: OfflineIMAP's dicts keep the last one silently; here
  *    they are an error naming the files, so the user can sort them out.
  */
@@ -494,7 +496,7 @@ static void phase_copy(struct planner *pl, enum sync_side src)
 		bool dst_has = dst == SYNC_LOCAL ? e->lp : e->rp;
 		/* oimap: copy_ignore stops the download only; OfflineIMAP
 		 * also skips recording a message both sides already have,
-		 * which makes its flags flip-flop on later runs. */
+		 * and its flags then change again on the next run. */
 		if (!dst_has && in_sorted(pl->ignore[src],
 					  pl->o->copy_ignore_nr[src], e->uid)) {
 			sum->held_ignore++;

@@ -157,27 +157,31 @@ static size_t madd(struct mlist *m, uint32_t uid, sync_flags_t f)
 	return m->nr++;
 }
 
-static int cmp_u32p(const void *a, const void *b)
+/* Messages sorted by UID, then flags (several new local ones have UID 0). */
+static int cmp_msg(const void *a, const void *b)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return x < y ? -1 : x > y;
+	const uint64_t *x = a, *y = b;
+	return x[0] < y[0]   ? -1
+	       : x[0] > y[0] ? 1
+	       : x[1] < y[1] ? -1
+			     : x[1] > y[1];
 }
 
 static void mrender(struct mlist *m, const char *name, struct strbuf *out)
 {
-	uint32_t order[MAXM * 2];
+	uint64_t order[MAXM * 2][2];
 	size_t n = 0;
 	char f[SYNC_FLAGS_STR_MAX];
 	for (size_t i = 0; i < m->nr; i++)
-		if (m->live[i])
-			order[n++] = m->uid[i];
-	qsort(order, n, sizeof(order[0]), cmp_u32p);
+		if (m->live[i]) {
+			order[n][0] = m->uid[i];
+			order[n++][1] = m->f[i];
+		}
+	qsort(order, n, sizeof(order[0]), cmp_msg);
 	strbuf_addstr(out, name);
-	for (size_t i = 0; i < n; i++) {
-		ptrdiff_t k = mfind(m, order[i]);
-		strbuf_addf(out, " %u:%s", order[i],
-			    sync_flags_format(m->f[k], f));
-	}
+	for (size_t i = 0; i < n; i++)
+		strbuf_addf(out, " %u:%s", (unsigned)order[i][0],
+			    sync_flags_format(order[i][1], f));
 }
 
 static void execute(const struct snap_buf *b, const struct sync_plan *p,
@@ -430,7 +434,7 @@ static const struct row option_rows[] = {
     {"copy_ignore", "10:S 11:S", "", "", .ignore = 10,
      .plan = "copy>L 11 =S st=S", .final = "R 10:S 11:S | L 11:S | S 11:S"},
     /* oimap: a UID already on both sides is recorded (OfflineIMAP skips
-     * it, then flips its flags on every run) */
+     * it; the flags then change again on the next run) */
     {"copy_ignore on both sides", "10:FS", "10:S", "", .ignore = 10,
      .plan = "link>L 10 st=FS; flags>R 10 +-F st=S",
      .final = "R 10:S | L 10:S | S 10:S"},
