@@ -47,12 +47,19 @@
  *    sync_deletes = no on the source's repository the deletion is not
  *    propagated and the record stays.
  * 4. Flags: for messages on both sides, add = source - status and
- *    del = status - source are applied to the other side and the status.
- *    As the remote pass runs first, when both sides changed the same flag
- *    the remote change wins; changes to different flags are merged.  For a
- *    message on both sides but not in the status (status lost), the record
- *    is made from the remote flags and the local pass then makes the remote
- *    equal to the local: the local flags win (OfflineIMAP).
+ *    del = status - source are applied to the other side and the status,
+ *    remote pass first.  Changes from both sides are thus merged per flag
+ *    (relative to the status a flag can only change one way, so the sides
+ *    cannot disagree).  For a message on both sides but not in the status
+ *    (status lost), the record is made from the remote flags and the local
+ *    pass then makes the remote equal to the local: the local flags win
+ *    (OfflineIMAP).
+ *
+ * These rules were checked against OfflineIMAP's own syncmessagesto() run
+ * on fake folders: every row of test_plan.c without maxsize/valve, and
+ * 20000 random snapshots with read-only, sync_deletes and copy_ignore
+ * options, give the same final remote, local and status lists (apart from
+ * the copy_ignore deviation in plan.c).
  *
  * Executing (sync/folder's job, documented here because the plan's status
  * updates assume it):
