@@ -495,6 +495,465 @@ static void test_options(void **state)
 	run_rows(option_rows, ARRAY_SIZE(option_rows));
 }
 
+/*
+ * Final states computed by OfflineIMAP itself: random snapshots run through
+ * offlineimap3's BaseFolder.syncmessagesto() (remote pass, then local pass,
+ * as accounts.syncfolder() does) on fake folders.  opts: 1 read-only
+ * remote, 2 read-only local, 4 sync_deletes = no remote, 8 the same local;
+ * ign: a remote copy_ignore UID.  Generated once; the UIDs the fake server
+ * assigned start at 1000 like the model executor's.  Cases hitting the
+ * copy_ignore deviation (plan.c) were left out.
+ */
+static const struct oracle_row {
+	const char *remote, *local, *status;
+	unsigned opts;
+	uint32_t ign;
+	const char *final;
+} oracle_rows[] = {
+    {"1:", "1:", "1:DFRS", 1, 0,
+     "R 1: | "
+     "L 1: | "
+     "S 1:"},
+    {"3:D", "2:DFS 3:D n:DS", "3:Ta", 2, 0,
+     "R 3:D 1000:DS 1001:DFS | "
+     "L 3:D 1000:DS 1001:DFS | "
+     "S 3:D 1000:DS 1001:DFS"},
+    {"", "1: n:D", "1:a", 0, 0,
+     "R 1000:D | "
+     "L 1000:D | "
+     "S 1000:D"},
+    {"1: 3:DFT 4:T 6:DSa", "1:F 3:a 5:STa 6:DFa n:F", "2:DFS 3:a 6:FT", 0, 3,
+     "R 1:F 3:DFT 4:T 6:DSa 1000:F 1001:STa | "
+     "L 1:F 3:DFT 4:T 6:DSa 1000:F 1001:STa | "
+     "S 1:F 3:DFT 4:T 6:DSa 1000:F 1001:STa"},
+    {"2:RS 4:RT", "1:FT 2:FRSTa 3:RT 4:DTa 5:FRST 6:S n:DRa",
+     "1:DTa 2:DTa 4:DRST 6:R", 0, 0,
+     "R 2:FRS 4:Ta 1000:DRa 1001:RT 1002:FRST | "
+     "L 2:FRS 4:Ta 1000:DRa 1001:RT 1002:FRST | "
+     "S 2:FRS 4:Ta 1000:DRa 1001:RT 1002:FRST"},
+    {"3:a 6:RTa", "2:FR 3:DFST 6:a n:", "1:FT 2:Sa 3:a 4:F", 8, 0,
+     "R 3:DFST 6:a 1000: | "
+     "L 3:DFST 6:a 1000: | "
+     "S 3:DFST 6:a 1000:"},
+    {"1:FS", "", "", 0, 2,
+     "R 1:FS | "
+     "L 1:FS | "
+     "S 1:FS"},
+    {"1:Ta 3:DFR 4:FRST", "1:FT 4:Fa", "1:DF 2:a 3:DSTa 4:Sa", 3, 1,
+     "R 1:Ta 3:DFR 4:FRST | "
+     "L 1:FT 4:Fa | "
+     "S 1:DF 2:a 3:DSTa 4:Sa"},
+    {"2:DRT 3:RS", "2:Ra 3:R", "2:FT", 8, 0,
+     "R 2:DRa 3:R | "
+     "L 2:DRa 3:R | "
+     "S 2:DRa 3:R"},
+    {"1:DSa 2:DRa 3:a 4:DFS", "1:a 2:DFTa 3:FT n:FTa", "1:DFSTa 2:ST 3:FST", 0,
+     1,
+     "R 1:a 2:DFRa 3:a 4:DFS 1000:FTa | "
+     "L 1:a 2:DFRa 3:a 4:DFS 1000:FTa | "
+     "S 1:a 2:DFRa 3:a 4:DFS 1000:FTa"},
+    {"1:", "", "2:DST", 12, 3,
+     "R 1: | "
+     "L 1: | "
+     "S 1:"},
+    {"1:F 2:RSTa", "1:S", "1:FTa 2:FR", 0, 1,
+     "R 1:S | "
+     "L 1:S | "
+     "S 1:S"},
+    {"2:Da", "1:DFa 2:FR", "", 0, 3,
+     "R 2:FR 1000:DFa | "
+     "L 2:FR 1000:DFa | "
+     "S 2:FR 1000:DFa"},
+    {"5:DFRT", "1:RS 3:F 5:a n:DFS", "1:DRa 3: 4:DS", 0, 0,
+     "R 5:a 1000:DFS | "
+     "L 5:a 1000:DFS | "
+     "S 5:a 1000:DFS"},
+    {"2:F 3:DSa 4:DFTa", "3:FT 4:ST 6:", "2: 3:FSTa 4:a 6:DRSa", 0, 0,
+     "R 3:D 4:DFST | "
+     "L 3:D 4:DFST | "
+     "S 3:D 4:DFST"},
+    {"2:a 3:FSa", "1:DSa 2:T 4:FSTa 5:RTa n:FT", "1:Ta", 8, 3,
+     "R 2:T 3:FSa 1000:FT 1001:FSTa 1002:RTa | "
+     "L 2:T 1000:FT 1001:FSTa 1002:RTa | "
+     "S 2:T 1000:FT 1001:FSTa 1002:RTa"},
+    {"1:DRT", "", "1:RST", 0, 3,
+     "R | "
+     "L | "
+     "S"},
+    {"2:D 3:Sa 4:D", "3:DRS n:", "1:RST 2:D 3:RST 4:", 3, 2,
+     "R 2:D 3:Sa 4:D | "
+     "L 0: 3:DRS | "
+     "S 1:RST 2:D 3:RST 4:"},
+    {"2:DFRST", "3:DRSTa n:D", "1:DF", 0, 0,
+     "R 2:DFRST 1000:D 1001:DRSTa | "
+     "L 2:DFRST 1000:D 1001:DRSTa | "
+     "S 2:DFRST 1000:D 1001:DRSTa"},
+    {"1: 2:DFRT 3:DFSa", "2:DRSa", "1:DS 3:S", 0, 0,
+     "R 2:DRSa | "
+     "L 2:DRSa | "
+     "S 2:DRSa"},
+    {"3:F 5:ST", "1:DS 3:a 4:DFRa 5:S", "1:Sa 2:D 3:T 4:DF 5:DSa", 3, 3,
+     "R 3:F 5:ST | "
+     "L 1:DS 3:a 4:DFRa 5:S | "
+     "S 1:Sa 2:D 3:T 4:DF 5:DSa"},
+    {"", "1:DSa", "1:a 2:DST", 0, 0,
+     "R | "
+     "L | "
+     "S"},
+    {"1:DR 2:DRS", "1:DFRT 2:R", "", 4, 0,
+     "R 1:DFRT 2:R | "
+     "L 1:DFRT 2:R | "
+     "S 1:DFRT 2:R"},
+    {"1:RSa 3:DR", "1:DTa 2:DRST 4:Ra", "1:ST 2:DFS 3:Ra 4:RS 5:DFTa", 0, 0,
+     "R 1:DRa | "
+     "L 1:DRa | "
+     "S 1:DRa"},
+    {"", "1:", "1:Da", 0, 0,
+     "R | "
+     "L | "
+     "S"},
+    {"1:ST 5:DRSa", "2:DFRST 3:DFT 4:RTa", "2:DST", 0, 3,
+     "R 1:ST 5:DRSa 1000:DFT 1001:RTa | "
+     "L 1:ST 5:DRSa 1000:DFT 1001:RTa | "
+     "S 1:ST 5:DRSa 1000:DFT 1001:RTa"},
+    {"1:T 2:DFT 3:R", "1:Da 2:RTa n:DRSTa", "1:DSTa 3:DFRS", 2, 0,
+     "R 1: 2:DFT 1000:DRSTa | "
+     "L 1:Da 2:RTa 1000:DRSTa | "
+     "S 1:Da 2:RTa 1000:DRSTa"},
+    {"1:DST 2:STa 3:DFS 4:FR", "1:RS 2:RT 3:FTa", "1:Sa 3:RT 4:DT", 8, 0,
+     "R 1:DRST 2:RT 3:DFSa 4:FR | "
+     "L 1:DRST 2:RT 3:DFSa | "
+     "S 1:DRST 2:RT 3:DFSa 4:DT"},
+    {"1:Sa", "1:T", "", 0, 0,
+     "R 1:T | "
+     "L 1:T | "
+     "S 1:T"},
+    {"1:Fa 2:T 4:R", "1:DRST 2:RSa 3:DFRTa", "1:D 2:DFR 3:Ra 4:RTa", 4, 2,
+     "R 1:FRSTa 2:STa | "
+     "L 1:FRSTa 2:STa 3:DFRTa | "
+     "S 1:FRSTa 2:STa 3:Ra"},
+    {"1:DFRST 2:DF 3:DFS 5:FT", "1:DFRT 4:T", "1:DST 4:FTa", 12, 3,
+     "R 1:DFRT 2:DF 3:DFS 5:FT | "
+     "L 1:DFRT 2:DF 4:T 5:FT | "
+     "S 1:DFRT 2:DF 4:FTa 5:FT"},
+    {"1:DS 3:DR 4:S", "1:F 2:Ra 3:S n:FTa", "1:R 2:Fa 3:FS 4:Da", 1, 0,
+     "R 1:DS 3:DR 4:S | "
+     "L 0:FTa 1:DFS 3:DR | "
+     "S 1:DS 3:DR 4:Da"},
+    {"1:DS 2:DS 4:FS", "1:FT 2: 3:FT 5:FRS n:RTa", "1:DR 2:ST 5:ST", 4, 0,
+     "R 1:FST 2:D 4:FS 1000:RTa 1001:FT | "
+     "L 1:FST 2:D 4:FS 5:FRS 1000:RTa 1001:FT | "
+     "S 1:FST 2:D 4:FS 5:ST 1000:RTa 1001:FT"},
+    {"1:T 2:FT", "2: 3:FR", "1:R 4:DFa", 0, 0,
+     "R 2: 1000:FR | "
+     "L 2: 1000:FR | "
+     "S 2: 1000:FR"},
+    {"", "1:", "", 3, 0,
+     "R | "
+     "L 1: | "
+     "S"},
+    {"1:DSa 3:", "2:FTa 3:D", "2:RSa 3:DFRa", 0, 0,
+     "R 1:DSa 3: | "
+     "L 1:DSa 3: | "
+     "S 1:DSa 3:"},
+    {"3:Fa", "2:DF 4:D n:DFT", "1:DFRS 2:S 3:RT 4:FT", 3, 1,
+     "R 3:Fa | "
+     "L 0:DFT 2:DF 4:D | "
+     "S 1:DFRS 2:S 3:RT 4:FT"},
+    {"2:", "1: 2:a", "2:a", 8, 2,
+     "R 2: 1000: | "
+     "L 2: 1000: | "
+     "S 2: 1000:"},
+    {"1:RSa 2:R 3:Fa 4:RSa", "1:F 2:FRTa 3:Ra 4:D", "1:FRSTa 3:DFR", 0, 0,
+     "R 1: 2:FRTa 3:a 4:D | "
+     "L 1: 2:FRTa 3:a 4:D | "
+     "S 1: 2:FRTa 3:a 4:D"},
+    {"2:DFT", "1:R", "1:DSTa", 2, 0,
+     "R 2:DFT | "
+     "L 1:R | "
+     "S 1:DSTa"},
+    {"2:FSa 3:FRTa", "1:DFa 2:FS", "2:Ra", 12, 1,
+     "R 2:FS 3:FRTa 1000:DFa | "
+     "L 2:FS 3:FRTa 1000:DFa | "
+     "S 2:FS 3:FRTa 1000:DFa"},
+    {"2:T 3:DFa 5:Ta", "3:FS 5:FSTa n:Sa", "3:ST 5:DFTa", 0, 1,
+     "R 2:T 3:DFa 5:STa 1000:Sa | "
+     "L 2:T 3:DFa 5:STa 1000:Sa | "
+     "S 2:T 3:DFa 5:STa 1000:Sa"},
+    {"2:R", "1: 2:DFRT", "2:FRST", 0, 2,
+     "R 2:DR 1000: | "
+     "L 2:DR 1000: | "
+     "S 2:DR 1000:"},
+    {"1: 2:DF 4:FR 5:DFTa", "1:S 2:DRT 3:Sa 4:DS 5:RS n:DF", "2:STa 3:FTa 4:F",
+     2, 0,
+     "R 1: 2:DFR 4:DRS 5:DFTa 1000:DF | "
+     "L 1:S 2:DRT 3:Sa 4:DS 5:RS 1000:DF | "
+     "S 1:S 2:DRT 3:FTa 4:DS 5:RS 1000:DF"},
+    {"1:S", "2: 3:RST", "1:DRT 3:RT", 4, 3,
+     "R 1000: | "
+     "L 3:RST 1000: | "
+     "S 3:RT 1000:"},
+    {"1:FR", "1:FRT 2:a", "1:a 2:DR 3:", 0, 1,
+     "R 1:FRT | "
+     "L 1:FRT | "
+     "S 1:FRT"},
+    {"1:FRSTa", "2:a", "1:FRST", 0, 0,
+     "R 1000:a | "
+     "L 1000:a | "
+     "S 1000:a"},
+    {"1:DFRS", "1:DF", "", 0, 3,
+     "R 1:DF | "
+     "L 1:DF | "
+     "S 1:DF"},
+    {"1:FSTa", "1:DR 3:S n:RT", "1:F 3:DRS", 1, 0,
+     "R 1:FSTa | "
+     "L 0:RT 1:DRSTa | "
+     "S 1:FSTa"},
+    {"", "", "", 3, 0,
+     "R | "
+     "L | "
+     "S"},
+    {"2:FRa", "1:Ra", "3:DR", 2, 0,
+     "R 2:FRa 1000:Ra | "
+     "L 1000:Ra | "
+     "S 1000:Ra"},
+    {"4:a", "2:DFRSTa 3:DSa 4:Ta", "1:FRST 4:ST", 2, 0,
+     "R 4:a 1000:DFRSTa 1001:DSa | "
+     "L 4:Ta 1000:DFRSTa 1001:DSa | "
+     "S 4:Ta 1000:DFRSTa 1001:DSa"},
+    {"", "", "1:", 0, 1,
+     "R | "
+     "L | "
+     "S"},
+    {"1: 2:DFa", "1:R 3:Fa", "1:F 2:Da 3:DFSa", 1, 0,
+     "R 1: 2:DFa | "
+     "L 1:R | "
+     "S 1: 2:Da"},
+    {"1:DSTa", "1:RT n:T", "1:DRT", 2, 0,
+     "R 1:STa 1000:T | "
+     "L 1:RT 1000:T | "
+     "S 1:RT 1000:T"},
+    {"1:DF 2:", "1:DT 2:DF 4:S n:DST", "1:T 3:FTa", 4, 0,
+     "R 1:DF 2:DF 1000:DST 1001:S | "
+     "L 1:DF 2:DF 1000:DST 1001:S | "
+     "S 1:DF 2:DF 1000:DST 1001:S"},
+    {"1:R 2:DT 3:Ra", "1:RST 3:FTa", "1:FRS 3:a", 0, 2,
+     "R 1:RT 2:DT 3:FRTa | "
+     "L 1:RT 3:FRTa | "
+     "S 1:RT 3:FRTa"},
+    {"2:F 3:DTa", "2:R 3:FRSTa", "1:Da 2:a 3:", 3, 1,
+     "R 2:F 3:DTa | "
+     "L 2:R 3:FRSTa | "
+     "S 1:Da 2:a 3:"},
+    {"2:FSa", "1:S 2:DRT", "1:DFa", 4, 1,
+     "R 2:DRT | "
+     "L 1:S 2:DRT | "
+     "S 1:DFa 2:DRT"},
+    {"1:DFS 2:DR 4:DFSa 5:FRTa", "2:FRa 3:RS 5:DFST",
+     "1:DT 2:Fa 3:R 4:DFTa 5:DRT 6:Ta", 0, 1,
+     "R 2:DR 5:FSTa | "
+     "L 2:DR 5:FSTa | "
+     "S 2:DR 5:FSTa"},
+    {"1:FRT 2:", "1:FRST", "1:FST 2:", 0, 2,
+     "R 1:FRT | "
+     "L 1:FRT | "
+     "S 1:FRT"},
+    {"2:DFTa 3:a 6:R", "1:DS 2:STa 3:FTa 4:RST 5:RST", "2: 3:DRa 4:DFRS", 0, 0,
+     "R 2:DFSTa 3:FTa 6:R 1000:DS 1001:RST | "
+     "L 2:DFSTa 3:FTa 6:R 1000:DS 1001:RST | "
+     "S 2:DFSTa 3:FTa 6:R 1000:DS 1001:RST"},
+    {"4:FT", "1:F 3:DFS 4:FT 5:FS n:RSTa", "2:FSTa 4:S", 4, 0,
+     "R 4:FT 1000:RSTa 1001:F 1002:DFS 1003:FS | "
+     "L 4:FT 1000:RSTa 1001:F 1002:DFS 1003:FS | "
+     "S 4:FT 1000:RSTa 1001:F 1002:DFS 1003:FS"},
+    {"1:Ra 3:FR", "1:DRT 2:R 3:DST 5:DTa n:RSa", "2:DT 4:DRa 5:a", 0, 2,
+     "R 1:DRT 3:DST 1000:RSa | "
+     "L 1:DRT 3:DST 1000:RSa | "
+     "S 1:DRT 3:DST 1000:RSa"},
+    {"3:D", "1:DFa 2:ST 3:DS n:DF", "1:RST", 0, 0,
+     "R 3:DS 1000:DF 1001:ST | "
+     "L 3:DS 1000:DF 1001:ST | "
+     "S 3:DS 1000:DF 1001:ST"},
+    {"1:DFRS 2:FS 4:D 5:", "2:FSa 5:D 6:DFRa", "1:FTa 2:DFRS 3:T 6:T", 8, 0,
+     "R 1:DFRS 2:FSa 4:D 5:D | "
+     "L 2:FSa 4:D 5:D | "
+     "S 1:FTa 2:FSa 4:D 5:D"},
+    {"", "1:F", "2:FST", 0, 0,
+     "R 1000:F | "
+     "L 1000:F | "
+     "S 1000:F"},
+    {"1:RT 2:DR 3:S", "5:DSa", "1: 2:FS 3:FT 5:DFSa", 8, 0,
+     "R 1:RT 2:DR 3:S | "
+     "L | "
+     "S 1: 2:FS 3:FT"},
+    {"1:F 3:F 4:DT", "1:Ta 2:T 5:DFTa n:DRS", "1:ST 2:FT 4:DST 5:FRS", 0, 0,
+     "R 1:Fa 3:F 1000:DRS | "
+     "L 1:Fa 3:F 1000:DRS | "
+     "S 1:Fa 3:F 1000:DRS"},
+    {"1:FR 2:FR", "1:R", "1:FT 2:DRS", 2, 0,
+     "R 1:R | "
+     "L 1:R | "
+     "S 1:R"},
+    {"1:DFRa 3:DRSa", "", "1:D 2:DS 3:RT", 8, 2,
+     "R 1:DFRa 3:DRSa | "
+     "L | "
+     "S 1:D 3:RT"},
+    {"2:Ta 3:DR 5:R", "1:F 4:DR n:S", "4:DT 5:DR", 0, 0,
+     "R 2:Ta 3:DR 1000:S 1001:F | "
+     "L 2:Ta 3:DR 1000:S 1001:F | "
+     "S 2:Ta 3:DR 1000:S 1001:F"},
+    {"1:FR 2:DFRT 3:T", "3:F 4:FT n:FS", "2:D 3:DRSa 4:RT 5:ST", 2, 2,
+     "R 1:FR 3:FT 1000:FS | "
+     "L 3:F 4:FT 1000:FS | "
+     "S 3:F 4:RT 1000:FS"},
+    {"2:STa", "2:Fa 3:FRSa", "1:DRTa 2: 3:D", 12, 3,
+     "R 2:FSTa | "
+     "L 2:FSTa 3:FRSa | "
+     "S 2:FSTa 3:D"},
+    {"", "1:Ta", "1:D", 4, 0,
+     "R | "
+     "L 1:Ta | "
+     "S 1:D"},
+    {"1:FST 2:F 3:FTa", "1:DTa 2:FT n:F", "1:S 2:FRa 3:FT", 0, 0,
+     "R 1:DFTa 2:FT 1000:F | "
+     "L 1:DFTa 2:FT 1000:F | "
+     "S 1:DFTa 2:FT 1000:F"},
+    {"2:Fa 4:D", "1:Da 2:DFRS 3:DS n:a", "1:a 2: 4:T", 0, 2,
+     "R 2:DFRSa 1000:a 1001:DS | "
+     "L 2:DFRSa 1000:a 1001:DS | "
+     "S 2:DFRSa 1000:a 1001:DS"},
+    {"1:DFRST", "1:FT 2:DFS", "2:T", 0, 3,
+     "R 1:FT | "
+     "L 1:FT | "
+     "S 1:FT"},
+    {"", "1:DFTa 3:DFR 4:RS", "2: 3:FT 4:RT 5:RTa", 0, 2,
+     "R 1000:DFTa | "
+     "L 1000:DFTa | "
+     "S 1000:DFTa"},
+    {"1:DF 2:a 3:F", "1:FS 2:", "1:S 4:FTa", 1, 0,
+     "R 1:DF 2:a 3:F | "
+     "L 1:DF 2: 3:F | "
+     "S 1:DF 2:a 3:F"},
+    {"", "1: 2:DRSTa 3:Ra 4:FRa", "1:R 2:Sa 4:DS", 4, 3,
+     "R 1000:Ra | "
+     "L 1: 2:DRSTa 4:FRa 1000:Ra | "
+     "S 1:R 2:Sa 4:DS 1000:Ra"},
+    {"1:Fa 2:DRS", "1:FRS 2:DRT", "1:DT 2:FT", 12, 0,
+     "R 1:FRSa 2:DRS | "
+     "L 1:FRSa 2:DRS | "
+     "S 1:FRSa 2:DRS"},
+    {"1:D 2:DR 3:DF 4:RSa 5:FT", "3:DSa 4:FS", "1:a 2:FR 3: 4:FRa 5:S 6:RTa", 0,
+     0,
+     "R 3:DFSa 4:S | "
+     "L 3:DFSa 4:S | "
+     "S 3:DFSa 4:S"},
+    {"1:RS", "1:DRST 2:T n:DF", "2:DSa", 0, 0,
+     "R 1:DRST 1000:DF | "
+     "L 1:DRST 1000:DF | "
+     "S 1:DRST 1000:DF"},
+    {"1:FTa 2:FRT 3: 5:Fa 6:FTa", "1:T 3:RS 4:S", "4:DFSa 5:DF 6:Fa", 0, 0,
+     "R 1:T 2:FRT 3:RS | "
+     "L 1:T 2:FRT 3:RS | "
+     "S 1:T 2:FRT 3:RS"},
+    {"1:DST 2:", "2:DRST", "2:DFT", 4, 2,
+     "R 1:DST 2:RS | "
+     "L 1:DST 2:RS | "
+     "S 1:DST 2:RS"},
+    {"1:F", "1:RST", "1:ST", 12, 2,
+     "R 1:FR | "
+     "L 1:FR | "
+     "S 1:FR"},
+    {"1:Ra 2:FSTa 3:RTa", "2: 3:DF n:FR", "2:R 3:Da", 4, 0,
+     "R 1:Ra 2:FSTa 3:FRT 1000:FR | "
+     "L 1:Ra 2:FSTa 3:FRT 1000:FR | "
+     "S 1:Ra 2:FSTa 3:FRT 1000:FR"},
+    {"", "1:S n:DT", "", 3, 0,
+     "R | "
+     "L 0:DT 1:S | "
+     "S"},
+    {"2:FS 3:R 4:Sa 5:RTa", "1:Fa 2:RT 3:F 4:", "1:FRS 2:T 3:FSa 4:DS 5:a", 2,
+     1,
+     "R 2:FRS 3:R 4:a | "
+     "L 1:Fa 2:RT 3:F 4: | "
+     "S 1:FRS 2:RT 3:F 4:"},
+    {"", "", "1:RS", 1, 0,
+     "R | "
+     "L | "
+     "S"},
+    {"1:R 2:T 3:DSa", "1:DR", "3:DF", 0, 0,
+     "R 1:DR 2:T | "
+     "L 1:DR 2:T | "
+     "S 1:DR 2:T"},
+    {"1:Da 2:RS 3:FRST 5:Sa", "1:DFRSa 2:D 3:DFS", "1:FT 3:ST 4:ST", 0, 3,
+     "R 1:DRSa 2:D 3:DFRS 5:Sa | "
+     "L 1:DRSa 2:D 3:DFRS 5:Sa | "
+     "S 1:DRSa 2:D 3:DFRS 5:Sa"},
+    {"2:DFTa 3:DR 4:a 5:FRS", "4:Da n:R", "1:DFRSTa 2:Fa 3:DFS 4:DRa 5:F", 1, 2,
+     "R 2:DFTa 3:DR 4:a 5:FRS | "
+     "L 0:R 4:a | "
+     "S 2:Fa 3:DFS 4:a 5:F"},
+    {"1: 3:D", "2:Da 3: 4:Fa n:FTa", "2:Da 3:T", 0, 1,
+     "R 1: 3:D 1000:FTa 1001:Fa | "
+     "L 3:D 1000:FTa 1001:Fa | "
+     "S 3:D 1000:FTa 1001:Fa"},
+    {"1:a 2:FRa 4:Fa 6:Fa", "1:FSa 2:FRa 3:DSa", "1:DRTa 2:T 4:DFS 6:RS", 0, 0,
+     "R 1:FSa 2:FRa 1000:DSa | "
+     "L 1:FSa 2:FRa 1000:DSa | "
+     "S 1:FSa 2:FRa 1000:DSa"},
+    {"1:DR", "", "1:FRT", 8, 3,
+     "R 1:DR | "
+     "L | "
+     "S 1:FRT"},
+    {"1:DF 2:STa 3:FRS 4:D 5:a", "2:D 3:DFST 4:FT 5:DFa n:FRT", "3:DS 4:Sa 6:S",
+     3, 0,
+     "R 1:DF 2:STa 3:FRS 4:D 5:a | "
+     "L 0:FRT 2:D 3:DFST 4:FT 5:DFa | "
+     "S 3:DS 4:Sa 6:S"},
+    {"1:FRST 2:T 4:S", "1:Sa 2:Ra 4:DFRSTa", "4:RS", 0, 3,
+     "R 1:Sa 2:Ra 4:DFSTa | "
+     "L 1:Sa 2:Ra 4:DFSTa | "
+     "S 1:Sa 2:Ra 4:DFSTa"},
+    {"1:ST 2:R 3:RT 5:ST", "1:DFT 2:F 3:DRSTa 4:DRT 5:FRSTa", "2:R 3:S 4:a 5:S",
+     0, 0,
+     "R 1:DFT 2:F 3:DRTa 5:FRSTa | "
+     "L 1:DFT 2:F 3:DRTa 5:FRSTa | "
+     "S 1:DFT 2:F 3:DRTa 5:FRSTa"},
+
+};
+
+static void test_offlineimap_oracle(void **state)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(oracle_rows); i++) {
+		const struct oracle_row *x = &oracle_rows[i];
+		char name[32];
+		snprintf(name, sizeof(name), "oracle row %zu", i);
+		struct sync_plan_opts o = SYNC_PLAN_OPTS_INIT;
+		o.readonly[SYNC_REMOTE] = x->opts & 1;
+		o.readonly[SYNC_LOCAL] = x->opts & 2;
+		o.no_sync_deletes[SYNC_REMOTE] = x->opts & 4;
+		o.no_sync_deletes[SYNC_LOCAL] = x->opts & 8;
+		/* OfflineIMAP has no valve */
+		o.valve_off = true;
+		if (x->ign) {
+			o.copy_ignore[SYNC_REMOTE] = &x->ign;
+			o.copy_ignore_nr[SYNC_REMOTE] = 1;
+		}
+		struct snap_buf b;
+		struct sync_plan p;
+		struct oim_err err = OIM_ERR_INIT;
+		struct strbuf fin = STRBUF_INIT;
+		make_snap(&b, x->remote, x->local, x->status);
+		if (sync_plan_build(&b.sn, &o, &p, &err) < 0)
+			fail_msg("%s: %s", name, err.msg);
+		execute(&b, &p, &fin);
+		if (strcmp(fin.buf, x->final))
+			fail_msg("%s: final\n  got  '%s'\n  want '%s'", name,
+				 fin.buf, x->final);
+		sync_plan_release(&p);
+		strbuf_release(&fin);
+	}
+}
+
 /* Build with custom options and compare plan and final state. */
 static void check_custom(const char *name, const char *r, const char *l,
 			 const char *s, struct sync_plan_opts *o,
@@ -772,6 +1231,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_combinations),
 	    cmocka_unit_test(test_options),
+	    cmocka_unit_test(test_offlineimap_oracle),
 	    cmocka_unit_test(test_quick),
 	    cmocka_unit_test(test_maxage_window),
 	    cmocka_unit_test(test_startdate),
