@@ -176,7 +176,12 @@ struct sync_status_rec {
 	int64_t mtime; /* kept as is; 0 when the plan creates the record */
 };
 
-/* The three snapshots; all arrays borrowed for the sync_plan_build() call. */
+/*
+ * The three snapshots; all arrays borrowed for the sync_plan_build() call.
+ * Pass the folders' complete lists, in any order: the planner applies
+ * maxsize, maxage and startdate itself (it needs the messages outside the
+ * window to know that their absence elsewhere is not a deletion).
+ */
 struct sync_snapshot {
 	const struct sync_remote_msg *remote;
 	size_t remote_nr;
