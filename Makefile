@@ -14,7 +14,7 @@ FUZZ_SECONDS ?= 5
 MESON_FLAGS = -Dwerror=true
 
 .PHONY: all deps build build-asan build-fuzz unit integration fuzz-smoke \
-	check demo clean format-check
+	check demo clean format-check lint
 
 all: build
 
@@ -55,11 +55,15 @@ integration: build build-asan
 	$(SAN_ENV) OIMAP_BIN=$(CURDIR)/$(ASAN_BUILD)/oimap $(PYTHON) -m pytest -q \
 		tests/integration
 
+lint: build
+	scripts/check-source $(BUILD)
+
 fuzz-smoke: build-fuzz
 	meson test -C $(FUZZ_BUILD) --suite fuzz --print-errorlogs
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz-smoke $(FUZZ_BUILD)
 
 check: deps
+	$(MAKE) lint
 	$(MAKE) unit
 	$(MAKE) integration
 	$(MAKE) fuzz-smoke
