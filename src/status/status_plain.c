@@ -150,7 +150,8 @@ int status_plain_load(struct status *st, const char *data, size_t len,
 			eol++;
 		ll = (size_t)(eol - p);
 		free(line);
-		line = xmemdup(p, ll + 1); /* room for the NUL */
+		line = xmalloc(ll + 1);
+		memcpy(line, p, ll);
 		line[ll] = '\0';
 		if (eol < end && *eol == '\r' && eol + 1 < end &&
 		    eol[1] == '\n')
