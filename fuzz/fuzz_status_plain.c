@@ -30,8 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while ((r = status_next(st, &it))) {
 		const struct status_rec *r2 = status_get(st2, r->uid);
 
-		if (!r2 || strcmp(r->flags, r2->flags) || r->mtime != r2->mtime ||
-		    (!r->labels != !r2->labels) ||
+		if (!r2 || strcmp(r->flags, r2->flags) ||
+		    r->mtime != r2->mtime || (!r->labels != !r2->labels) ||
 		    (r->labels && strcmp(r->labels, r2->labels)))
 			abort();
 	}

@@ -44,14 +44,14 @@ void status_table_del(struct status *st, uint32_t uid);
 void status_table_clear(struct status *st);
 
 /* The message for a corrupt cache, with the recovery hint. */
-int status_corrupt(struct oim_err *err, const char *path, const char *fmt,
-		   ...) OIM_PRINTF(3, 4);
+int status_corrupt(struct oim_err *err, const char *path, const char *fmt, ...)
+    OIM_PRINTF(3, 4);
 
 /* Files (status_file.c). */
 int status_mkdir_p(const char *dir, struct oim_err *err) OIM_WUR;
 /* Read a whole file: *exists_r false (and 0 returned) if it is missing. */
-int status_read_file(const char *path, size_t max, char **buf_r,
-		     size_t *len_r, bool *exists_r, struct oim_err *err) OIM_WUR;
+int status_read_file(const char *path, size_t max, char **buf_r, size_t *len_r,
+		     bool *exists_r, struct oim_err *err) OIM_WUR;
 /* Write via "<path>.tmp", fsync (unless nofsync), rename, fsync dir. */
 int status_write_file_atomic(const char *path, const char *data, size_t len,
 			     bool nofsync, struct oim_err *err) OIM_WUR;
@@ -62,7 +62,9 @@ char *status_dirname(const char *path);
 /* Plain backend (status_plain.c). */
 int status_plain_load(struct status *st, const char *data, size_t len,
 		      int *version_r, struct oim_err *err) OIM_WUR;
-int status_plain_open(struct status *st, struct oim_err *err) OIM_WUR;
+/* sqlite_path: imported (read-only) when the plain file is missing. */
+int status_plain_open(struct status *st, const char *sqlite_path,
+		      struct oim_err *err) OIM_WUR;
 int status_plain_write(struct status *st, struct oim_err *err) OIM_WUR;
 
 /* SQLite backend (status_sqlite.c). */

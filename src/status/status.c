@@ -34,8 +34,7 @@ const char *status_backend_name(enum status_backend backend)
 	return backend == STATUS_BACKEND_PLAIN ? "plain" : "sqlite";
 }
 
-int status_corrupt(struct oim_err *err, const char *path, const char *fmt,
-		   ...)
+int status_corrupt(struct oim_err *err, const char *path, const char *fmt, ...)
 {
 	char what[1024];
 	va_list ap;
@@ -44,13 +43,13 @@ int status_corrupt(struct oim_err *err, const char *path, const char *fmt,
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	return oim_error(
-		err, OIM_SEV_FOLDER, OIM_E_STATUS,
-		"status cache '%s': %s. Nothing was changed. To recover, move "
-		"the file away and sync again: messages present on both sides "
-		"are matched again by UID, but changes made since the last "
-		"sync cannot be told from new mail (mail deleted on one side "
-		"may be copied back)",
-		path, what);
+	    err, OIM_SEV_FOLDER, OIM_E_STATUS,
+	    "status cache '%s': %s. Nothing was changed. To recover, move "
+	    "the file away and sync again: messages present on both sides "
+	    "are matched again by UID, but changes made since the last "
+	    "sync cannot be told from new mail (mail deleted on one side "
+	    "may be copied back)",
+	    path, what);
 }
 
 /* ---- paths ---- */
@@ -158,8 +157,8 @@ int status_validity_read(const char *metadata_dir, const char *repository,
 
 	*present_r = false;
 	*value_r = 0;
-	if (status_validity_path(metadata_dir, repository, folder, &path,
-				 err) < 0)
+	if (status_validity_path(metadata_dir, repository, folder, &path, err) <
+	    0)
 		return -1;
 	if (status_read_file(path, STATUS_MAX_VALIDITY_FILE, &buf, &len,
 			     &exists, err) < 0) {
@@ -203,12 +202,12 @@ int status_validity_write(const char *metadata_dir, const char *repository,
 	char *path, *dir, *content;
 	int ret;
 
-	if (status_validity_path(metadata_dir, repository, folder, &path,
-				 err) < 0)
+	if (status_validity_path(metadata_dir, repository, folder, &path, err) <
+	    0)
 		return -1;
 	/* Repository.__init__ creates both subdirectories. */
-	dir = xasprintf("%s/Repository-%s/UIDMapping", metadata_dir,
-			repository);
+	dir =
+	    xasprintf("%s/Repository-%s/UIDMapping", metadata_dir, repository);
 	ret = status_mkdir_p(dir, err);
 	free(dir);
 	if (ret == 0) {
@@ -230,7 +229,7 @@ int status_validity_write(const char *metadata_dir, const char *repository,
 
 int status_flags_normalize(const char *in, char out[STATUS_MAX_FLAGS + 1])
 {
-	bool seen[128] = { false };
+	bool seen[128] = {false};
 	size_t n = 0;
 
 	out[0] = '\0';
@@ -381,7 +380,8 @@ void status_table_del(struct status *st, uint32_t uid)
 			break;
 		size_t home = slot_of(st, st->recs[st->slots[j] - 1].uid);
 
-		/* Move j back to i unless its home lies cyclically in (i, j]. */
+		/* Move j back to i unless its home lies cyclically in (i, j].
+		 */
 		if ((j > i && (home <= i || home > j)) ||
 		    (j < i && (home <= i && home > j))) {
 			st->slots[i] = st->slots[j];
@@ -395,7 +395,7 @@ void status_table_del(struct status *st, uint32_t uid)
 	if (idx != last) {
 		st->recs[idx] = st->recs[last];
 		st->slots[find_slot(st, st->recs[idx].uid)] =
-			(uint32_t)(idx + 1);
+		    (uint32_t)(idx + 1);
 	}
 	st->nr--;
 }
@@ -414,16 +414,19 @@ int status_open(const char *account_dir, const char *folder,
 		enum status_backend backend, unsigned flags,
 		struct status **st_r, struct oim_err *err)
 {
-	char *path, *plain_path = NULL;
+	char *path, *other_path = NULL;
 	struct status *st;
 	int ret;
 
 	*st_r = NULL;
 	if (status_cache_path(account_dir, folder, backend, &path, err) < 0)
 		return -1;
-	if (backend == STATUS_BACKEND_SQLITE &&
-	    status_cache_path(account_dir, folder, STATUS_BACKEND_PLAIN,
-			      &plain_path, err) < 0) {
+	/* The other backend's file, imported when ours is missing. */
+	if (status_cache_path(account_dir, folder,
+			      backend == STATUS_BACKEND_SQLITE
+				  ? STATUS_BACKEND_PLAIN
+				  : STATUS_BACKEND_SQLITE,
+			      &other_path, err) < 0) {
 		free(path);
 		return -1;
 	}
@@ -438,16 +441,16 @@ int status_open(const char *account_dir, const char *folder,
 			goto fail;
 	}
 	if (backend == STATUS_BACKEND_PLAIN)
-		ret = status_plain_open(st, err);
+		ret = status_plain_open(st, other_path, err);
 	else
-		ret = status_sqlite_open(st, plain_path, err);
+		ret = status_sqlite_open(st, other_path, err);
 	if (ret < 0)
 		goto fail;
-	free(plain_path);
+	free(other_path);
 	*st_r = st;
 	return 0;
 fail:
-	free(plain_path);
+	free(other_path);
 	status_close(st);
 	return -1;
 }
@@ -458,7 +461,8 @@ void status_close(struct status *st)
 		return;
 	if (st->depth > 0)
 		log_debug(OIM_DBG_STATUS,
-			  "status %s: closed with uncommitted changes", st->path);
+			  "status %s: closed with uncommitted changes",
+			  st->path);
 	status_sqlite_close(st);
 	for (size_t r = 0; r < st->nr; r++)
 		free(st->recs[r].labels);
@@ -575,8 +579,8 @@ static int changed(struct status *st, const struct status_rec *rec,
 	return 0;
 }
 
-static int bad_flags(struct oim_err *err, const struct status *st,
-		     uint32_t uid, const char *flags)
+static int bad_flags(struct oim_err *err, const struct status *st, uint32_t uid,
+		     const char *flags)
 {
 	return oim_error(err, OIM_SEV_FOLDER, OIM_E_STATUS,
 			 "status %s: invalid flags '%.100s' for UID %u",
@@ -619,8 +623,8 @@ int status_set(struct status *st, uint32_t uid, const char *flags,
 	return changed(st, rec, 0, err);
 }
 
-static const struct status_rec *must_get(const struct status *st,
-					 uint32_t uid, struct oim_err *err)
+static const struct status_rec *must_get(const struct status *st, uint32_t uid,
+					 struct oim_err *err)
 {
 	const struct status_rec *rec = status_get(st, uid);
 

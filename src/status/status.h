@@ -37,17 +37,17 @@
  * sorted and without duplicates ("DFRST").  Labels are stored as
  * ", ".join(sorted(set)): status_labels_normalize().
  *
- * Migration plain -> sqlite: OfflineIMAP 8 no longer reads a plain cache
- * left by older versions (so upgraded users got deleted mail back).  oimap
- * with the sqlite backend, when the sqlite file is missing (or holds no
- * tables at all) and LocalStatus/<basename> exists, reads the plain file and
- * creates the sqlite database from it in one transaction.  The plain file is
- * left untouched in place, as OfflineIMAP's own import_other_backend() did:
- * going back to an OfflineIMAP that reads plain files keeps working, and the
- * plain file is never read again while the sqlite file exists.  A crash
- * during the conversion leaves a database without tables, which the next
- * run converts again.  Never the other way round (plain backend does not
- * import sqlite).
+ * Migration between backends: OfflineIMAP 8 no longer reads a plain cache
+ * left by older versions (so upgraded users got deleted mail back).  oimap,
+ * when the chosen backend's file is missing (for sqlite: or holds no tables
+ * at all) and the other backend's file exists, reads the other file and
+ * creates its own from it (sqlite: in one transaction; plain: by the
+ * atomic write).  The other file is left untouched in place, as
+ * OfflineIMAP's own import_other_backend() did: going back to an
+ * OfflineIMAP that reads it keeps working, and it is never read again
+ * while our own file exists.  A crash during the conversion leaves no
+ * file or a database without tables, which the next run converts again.
+ * With STATUS_OPEN_READONLY the other file is read and nothing written.
  *
  * Errors: a corrupt cache (not a database, missing tables, a bad line, an
  * unknown format or db_version, an empty plain file) is an OIM_E_STATUS
@@ -88,7 +88,7 @@
 #define STATUS_PLAIN_MAGIC                                                     \
 	"OFFLINEIMAP LocalStatus CACHE DATA - DO NOT MODIFY - FORMAT "
 #define STATUS_PLAIN_VERSION 2
-#define STATUS_DB_VERSION 2
+#define STATUS_DB_VERSION    2
 #define STATUS_SQL_CREATE                                                      \
 	"CREATE TABLE metadata (key VARCHAR(50) PRIMARY KEY, "                 \
 	"value VARCHAR(128));\n"                                               \
@@ -101,19 +101,19 @@
 	"UPDATE metadata SET value='2' WHERE key='db_version';\n"
 
 /* Directory names under <metadata>/Account-<name>/ */
-#define STATUS_DIR_SQLITE "LocalStatus-sqlite"
-#define STATUS_DIR_PLAIN "LocalStatus"
-#define STATUS_DIR_JOURNAL "oimap-journal"
+#define STATUS_DIR_SQLITE   "LocalStatus-sqlite"
+#define STATUS_DIR_PLAIN    "LocalStatus"
+#define STATUS_DIR_JOURNAL  "oimap-journal"
 #define STATUS_DIR_VALIDITY "FolderValidity"
 
 /* Limits */
-#define STATUS_MAX_FLAGS 64		     /* distinct flag letters per record */
-#define STATUS_MAX_LABELS (64u * 1024)	     /* bytes of one record's labels */
-#define STATUS_MAX_FILE (1024ull * 1024 * 1024) /* bytes of a plain cache */
-#define STATUS_MAX_VALIDITY_FILE 4096	     /* bytes of a validity file */
-#define STATUS_JOURNAL_MAX_FIELD 4096	     /* bytes of a journaled name/id */
-#define STATUS_JOURNAL_MAX_FILE (64u * 1024 * 1024)
-#define STATUS_BUSY_TIMEOUT_MS 5000	     /* as Python sqlite3's default */
+#define STATUS_MAX_FLAGS	 64 /* distinct flag letters per record */
+#define STATUS_MAX_LABELS	 (64u * 1024) /* bytes of one record's labels */
+#define STATUS_MAX_FILE		 (1024ull * 1024 * 1024) /* bytes of a plain cache */
+#define STATUS_MAX_VALIDITY_FILE 4096 /* bytes of a validity file */
+#define STATUS_JOURNAL_MAX_FIELD 4096 /* bytes of a journaled name/id */
+#define STATUS_JOURNAL_MAX_FILE	 (64u * 1024 * 1024)
+#define STATUS_BUSY_TIMEOUT_MS	 5000 /* as Python sqlite3's default */
 
 enum status_backend {
 	STATUS_BACKEND_SQLITE = 0, /* default */
@@ -177,9 +177,9 @@ int status_validity_write(const char *metadata_dir, const char *repository,
 /* ---- The status cache ---- */
 
 struct status_rec {
-	uint32_t uid;			     /* 1 .. 2^32-1 */
-	char flags[STATUS_MAX_FLAGS + 1];    /* sorted, unique, NUL-terminated */
-	int64_t mtime;			     /* 0 unless the folder uses it */
+	uint32_t uid;			  /* 1 .. 2^32-1 */
+	char flags[STATUS_MAX_FLAGS + 1]; /* sorted, unique, NUL-terminated */
+	int64_t mtime;			  /* 0 unless the folder uses it */
 	char *labels; /* normalized "a, b"; NULL for none; owned by status */
 };
 
@@ -275,10 +275,10 @@ void status_plain_format(const struct status *st, struct strbuf *out);
  * is ignored: its APPEND never started.  OfflineIMAP ignores the file.
  */
 struct status_journal_entry {
-	uint64_t id;	      /* increasing within the file */
-	char *local_name;     /* Maildir file name, owned by the journal */
-	char *message_id;     /* "" if the message has none */
-	uint64_t size;	      /* bytes as sent (CRLF) */
+	uint64_t id;	       /* increasing within the file */
+	char *local_name;      /* Maildir file name, owned by the journal */
+	char *message_id;      /* "" if the message has none */
+	uint64_t size;	       /* bytes as sent (CRLF) */
 	int64_t internal_date; /* seconds since the epoch, as sent */
 };
 
@@ -303,7 +303,6 @@ const struct status_journal_entry *
 status_journal_pending(const struct status_journal *j, size_t *n_r);
 /* Rewrite the file keeping only pending entries (atomically); remove it
  * when none is pending. */
-int status_journal_clear(struct status_journal *j,
-			 struct oim_err *err) OIM_WUR;
+int status_journal_clear(struct status_journal *j, struct oim_err *err) OIM_WUR;
 
 #endif

@@ -56,8 +56,8 @@ int status_mkdir_p(const char *dir, struct oim_err *err)
 	return 0;
 }
 
-int status_read_file(const char *path, size_t max, char **buf_r,
-		     size_t *len_r, bool *exists_r, struct oim_err *err)
+int status_read_file(const char *path, size_t max, char **buf_r, size_t *len_r,
+		     bool *exists_r, struct oim_err *err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat sb;

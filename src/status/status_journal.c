@@ -161,7 +161,7 @@ static int parse(struct status_journal *j, const char *buf, size_t len,
 			char *end;
 
 			if (oim_parse_u64(f[1], fl[1], UINT64_MAX - 1, &id) <
-				    0 ||
+				0 ||
 			    oim_parse_u64(f[2], fl[2], UINT64_MAX, &size) < 0 ||
 			    fl[3] == 0 || fl[3] >= sizeof(num))
 				return corrupt(j, lineno, err);
@@ -182,11 +182,11 @@ static int parse(struct status_journal *j, const char *buf, size_t len,
 			}
 			ALLOC_GROW(j->ents, j->nr, j->alloc);
 			j->ents[j->nr++] = (struct status_journal_entry){
-				.id = id,
-				.local_name = ln,
-				.message_id = mid,
-				.size = size,
-				.internal_date = date,
+			    .id = id,
+			    .local_name = ln,
+			    .message_id = mid,
+			    .size = size,
+			    .internal_date = date,
 			};
 			if (id >= j->next_id)
 				j->next_id = id + 1;
@@ -349,11 +349,11 @@ int status_journal_add(struct status_journal *j, const char *local_name,
 	strbuf_release(&sb);
 	ALLOC_GROW(j->ents, j->nr, j->alloc);
 	j->ents[j->nr++] = (struct status_journal_entry){
-		.id = id,
-		.local_name = xstrdup(local_name),
-		.message_id = xstrdup(message_id),
-		.size = size,
-		.internal_date = internal_date,
+	    .id = id,
+	    .local_name = xstrdup(local_name),
+	    .message_id = xstrdup(message_id),
+	    .size = size,
+	    .internal_date = internal_date,
 	};
 	j->next_id = id + 1;
 	*id_r = id;
@@ -370,9 +370,10 @@ int status_journal_done(struct status_journal *j, uint64_t id, uint32_t uid,
 		if (j->ents[i].id == id)
 			break;
 	if (i == j->nr)
-		return oim_error(err, OIM_SEV_FOLDER, OIM_E_STATUS,
-				 "upload journal '%s': no pending upload %" PRIu64,
-				 j->path, id);
+		return oim_error(
+		    err, OIM_SEV_FOLDER, OIM_E_STATUS,
+		    "upload journal '%s': no pending upload %" PRIu64, j->path,
+		    id);
 	strbuf_addf(&sb, "D %" PRIu64 " %" PRIu32 "\n", id, uid);
 	if (append_line(j, &sb, err) < 0) {
 		strbuf_release(&sb);

@@ -12,6 +12,7 @@
  * an error.
  */
 #include <inttypes.h>
+#include <sys/stat.h>
 
 #include "status-int.h"
 
@@ -165,7 +166,8 @@ int status_plain_load(struct status *st, const char *data, size_t len,
 		if (lineno == 1) {
 			size_t ml = strlen(STATUS_PLAIN_MAGIC);
 
-			if (ll == ml + 1 && !memcmp(s, STATUS_PLAIN_MAGIC, ml) &&
+			if (ll == ml + 1 &&
+			    !memcmp(s, STATUS_PLAIN_MAGIC, ml) &&
 			    (s[ml] == '1' || s[ml] == '2')) {
 				version = s[ml] - '0';
 				continue;
@@ -188,8 +190,8 @@ int status_plain_load(struct status *st, const char *data, size_t len,
 		if (memchr(s, '\0', ll) ||
 		    ll > STATUS_MAX_LABELS + 3 * STATUS_MAX_FLAGS + 64) {
 			free(line);
-			return status_corrupt(err, st->path,
-					      "corrupt line %u", lineno);
+			return status_corrupt(err, st->path, "corrupt line %u",
+					      lineno);
 		}
 		if (parse_line(st, version, s, ll, lineno, err) < 0) {
 			free(line);
@@ -243,7 +245,49 @@ int status_plain_write(struct status *st, struct oim_err *err)
 	return ret;
 }
 
-int status_plain_open(struct status *st, struct oim_err *err)
+/*
+ * The plain file is missing: take the records of an existing sqlite cache
+ * (OfflineIMAP's import_other_backend() does the same in both directions),
+ * so a user who sets status_backend = plain after OfflineIMAP 8 does not
+ * get deleted mail back.  The sqlite file is only read.
+ */
+static int import_sqlite(struct status *st, const char *sqlite_path,
+			 struct oim_err *err)
+{
+	struct status *o;
+	struct stat sb;
+
+	st->is_new = true;
+	if (!sqlite_path || stat(sqlite_path, &sb) < 0 || sb.st_size == 0)
+		return 0;
+	o = status_alloc(STATUS_BACKEND_SQLITE, sqlite_path,
+			 STATUS_OPEN_READONLY);
+	if (status_sqlite_open(o, NULL, err) < 0) {
+		status_close(o);
+		return -1;
+	}
+	if (!o->is_new) {
+		for (size_t i = 0; i < o->nr; i++) {
+			struct status_rec *r = &o->recs[i];
+
+			status_table_put(st, r->uid, r->flags, r->mtime,
+					 r->labels ? xstrdup(r->labels) : NULL);
+		}
+		st->is_new = false;
+	}
+	status_close(o);
+	if (st->is_new || st->readonly)
+		return 0;
+	if (status_plain_write(st, err) < 0)
+		return -1;
+	log_info("Migrated LocalStatus cache from sqlite to plain: %s -> %s "
+		 "(%zu messages; the sqlite file is kept)",
+		 sqlite_path, st->path, st->nr);
+	return 0;
+}
+
+int status_plain_open(struct status *st, const char *sqlite_path,
+		      struct oim_err *err)
 {
 	char *buf;
 	size_t len;
@@ -253,10 +297,8 @@ int status_plain_open(struct status *st, struct oim_err *err)
 	if (status_read_file(st->path, STATUS_MAX_FILE, &buf, &len, &exists,
 			     err) < 0)
 		return -1;
-	if (!exists) {
-		st->is_new = true;
-		return 0;
-	}
+	if (!exists)
+		return import_sqlite(st, sqlite_path, err);
 	if (status_plain_load(st, buf, len, &version, err) < 0) {
 		free(buf);
 		return -1;
@@ -276,7 +318,7 @@ int status_plain_parse(const char *data, size_t len, const char *path,
 		       struct status **st_r, struct oim_err *err)
 {
 	struct status *st =
-		status_alloc(STATUS_BACKEND_PLAIN, path, STATUS_OPEN_READONLY);
+	    status_alloc(STATUS_BACKEND_PLAIN, path, STATUS_OPEN_READONLY);
 	int version;
 
 	*st_r = NULL;

@@ -75,8 +75,7 @@ fail:
 	return db_error(st, err, "cannot read the schema");
 }
 
-static int read_version(struct status *st, int *version_r,
-			struct oim_err *err)
+static int read_version(struct status *st, int *version_r, struct oim_err *err)
 {
 	sqlite3_stmt *q;
 	int rc;
@@ -118,8 +117,8 @@ static int load(struct status *st, int version, struct oim_err *err)
 	sqlite3_stmt *q;
 	int rc;
 	const char *sql = version >= 2
-				  ? "SELECT id,flags,mtime,labels FROM status"
-				  : "SELECT id,flags,0,NULL FROM status";
+			      ? "SELECT id,flags,mtime,labels FROM status"
+			      : "SELECT id,flags,0,NULL FROM status";
 
 	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
 		return db_error(st, err, "cannot read table status");
@@ -150,9 +149,9 @@ static int load(struct status *st, int version, struct oim_err *err)
 			if ((size_t)llen > STATUS_MAX_LABELS) {
 				sqlite3_finalize(q);
 				return status_corrupt(
-					err, st->path,
-					"labels of UID %lld too long",
-					(long long)id);
+				    err, st->path,
+				    "labels of UID %lld too long",
+				    (long long)id);
 			}
 			status_labels_normalize(l, (size_t)llen, &sb);
 			if (sb.len)
@@ -181,8 +180,8 @@ static int prepare(struct status *st, struct oim_err *err)
 }
 
 /* Read LocalStatus/<folder> into st (errors name the plain file). */
-static int read_plain(struct status *st, const char *plain_path,
-		      bool *found_r, struct oim_err *err)
+static int read_plain(struct status *st, const char *plain_path, bool *found_r,
+		      struct oim_err *err)
 {
 	struct status *p;
 	char *buf;
@@ -313,7 +312,7 @@ int status_sqlite_open(struct status *st, const char *plain_path,
 	/* general.fsync = no: trade durability for speed, as asked. */
 	if (!st->readonly && (st->flags & STATUS_OPEN_NOFSYNC) &&
 	    exec(st, "PRAGMA synchronous=OFF", "cannot set synchronous", err) <
-		    0)
+		0)
 		return -1;
 	return 0;
 }

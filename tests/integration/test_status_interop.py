@@ -122,9 +122,10 @@ def check_status(exe, acct_dir, status_name, imap, folder):
     return d
 
 
-def test_oimap_reads_offlineimap_metadata(request, status_dump):
+def test_oimap_reads_offlineimap_metadata(request):
     account = _fixture(request, "account")
     imap = _fixture(request, "imap")
+    status_dump = request.getfixturevalue("status_dump")
     imap.create("Work/Sub")
     for i, flags in enumerate([["\\Seen"], ["\\Answered", "\\Seen"], [],
                                ["\\Flagged"], ["\\Draft", "\\Seen"]]):
@@ -169,13 +170,14 @@ def test_oimap_reads_offlineimap_metadata(request, status_dump):
     assert uids[2] not in d["recs"] and len(d["recs"]) == 5
 
 
-def test_offlineimap_accepts_cache_migrated_by_oimap(request, status_dump):
+def test_offlineimap_accepts_cache_migrated_by_oimap(request):
     """A user of an old OfflineIMAP has only LocalStatus/<folder> (plain).
     oimap converts it to sqlite; offlineimap then treats the converted db
     as its own: a message expunged on the server is deleted locally and not
     uploaded again (with no usable status it would be re-uploaded)."""
     account = _fixture(request, "account")
     imap = _fixture(request, "imap")
+    status_dump = request.getfixturevalue("status_dump")
     for i, flags in enumerate([["\\Seen"], ["\\Flagged"], [], ["\\Seen"]]):
         imap.append("INBOX", msg(30 + i), flags)
     r = account.offlineimap()

@@ -153,13 +153,13 @@ static const struct {
 	int64_t mtime;
 	const char *labels;
 } ref_recs[] = {
-	{ 1, "S", 0, NULL },
-	{ 2, "RS", 0, NULL },
-	{ 3, "", 0, NULL },
-	{ 7, "FRST", 1700000000, NULL },
-	{ 42, "DFRST", 0, "Work, \\Inbox" },
-	{ 100, "Sab", 5, NULL },
-	{ 4294967295u, "S", 1234567890, "a, b label, z" },
+    {1, "S", 0, NULL},
+    {2, "RS", 0, NULL},
+    {3, "", 0, NULL},
+    {7, "FRST", 1700000000, NULL},
+    {42, "DFRST", 0, "Work, \\Inbox"},
+    {100, "Sab", 5, NULL},
+    {4294967295u, "S", 1234567890, "a, b label, z"},
 };
 
 static void check_ref_records(const struct status *st)
@@ -198,11 +198,16 @@ static void test_basename(void **state)
 	static const struct {
 		const char *in, *out;
 	} ok[] = {
-		{ "INBOX", "INBOX" },	     { "Sub/Folder", "Sub.Folder" },
-		{ "", "dot" },		     { ".", "dot" },
-		{ "/", "dot" },		     { "a/.", "a.." },
-		{ ".hidden", ".hidden" },    { "...", "..." },
-		{ "Sent Items", "Sent Items" }, { "a/b/c", "a.b.c" },
+	    {"INBOX", "INBOX"},
+	    {"Sub/Folder", "Sub.Folder"},
+	    {"", "dot"},
+	    {".", "dot"},
+	    {"/", "dot"},
+	    {"a/.", "a.."},
+	    {".hidden", ".hidden"},
+	    {"...", "..."},
+	    {"Sent Items", "Sent Items"},
+	    {"a/b/c", "a.b.c"},
 	};
 	struct oim_err err = OIM_ERR_INIT;
 	char *b, *longname;
@@ -227,19 +232,17 @@ static void test_paths(void **state)
 	char *p, *acct = status_account_dir("/m", "Gmail");
 
 	assert_string_equal(acct, "/m/Account-Gmail");
-	assert_int_equal(status_cache_path(acct, "INBOX/x",
-					   STATUS_BACKEND_SQLITE, &p, &err),
-			 0);
+	assert_int_equal(
+	    status_cache_path(acct, "INBOX/x", STATUS_BACKEND_SQLITE, &p, &err),
+	    0);
 	assert_string_equal(p, "/m/Account-Gmail/LocalStatus-sqlite/INBOX.x");
 	free(p);
-	assert_int_equal(status_cache_path(acct, "", STATUS_BACKEND_PLAIN, &p,
-					   &err),
-			 0);
+	assert_int_equal(
+	    status_cache_path(acct, "", STATUS_BACKEND_PLAIN, &p, &err), 0);
 	assert_string_equal(p, "/m/Account-Gmail/LocalStatus/dot");
 	free(p);
-	assert_int_equal(status_validity_path("/m", "Remote", "INBOX/x", &p,
-					      &err),
-			 0);
+	assert_int_equal(
+	    status_validity_path("/m", "Remote", "INBOX/x", &p, &err), 0);
 	assert_string_equal(p, "/m/Repository-Remote/FolderValidity/INBOX.x");
 	free(p);
 	assert_int_equal(status_journal_path(acct, "INBOX", &p, &err), 0);
@@ -289,8 +292,8 @@ static void test_read_offlineimap_plain(void **state)
 	struct tmp *t = *state;
 	struct oim_err err = OIM_ERR_INIT;
 	struct status *st;
-	const char *names[] = { "INBOX", "Sub/Folder", "" };
-	const char *files[] = { "INBOX", "Sub.Folder", "dot" };
+	const char *names[] = {"INBOX", "Sub/Folder", ""};
+	const char *files[] = {"INBOX", "Sub.Folder", "dot"};
 
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		char *ref = xasprintf("Account-Test/LocalStatus/%s", files[i]);
@@ -320,22 +323,21 @@ static void test_read_offlineimap_sqlite(void **state)
 	struct tmp *t = *state;
 	struct oim_err err = OIM_ERR_INIT;
 	struct status *st;
-	const char *names[] = { "INBOX", "Sub.Folder", "." };
-	const char *files[] = { "INBOX", "Sub.Folder", "dot" };
+	const char *names[] = {"INBOX", "Sub.Folder", "."};
+	const char *files[] = {"INBOX", "Sub.Folder", "dot"};
 
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-		char *ref = xasprintf("Account-Test/LocalStatus-sqlite/%s",
-				      files[i]);
+		char *ref =
+		    xasprintf("Account-Test/LocalStatus-sqlite/%s", files[i]);
 
 		put_ref(t, ref, ref);
 		free(ref);
 		for (int ro = 0; ro < 2; ro++) {
 			assert_int_equal(
-				status_open(t->acct, names[i],
-					    STATUS_BACKEND_SQLITE,
-					    ro ? STATUS_OPEN_READONLY : 0, &st,
-					    &err),
-				0);
+			    status_open(
+				t->acct, names[i], STATUS_BACKEND_SQLITE,
+				ro ? STATUS_OPEN_READONLY : 0, &st, &err),
+			    0);
 			assert_false(status_is_new(st));
 			check_ref_records(st);
 			status_close(st);
@@ -343,9 +345,9 @@ static void test_read_offlineimap_sqlite(void **state)
 	}
 	put_ref(t, "Account-Test/LocalStatus-sqlite/Empty",
 		"Account-Test/LocalStatus-sqlite/Empty");
-	assert_int_equal(status_open(t->acct, "Empty", STATUS_BACKEND_SQLITE, 0,
-				     &st, &err),
-			 0);
+	assert_int_equal(
+	    status_open(t->acct, "Empty", STATUS_BACKEND_SQLITE, 0, &st, &err),
+	    0);
 	assert_int_equal(status_count(st), 0);
 	assert_false(status_is_new(st));
 	status_close(st);
@@ -454,7 +456,11 @@ static char *db_dump(const char *path, const char *sql)
 		for (int c = 0; c < sqlite3_column_count(q); c++) {
 			const char *v = (const char *)sqlite3_column_text(q, c);
 
-			strbuf_addf(&sb, "%s%s|", sqlite3_column_type(q, c) == SQLITE_INTEGER ? "i:" : "", v ? v : "NULL");
+			strbuf_addf(&sb, "%s%s|",
+				    sqlite3_column_type(q, c) == SQLITE_INTEGER
+					? "i:"
+					: "",
+				    v ? v : "NULL");
 		}
 		strbuf_addch(&sb, '\n');
 	}
@@ -464,12 +470,12 @@ static char *db_dump(const char *path, const char *sql)
 }
 
 #define SCHEMA_SQL "SELECT type,name,sql FROM sqlite_master ORDER BY name"
-#define ROWS_SQL "SELECT id,flags,mtime,labels FROM status ORDER BY id"
-#define META_SQL "SELECT key,value FROM metadata"
+#define ROWS_SQL   "SELECT id,flags,mtime,labels FROM status ORDER BY id"
+#define META_SQL   "SELECT key,value FROM metadata"
 
 static void assert_same_db(const char *a, const char *b)
 {
-	const char *q[] = { SCHEMA_SQL, ROWS_SQL, META_SQL };
+	const char *q[] = {SCHEMA_SQL, ROWS_SQL, META_SQL};
 
 	for (size_t i = 0; i < ARRAY_SIZE(q); i++) {
 		char *x = db_dump(a, q[i]), *y = db_dump(b, q[i]);
@@ -489,9 +495,9 @@ static void test_write_sqlite_like_offlineimap(void **state)
 	char *ref = ref_path("Account-Test/LocalStatus-sqlite/INBOX");
 	char *jm;
 
-	assert_int_equal(status_open(t->acct, "INBOX", STATUS_BACKEND_SQLITE,
-				     0, &st, &err),
-			 0);
+	assert_int_equal(
+	    status_open(t->acct, "INBOX", STATUS_BACKEND_SQLITE, 0, &st, &err),
+	    0);
 	assert_true(status_is_new(st));
 	fill_ref(st);
 	status_close(st);
@@ -532,9 +538,9 @@ static void test_plain_v1_upgrade(void **state)
 	free(a);
 	free(b);
 	/* writable: upgraded in place exactly as OfflineIMAP upgrades it */
-	assert_int_equal(status_open(t->acct, "INBOX", STATUS_BACKEND_PLAIN, 0,
-				     &st, &err),
-			 0);
+	assert_int_equal(
+	    status_open(t->acct, "INBOX", STATUS_BACKEND_PLAIN, 0, &st, &err),
+	    0);
 	assert_int_equal(status_count(st), 4);
 	assert_string_equal(status_get(st, 2)->flags, "RS");
 	assert_string_equal(status_get(st, 3)->flags, "");
@@ -570,9 +576,9 @@ static void test_sqlite_v1_upgrade(void **state)
 	assert_string_equal(v, "db_version|1|\n");
 	free(v);
 
-	assert_int_equal(status_open(t->acct, "INBOX", STATUS_BACKEND_SQLITE,
-				     0, &st, &err),
-			 0);
+	assert_int_equal(
+	    status_open(t->acct, "INBOX", STATUS_BACKEND_SQLITE, 0, &st, &err),
+	    0);
 	assert_int_equal(status_count(st), 4);
 	assert_string_equal(status_get(st, 9)->flags, "DFRST");
 	assert_true(status_get(st, 9)->mtime == 0);
@@ -606,9 +612,9 @@ static void test_plain_to_sqlite(void **state)
 	status_close(st);
 	assert_false(file_exists(db));
 
-	assert_int_equal(status_open(t->acct, "INBOX", STATUS_BACKEND_SQLITE,
-				     0, &st, &err),
-			 0);
+	assert_int_equal(
+	    status_open(t->acct, "INBOX", STATUS_BACKEND_SQLITE, 0, &st, &err),
+	    0);
 	assert_false(status_is_new(st));
 	check_ref_records(st);
 	status_close(st);
@@ -626,15 +632,15 @@ static void test_plain_to_sqlite(void **state)
 	free(ref);
 
 	/* once converted the plain file is not read again */
-	assert_int_equal(status_open(t->acct, "INBOX", STATUS_BACKEND_SQLITE,
-				     0, &st, &err),
-			 0);
+	assert_int_equal(
+	    status_open(t->acct, "INBOX", STATUS_BACKEND_SQLITE, 0, &st, &err),
+	    0);
 	assert_int_equal(status_delete(st, 1, &err), 0);
 	status_close(st);
 	spew(plain, "garbage\n", 8);
-	assert_int_equal(status_open(t->acct, "INBOX", STATUS_BACKEND_SQLITE,
-				     0, &st, &err),
-			 0);
+	assert_int_equal(
+	    status_open(t->acct, "INBOX", STATUS_BACKEND_SQLITE, 0, &st, &err),
+	    0);
 	assert_null(status_get(st, 1));
 	assert_int_equal(status_count(st), ARRAY_SIZE(ref_recs) - 1);
 	status_close(st);
@@ -643,20 +649,69 @@ static void test_plain_to_sqlite(void **state)
 	spew(db, "", 0);
 	put_ref(t, "Account-Test/LocalStatus/INBOX",
 		"Account-Test/LocalStatus/INBOX");
-	assert_int_equal(status_open(t->acct, "INBOX", STATUS_BACKEND_SQLITE,
-				     0, &st, &err),
-			 0);
+	assert_int_equal(
+	    status_open(t->acct, "INBOX", STATUS_BACKEND_SQLITE, 0, &st, &err),
+	    0);
 	check_ref_records(st);
 	status_close(st);
 
 	/* a broken plain file blocks the conversion, naming it */
 	unlink(db);
 	spew(plain, "garbage\n", 8);
-	assert_int_equal(status_open(t->acct, "INBOX", STATUS_BACKEND_SQLITE,
-				     0, &st, &err),
-			 -1);
+	assert_int_equal(
+	    status_open(t->acct, "INBOX", STATUS_BACKEND_SQLITE, 0, &st, &err),
+	    -1);
 	assert_null(st);
 	expect_status_error(&err, plain);
+	free(plain);
+	free(db);
+}
+
+static void test_sqlite_to_plain(void **state)
+{
+	struct tmp *t = *state;
+	struct oim_err err = OIM_ERR_INIT;
+	struct status *st;
+	char *plain = tpath(t, "Account-Test/LocalStatus/INBOX");
+	char *db = tpath(t, "Account-Test/LocalStatus-sqlite/INBOX");
+	char *ref = ref_path("Account-Test/LocalStatus-sqlite/INBOX");
+	char *a, *b;
+	size_t la, lb;
+
+	put_ref(t, "Account-Test/LocalStatus-sqlite/INBOX",
+		"Account-Test/LocalStatus-sqlite/INBOX");
+	assert_int_equal(status_open(t->acct, "INBOX", STATUS_BACKEND_PLAIN,
+				     STATUS_OPEN_READONLY, &st, &err),
+			 0);
+	assert_false(status_is_new(st));
+	check_ref_records(st);
+	status_close(st);
+	assert_false(file_exists(plain));
+
+	assert_int_equal(
+	    status_open(t->acct, "INBOX", STATUS_BACKEND_PLAIN, 0, &st, &err),
+	    0);
+	assert_false(status_is_new(st));
+	check_ref_records(st);
+	status_close(st);
+	assert_true(file_exists(plain));
+	a = sorted_lines(plain);
+	free(ref);
+	ref = ref_path("Account-Test/LocalStatus/INBOX");
+	b = sorted_lines(ref);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	/* the sqlite file is only read */
+	free(ref);
+	ref = ref_path("Account-Test/LocalStatus-sqlite/INBOX");
+	a = slurp(db, &la);
+	b = slurp(ref, &lb);
+	assert_int_equal(la, lb);
+	assert_memory_equal(a, b, la);
+	free(a);
+	free(b);
+	free(ref);
 	free(plain);
 	free(db);
 }
@@ -672,15 +727,14 @@ static void test_batch_sqlite(void **state)
 	char *v;
 	const uint32_t N = 20000;
 
-	assert_int_equal(status_open(t->acct, "Big", STATUS_BACKEND_SQLITE, 0,
-				     &st, &err),
-			 0);
+	assert_int_equal(
+	    status_open(t->acct, "Big", STATUS_BACKEND_SQLITE, 0, &st, &err),
+	    0);
 	assert_int_equal(status_begin(st, &err), 0);
 	assert_int_equal(status_begin(st, &err), 0); /* nests */
 	for (uint32_t u = 1; u <= N; u++)
-		assert_int_equal(status_set(st, u, u % 2 ? "S" : "RS", 0, NULL,
-					    &err),
-				 0);
+		assert_int_equal(
+		    status_set(st, u, u % 2 ? "S" : "RS", 0, NULL, &err), 0);
 	assert_int_equal(status_commit(st, &err), 0);
 	/* inner commit wrote nothing: another reader sees no row yet */
 	v = db_dump(db, "SELECT count(*) FROM status");
@@ -724,15 +778,15 @@ static void test_batch_sqlite(void **state)
 	status_close(st);
 
 	/* uncommitted changes are rolled back on close */
-	assert_int_equal(status_open(t->acct, "Big", STATUS_BACKEND_SQLITE, 0,
-				     &st, &err),
-			 0);
+	assert_int_equal(
+	    status_open(t->acct, "Big", STATUS_BACKEND_SQLITE, 0, &st, &err),
+	    0);
 	assert_int_equal(status_begin(st, &err), 0);
 	assert_int_equal(status_set(st, N + 1, "S", 0, NULL, &err), 0);
 	status_close(st);
-	assert_int_equal(status_open(t->acct, "Big", STATUS_BACKEND_SQLITE, 0,
-				     &st, &err),
-			 0);
+	assert_int_equal(
+	    status_open(t->acct, "Big", STATUS_BACKEND_SQLITE, 0, &st, &err),
+	    0);
 	assert_null(status_get(st, N + 1));
 	/* outside a batch each change commits at once */
 	assert_int_equal(status_set(st, N + 2, "S", 0, NULL, &err), 0);
@@ -750,9 +804,8 @@ static void test_batch_plain(void **state)
 	struct status *st;
 	char *path = tpath(t, "Account-Test/LocalStatus/P");
 
-	assert_int_equal(status_open(t->acct, "P", STATUS_BACKEND_PLAIN, 0, &st,
-				     &err),
-			 0);
+	assert_int_equal(
+	    status_open(t->acct, "P", STATUS_BACKEND_PLAIN, 0, &st, &err), 0);
 	assert_int_equal(status_begin(st, &err), 0);
 	for (uint32_t u = 1; u <= 1000; u++)
 		assert_int_equal(status_set(st, u, "S", 0, NULL, &err), 0);
@@ -760,9 +813,8 @@ static void test_batch_plain(void **state)
 	assert_int_equal(status_commit(st, &err), 0);
 	assert_true(file_exists(path));
 	status_close(st);
-	assert_int_equal(status_open(t->acct, "P", STATUS_BACKEND_PLAIN, 0, &st,
-				     &err),
-			 0);
+	assert_int_equal(
+	    status_open(t->acct, "P", STATUS_BACKEND_PLAIN, 0, &st, &err), 0);
 	assert_int_equal(status_count(st), 1000);
 	status_close(st);
 	free(path);
@@ -797,9 +849,8 @@ static void test_table_random(void **state)
 	/* Build the same set through the public API on a writable cache
 	 * inside one batch, then compare. */
 
-	assert_int_equal(status_open(t->acct, "R", STATUS_BACKEND_PLAIN, 0, &st,
-				     &err),
-			 0);
+	assert_int_equal(
+	    status_open(t->acct, "R", STATUS_BACKEND_PLAIN, 0, &st, &err), 0);
 	assert_int_equal(status_begin(st, &err), 0);
 	seed = 12345;
 	for (int i = 0; i < 60000; i++) {
@@ -809,9 +860,8 @@ static void test_table_random(void **state)
 		if ((seed >> 4) & 1)
 			assert_int_equal(status_delete(st, uid, &err), 0);
 		else
-			assert_int_equal(status_set(st, uid, "S", i, NULL,
-						    &err),
-					 0);
+			assert_int_equal(
+			    status_set(st, uid, "S", i, NULL, &err), 0);
 	}
 	assert_int_equal(status_count(st), count);
 	for (uint32_t u = 1; u <= M; u++)
@@ -834,18 +884,18 @@ static void test_corrupt_plain(void **state)
 	struct status *st;
 	char *path = tpath(t, "Account-Test/LocalStatus/C");
 	static const char *bad[] = {
-		"",
-		"hello\n1|S|0|\n",
-		STATUS_PLAIN_MAGIC "3\n1|S|0|\n",
-		STATUS_PLAIN_MAGIC "2\n1|S|0\n",
-		STATUS_PLAIN_MAGIC "2\n1|S|0||\n",
-		STATUS_PLAIN_MAGIC "2\nx|S|0|\n",
-		STATUS_PLAIN_MAGIC "2\n0|S|0|\n",
-		STATUS_PLAIN_MAGIC "2\n-1|S|0|\n",
-		STATUS_PLAIN_MAGIC "2\n4294967296|S|0|\n",
-		STATUS_PLAIN_MAGIC "2\n1|S|zz|\n",
-		STATUS_PLAIN_MAGIC "2\n1|S R|0|\n",
-		STATUS_PLAIN_MAGIC "1\n1|S\n",
+	    "",
+	    "hello\n1|S|0|\n",
+	    STATUS_PLAIN_MAGIC "3\n1|S|0|\n",
+	    STATUS_PLAIN_MAGIC "2\n1|S|0\n",
+	    STATUS_PLAIN_MAGIC "2\n1|S|0||\n",
+	    STATUS_PLAIN_MAGIC "2\nx|S|0|\n",
+	    STATUS_PLAIN_MAGIC "2\n0|S|0|\n",
+	    STATUS_PLAIN_MAGIC "2\n-1|S|0|\n",
+	    STATUS_PLAIN_MAGIC "2\n4294967296|S|0|\n",
+	    STATUS_PLAIN_MAGIC "2\n1|S|zz|\n",
+	    STATUS_PLAIN_MAGIC "2\n1|S R|0|\n",
+	    STATUS_PLAIN_MAGIC "1\n1|S\n",
 	};
 	size_t len;
 	char *after;
@@ -866,20 +916,18 @@ static void test_corrupt_plain(void **state)
 	}
 	/* the error says which line and how to recover */
 	spew(path, bad[3], strlen(bad[3]));
-	assert_int_equal(status_open(t->acct, "C", STATUS_BACKEND_PLAIN, 0, &st,
-				     &err),
-			 -1);
+	assert_int_equal(
+	    status_open(t->acct, "C", STATUS_BACKEND_PLAIN, 0, &st, &err), -1);
 	assert_non_null(strstr(err.msg, "line 2"));
 	assert_non_null(strstr(err.msg, "move the file away"));
 	spew(path, bad[2], strlen(bad[2]));
-	assert_int_equal(status_open(t->acct, "C", STATUS_BACKEND_PLAIN, 0, &st,
-				     &err),
-			 -1);
+	assert_int_equal(
+	    status_open(t->acct, "C", STATUS_BACKEND_PLAIN, 0, &st, &err), -1);
 	assert_non_null(strstr(err.msg, "unknown format '3'"));
 
 	/* laxness that matches Python: CRLF, blanks around numbers, labels */
-	static const char ok[] = STATUS_PLAIN_MAGIC
-		"2\r\n 5 |SR| -3 | b , a,,a\r\n\r\n6|S|+0|\n";
+	static const char ok[] =
+	    STATUS_PLAIN_MAGIC "2\r\n 5 |SR| -3 | b , a,,a\r\n\r\n6|S|+0|\n";
 	assert_int_equal(status_plain_parse(ok, strlen(ok), "mem", &st, &err),
 			 0);
 	assert_int_equal(status_count(st), 2);
@@ -896,21 +944,21 @@ static void test_corrupt_sqlite(void **state)
 	struct status *st;
 	char *path = tpath(t, "Account-Test/LocalStatus-sqlite/C");
 	static const char *scripts[] = {
-		/* not a database */
-		NULL,
-		/* some other database */
-		"CREATE TABLE foo (x);",
-		/* metadata without status */
-		"CREATE TABLE metadata (key VARCHAR(50) PRIMARY KEY, value "
-		"VARCHAR(128)); INSERT INTO metadata VALUES('db_version','2');",
-		/* a newer OfflineIMAP */
-		STATUS_SQL_CREATE "UPDATE metadata SET value='3';",
-		/* no version */
-		STATUS_SQL_CREATE "DELETE FROM metadata;",
-		/* bad uid */
-		STATUS_SQL_CREATE "INSERT INTO status VALUES(-4,'S',0,'');",
-		/* bad flags */
-		STATUS_SQL_CREATE "INSERT INTO status VALUES(4,'S R',0,'');",
+	    /* not a database */
+	    NULL,
+	    /* some other database */
+	    "CREATE TABLE foo (x);",
+	    /* metadata without status */
+	    "CREATE TABLE metadata (key VARCHAR(50) PRIMARY KEY, value "
+	    "VARCHAR(128)); INSERT INTO metadata VALUES('db_version','2');",
+	    /* a newer OfflineIMAP */
+	    STATUS_SQL_CREATE "UPDATE metadata SET value='3';",
+	    /* no version */
+	    STATUS_SQL_CREATE "DELETE FROM metadata;",
+	    /* bad uid */
+	    STATUS_SQL_CREATE "INSERT INTO status VALUES(-4,'S',0,'');",
+	    /* bad flags */
+	    STATUS_SQL_CREATE "INSERT INTO status VALUES(4,'S R',0,'');",
 	};
 	size_t lb, la;
 	char *before, *after;
@@ -919,28 +967,28 @@ static void test_corrupt_sqlite(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(scripts); i++) {
 		unlink(path);
 		if (!scripts[i]) {
-			spew(path, "this is not sqlite, but long enough to "
-				   "have a header......................"
-				   "..................................\n",
+			spew(path,
+			     "this is not sqlite, but long enough to "
+			     "have a header......................"
+			     "..................................\n",
 			     110);
 		} else {
 			sqlite3 *db;
 
 			assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-			assert_int_equal(sqlite3_exec(db, scripts[i], NULL,
-						      NULL, NULL),
-					 SQLITE_OK);
+			assert_int_equal(
+			    sqlite3_exec(db, scripts[i], NULL, NULL, NULL),
+			    SQLITE_OK);
 			sqlite3_close(db);
 		}
 		before = slurp(path, &lb);
 		for (int ro = 0; ro < 2; ro++) {
 			oim_err_clear(&err);
-			assert_int_equal(status_open(t->acct, "C",
-						     STATUS_BACKEND_SQLITE,
-						     ro ? STATUS_OPEN_READONLY
-							: 0,
-						     &st, &err),
-					 -1);
+			assert_int_equal(
+			    status_open(t->acct, "C", STATUS_BACKEND_SQLITE,
+					ro ? STATUS_OPEN_READONLY : 0, &st,
+					&err),
+			    -1);
 			expect_status_error(&err, path);
 		}
 		after = slurp(path, &la);
@@ -965,11 +1013,11 @@ static void test_validity(void **state)
 		const char *repo, *folder, *file;
 		uint64_t val;
 	} cases[] = {
-		{ "Remote", "INBOX", "INBOX", 1700000001 },
-		{ "Remote", "Sub/Folder", "Sub.Folder", 4294967295u },
-		{ "Local", "INBOX", "INBOX", 42 },
-		{ "Local", "Sub.Folder", "Sub.Folder", 42 },
-		{ "Local", "", "dot", 42 },
+	    {"Remote", "INBOX", "INBOX", 1700000001},
+	    {"Remote", "Sub/Folder", "Sub.Folder", 4294967295u},
+	    {"Local", "INBOX", "INBOX", 42},
+	    {"Local", "Sub.Folder", "Sub.Folder", 42},
+	    {"Local", "", "dot", 42},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -985,10 +1033,9 @@ static void test_validity(void **state)
 				 0);
 		assert_true(present);
 		assert_true(v == cases[i].val);
-		assert_int_equal(status_validity_write(t->dir, cases[i].repo,
-						       cases[i].folder,
-						       cases[i].val, false,
-						       &err),
+		assert_int_equal(status_validity_write(
+				     t->dir, cases[i].repo, cases[i].folder,
+				     cases[i].val, false, &err),
 				 0);
 		a = slurp(mine, &la);
 		b = slurp(ref, &lb);
@@ -1004,22 +1051,22 @@ static void test_validity(void **state)
 
 	assert_true(file_exists(um));
 	free(um);
-	assert_int_equal(status_validity_read(t->dir, "Remote", "Nope",
-					      &present, &v, &err),
-			 0);
+	assert_int_equal(
+	    status_validity_read(t->dir, "Remote", "Nope", &present, &v, &err),
+	    0);
 	assert_false(present);
 
 	char *bad = tpath(t, "Repository-Remote/FolderValidity/Bad");
 
 	spew(bad, "abc\n", 4);
-	assert_int_equal(status_validity_read(t->dir, "Remote", "Bad", &present,
-					      &v, &err),
-			 -1);
+	assert_int_equal(
+	    status_validity_read(t->dir, "Remote", "Bad", &present, &v, &err),
+	    -1);
 	expect_status_error(&err, bad);
 	spew(bad, " 17 \n", 5);
-	assert_int_equal(status_validity_read(t->dir, "Remote", "Bad", &present,
-					      &v, &err),
-			 0);
+	assert_int_equal(
+	    status_validity_read(t->dir, "Remote", "Bad", &present, &v, &err),
+	    0);
 	assert_true(present && v == 17);
 	free(bad);
 	free(refmeta);
@@ -1042,8 +1089,8 @@ static void test_journal(void **state)
 	assert_int_equal(n, 0);
 	assert_false(file_exists(path));
 	assert_int_equal(status_journal_add(j, "1700000000_0.1.host:2,S",
-					    "<a b%c@x>", 1234, 1700000000,
-					    &id1, &err),
+					    "<a b%c@x>", 1234, 1700000000, &id1,
+					    &err),
 			 0);
 	assert_int_equal(status_journal_add(j, "n2", "", 5, -1, &id2, &err), 0);
 	assert_int_equal(status_journal_add(j, "n3", "-", 6, 0, &id3, &err), 0);
@@ -1068,9 +1115,8 @@ static void test_journal(void **state)
 	assert_true(e[0].size == 1234 && e[0].internal_date == 1700000000);
 	assert_true(e[1].id == id3);
 	assert_string_equal(e[1].message_id, "-");
-	assert_int_equal(status_journal_add(j, "n4", "<m4@x>", 7, 7, &id4,
-					    &err),
-			 0);
+	assert_int_equal(
+	    status_journal_add(j, "n4", "<m4@x>", 7, 7, &id4, &err), 0);
 	assert_true(id4 > id3);
 	status_journal_close(j);
 
@@ -1117,7 +1163,8 @@ static void test_readonly_creates_nothing(void **state)
 	struct status *st;
 
 	for (int b = 0; b < 2; b++) {
-		assert_int_equal(status_open(t->acct, "X", (enum status_backend)b,
+		assert_int_equal(status_open(t->acct, "X",
+					     (enum status_backend)b,
 					     STATUS_OPEN_READONLY, &st, &err),
 				 0);
 		assert_true(status_is_new(st));
@@ -1130,25 +1177,26 @@ static void test_readonly_creates_nothing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_basename),
-		cmocka_unit_test(test_paths),
-		cmocka_unit_test(test_normalize),
+	    cmocka_unit_test(test_basename),
+	    cmocka_unit_test(test_paths),
+	    cmocka_unit_test(test_normalize),
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-		T(test_read_offlineimap_plain),
-		T(test_read_offlineimap_sqlite),
-		T(test_write_plain_like_offlineimap),
-		T(test_write_sqlite_like_offlineimap),
-		T(test_plain_v1_upgrade),
-		T(test_sqlite_v1_upgrade),
-		T(test_plain_to_sqlite),
-		T(test_batch_sqlite),
-		T(test_batch_plain),
-		T(test_table_random),
-		T(test_corrupt_plain),
-		T(test_corrupt_sqlite),
-		T(test_validity),
-		T(test_journal),
-		T(test_readonly_creates_nothing),
+	    T(test_read_offlineimap_plain),
+	    T(test_read_offlineimap_sqlite),
+	    T(test_write_plain_like_offlineimap),
+	    T(test_write_sqlite_like_offlineimap),
+	    T(test_plain_v1_upgrade),
+	    T(test_sqlite_v1_upgrade),
+	    T(test_plain_to_sqlite),
+	    T(test_sqlite_to_plain),
+	    T(test_batch_sqlite),
+	    T(test_batch_plain),
+	    T(test_table_random),
+	    T(test_corrupt_plain),
+	    T(test_corrupt_sqlite),
+	    T(test_validity),
+	    T(test_journal),
+	    T(test_readonly_creates_nothing),
 #undef T
 	};
 
