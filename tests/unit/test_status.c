@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -875,6 +876,94 @@ static void test_table_random(void **state)
 	status_close(st);
 }
 
+/* ---- killed at any point ---- */
+
+/* A child opens the cache, changes it in a batch and dies (_exit, no
+ * commit, no close) after 'stage' steps; the parent must find the state
+ * of the last commit. */
+static void die_in_batch(const struct tmp *t, enum status_backend be,
+			 int stage)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct oim_err err = OIM_ERR_INIT;
+		struct status *st;
+
+		if (status_open(t->acct, "K", be, 0, &st, &err) < 0)
+			_exit(3);
+		if (status_begin(st, &err) < 0)
+			_exit(3);
+		for (uint32_t u = 1000; u < 1000 + (uint32_t)stage; u++)
+			if (status_set(st, u, "S", 0, NULL, &err) < 0)
+				_exit(3);
+		if (status_delete(st, 1, &err) < 0)
+			_exit(3);
+		_exit(0);
+	}
+	int ws;
+
+	assert_int_equal(waitpid(pid, &ws, 0), pid);
+	assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+}
+
+static void test_killed_mid_batch(void **state)
+{
+	struct tmp *t = *state;
+	struct oim_err err = OIM_ERR_INIT;
+	struct status *st;
+
+	for (int b = 0; b < 2; b++) {
+		enum status_backend be = (enum status_backend)b;
+
+		assert_int_equal(status_open(t->acct, "K", be, 0, &st, &err),
+				 0);
+		assert_int_equal(status_begin(st, &err), 0);
+		for (uint32_t u = 1; u <= 10; u++)
+			assert_int_equal(status_set(st, u, "RS", 0, NULL, &err),
+					 0);
+		assert_int_equal(status_commit(st, &err), 0);
+		status_close(st);
+		for (int stage = 0; stage < 300; stage += 100) {
+			die_in_batch(t, be, stage);
+			assert_int_equal(
+				status_open(t->acct, "K", be, 0, &st, &err), 0);
+			assert_int_equal(status_count(st), 10);
+			assert_non_null(status_get(st, 1));
+			assert_null(status_get(st, 1000));
+			status_close(st);
+		}
+	}
+}
+
+static void test_stale_tmp_file(void **state)
+{
+	struct tmp *t = *state;
+	struct oim_err err = OIM_ERR_INIT;
+	struct status *st;
+	char *tmpf = tpath(t, "Account-Test/LocalStatus/INBOX.tmp");
+
+	/* killed while writing the new file: the old one is intact */
+	put_ref(t, "Account-Test/LocalStatus/INBOX",
+		"Account-Test/LocalStatus/INBOX");
+	spew(tmpf, STATUS_PLAIN_MAGIC "2\n1|S|0", 10);
+	assert_int_equal(status_open(t->acct, "INBOX", STATUS_BACKEND_PLAIN, 0,
+				     &st, &err),
+			 0);
+	check_ref_records(st);
+	assert_int_equal(status_set_flags(st, 1, "FS", &err), 0);
+	status_close(st);
+	assert_false(file_exists(tmpf));
+	assert_int_equal(status_open(t->acct, "INBOX", STATUS_BACKEND_PLAIN, 0,
+				     &st, &err),
+			 0);
+	assert_string_equal(status_get(st, 1)->flags, "FS");
+	assert_int_equal(status_count(st), ARRAY_SIZE(ref_recs));
+	status_close(st);
+	free(tmpf);
+}
+
 /* ---- corrupt and unknown caches ---- */
 
 static void test_corrupt_plain(void **state)
@@ -1192,6 +1281,8 @@ int main(void)
 	    T(test_batch_sqlite),
 	    T(test_batch_plain),
 	    T(test_table_random),
+	    T(test_killed_mid_batch),
+	    T(test_stale_tmp_file),
 	    T(test_corrupt_plain),
 	    T(test_corrupt_sqlite),
 	    T(test_validity),
