@@ -26,11 +26,22 @@ struct status {
 	uint32_t *slots;
 	size_t nslots;
 
+	/* oimap's own values (status_meta_get/set), unprefixed keys */
+	struct status_meta {
+		char *key, *value;
+	} * meta;
+	size_t nmeta, ameta;
+	bool meta_dirty; /* plain: sidecar to be written */
+	char *meta_path; /* plain: <account>/oimap-meta/<basename> */
+
 	/* sqlite backend */
 	sqlite3 *db;
-	sqlite3_stmt *put, *del;
+	sqlite3_stmt *put, *del, *mput;
 	bool in_txn;
 };
+
+/* Meta table in memory (status.c); takes copies. */
+void status_meta_put(struct status *st, const char *key, const char *value);
 
 /* Record table (status.c). */
 struct status *status_alloc(enum status_backend backend, const char *path,
@@ -66,6 +77,10 @@ int status_plain_load(struct status *st, const char *data, size_t len,
 int status_plain_open(struct status *st, const char *sqlite_path,
 		      struct oim_err *err) OIM_WUR;
 int status_plain_write(struct status *st, struct oim_err *err) OIM_WUR;
+/* The plain backend's meta sidecar: a missing or unreadable one is
+ * ignored (with a warning) -- its values are only hints. */
+void status_plain_meta_load(struct status *st);
+int status_plain_meta_write(struct status *st, struct oim_err *err) OIM_WUR;
 
 /* SQLite backend (status_sqlite.c). */
 int status_sqlite_open(struct status *st, const char *plain_path,
@@ -76,6 +91,8 @@ int status_sqlite_put(struct status *st, const struct status_rec *rec,
 		      struct oim_err *err) OIM_WUR;
 int status_sqlite_del(struct status *st, uint32_t uid,
 		      struct oim_err *err) OIM_WUR;
+int status_sqlite_meta_put(struct status *st, const char *key,
+			   const char *value, struct oim_err *err) OIM_WUR;
 void status_sqlite_close(struct status *st);
 
 #endif

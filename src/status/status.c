@@ -432,6 +432,10 @@ int status_open(const char *account_dir, const char *folder,
 	}
 	st = status_alloc(backend, path, flags);
 	free(path);
+	if (backend == STATUS_BACKEND_PLAIN &&
+	    join_path(account_dir, STATUS_DIR_META, folder, &st->meta_path,
+		      err) < 0)
+		goto fail;
 	if (!st->readonly) {
 		char *dir = status_dirname(st->path);
 
@@ -464,6 +468,12 @@ void status_close(struct status *st)
 			  "status %s: closed with uncommitted changes",
 			  st->path);
 	status_sqlite_close(st);
+	for (size_t m = 0; m < st->nmeta; m++) {
+		free(st->meta[m].key);
+		free(st->meta[m].value);
+	}
+	free(st->meta);
+	free(st->meta_path);
 	for (size_t r = 0; r < st->nr; r++)
 		free(st->recs[r].labels);
 	free(st->recs);
@@ -546,11 +556,17 @@ static int flush(struct status *st, struct oim_err *err)
 {
 	if (st->backend == STATUS_BACKEND_SQLITE)
 		return status_sqlite_commit(st, err);
-	if (!st->dirty)
-		return 0;
-	if (status_plain_write(st, err) < 0)
-		return -1;
-	st->dirty = false;
+	if (st->dirty) {
+		if (status_plain_write(st, err) < 0)
+			return -1;
+		st->dirty = false;
+	}
+	/* After the cache: a crash in between leaves older hints only. */
+	if (st->meta_dirty) {
+		if (status_plain_meta_write(st, err) < 0)
+			return -1;
+		st->meta_dirty = false;
+	}
 	return 0;
 }
 
@@ -664,4 +680,65 @@ int status_delete(struct status *st, uint32_t uid, struct oim_err *err)
 		return 0;
 	status_table_del(st, uid);
 	return changed(st, NULL, uid, err);
+}
+
+/* ---- oimap's own values ---- */
+
+void status_meta_put(struct status *st, const char *key, const char *value)
+{
+	for (size_t m = 0; m < st->nmeta; m++) {
+		if (!strcmp(st->meta[m].key, key)) {
+			free(st->meta[m].value);
+			st->meta[m].value = xstrdup(value);
+			return;
+		}
+	}
+	ALLOC_GROW(st->meta, st->nmeta, st->ameta);
+	st->meta[st->nmeta].key = xstrdup(key);
+	st->meta[st->nmeta].value = xstrdup(value);
+	st->nmeta++;
+}
+
+const char *status_meta_get(const struct status *st, const char *key)
+{
+	for (size_t m = 0; m < st->nmeta; m++)
+		if (!strcmp(st->meta[m].key, key))
+			return st->meta[m].value;
+	return NULL;
+}
+
+int status_meta_set(struct status *st, const char *key, const char *value,
+		    struct oim_err *err)
+{
+	size_t kl = strlen(key), vl = strlen(value);
+	const char *cur;
+
+	check_writable(st);
+	if (!kl || kl > STATUS_META_MAX_KEY ||
+	    strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789_.-") != kl)
+		BUG("status: bad meta key '%s'", key);
+	if (vl > STATUS_META_MAX_VALUE)
+		return oim_error(err, OIM_SEV_FOLDER, OIM_E_LIMIT,
+				 "status %s: value of '%s' longer than %d "
+				 "bytes",
+				 st->path, key, STATUS_META_MAX_VALUE);
+	for (const char *p = value; *p; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			return oim_error(err, OIM_SEV_FOLDER, OIM_E_STATUS,
+					 "status %s: value of '%s' is not "
+					 "printable ASCII",
+					 st->path, key);
+	cur = status_meta_get(st, key);
+	if (cur && !strcmp(cur, value))
+		return 0;
+	status_meta_put(st, key, value);
+	if (st->backend == STATUS_BACKEND_SQLITE) {
+		if (status_sqlite_meta_put(st, key, value, err) < 0)
+			return -1;
+	} else {
+		st->meta_dirty = true;
+	}
+	if (st->depth == 0)
+		return flush(st, err);
+	return 0;
 }

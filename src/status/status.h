@@ -13,6 +13,7 @@
  *   <metadata>/Account-<account>/LocalStatus/<basename>          (plain)
  *   <metadata>/Repository-<repo>/FolderValidity/<basename>       (validity)
  *   <metadata>/Account-<account>/oimap-journal/<basename>        (oimap only)
+ *   <metadata>/Account-<account>/oimap-meta/<basename>   (oimap, plain only)
  *
  * <basename> is status_folder_basename() of the folder name: '/' becomes
  * '.', and a name that ends up as "" or "." becomes "dot" (OfflineIMAP's
@@ -60,6 +61,7 @@
  *	status_get()/status_next()/status_uids()   read the loaded records
  *	status_begin(st, err);
  *	    status_set()/status_set_flags()/status_set_labels()/status_delete()
+ *	    status_meta_set()
  *	status_commit(st, err);                     one write per batch
  *	status_close(st);                           uncommitted changes lost
  *
@@ -104,6 +106,7 @@
 #define STATUS_DIR_SQLITE   "LocalStatus-sqlite"
 #define STATUS_DIR_PLAIN    "LocalStatus"
 #define STATUS_DIR_JOURNAL  "oimap-journal"
+#define STATUS_DIR_META	    "oimap-meta"
 #define STATUS_DIR_VALIDITY "FolderValidity"
 
 /* Limits */
@@ -239,6 +242,25 @@ int status_set_labels(struct status *st, uint32_t uid, const char *labels,
 		      int64_t mtime, struct oim_err *err) OIM_WUR;
 /* Forget a record; a missing uid is not an error. */
 int status_delete(struct status *st, uint32_t uid, struct oim_err *err) OIM_WUR;
+
+/*
+ * oimap's own per-folder values (e.g. UIDNEXT and HIGHESTMODSEQ for the
+ * no-change check), kept with the cache.  sqlite: rows "oimap:<key>" in
+ * the metadata table, written with the batch (OfflineIMAP reads only the
+ * db_version row); plain: <account>/oimap-meta/<basename>, written after
+ * the plain file at commit (a crash in between leaves older values, never
+ * newer ones).  OfflineIMAP does not update them when it syncs: store a
+ * fingerprint of the cache with them (e.g. count and highest UID) and
+ * trust them only while it matches.
+ * Keys: 1..STATUS_META_MAX_KEY of [a-z0-9_.-]; values: printable ASCII,
+ * at most STATUS_META_MAX_VALUE bytes.  status_meta_get returns NULL when
+ * unset; the string is borrowed until the next status_meta_set or close.
+ */
+#define STATUS_META_MAX_KEY   40
+#define STATUS_META_MAX_VALUE 128
+const char *status_meta_get(const struct status *st, const char *key);
+int status_meta_set(struct status *st, const char *key, const char *value,
+		    struct oim_err *err) OIM_WUR;
 
 /* Sort flag letters and drop duplicates.  -1 on an invalid byte or more
  * than STATUS_MAX_FLAGS distinct letters. */

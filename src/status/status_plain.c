@@ -299,6 +299,7 @@ int status_plain_open(struct status *st, const char *sqlite_path,
 		return -1;
 	if (!exists)
 		return import_sqlite(st, sqlite_path, err);
+	status_plain_meta_load(st);
 	if (status_plain_load(st, buf, len, &version, err) < 0) {
 		free(buf);
 		return -1;
@@ -328,4 +329,68 @@ int status_plain_parse(const char *data, size_t len, const char *path,
 	}
 	*st_r = st;
 	return 0;
+}
+
+/* ---- oimap's values for the plain backend: a sidecar file ---- */
+
+#define META_MAGIC "OIMAP-META 1"
+
+void status_plain_meta_load(struct status *st)
+{
+	struct oim_err err = OIM_ERR_INIT;
+	char *buf;
+	size_t len, pos, ml = strlen(META_MAGIC);
+	bool exists;
+
+	if (!st->meta_path)
+		return;
+	if (status_read_file(st->meta_path, 64 * 1024, &buf, &len, &exists,
+			     &err) < 0) {
+		log_warn("%s (ignored)", err.msg);
+		return;
+	}
+	if (!exists)
+		return;
+	if (len < ml + 1 || memcmp(buf, META_MAGIC "\n", ml + 1)) {
+		log_warn("'%s': not an oimap meta file (ignored)",
+			 st->meta_path);
+		free(buf);
+		return;
+	}
+	for (pos = ml + 1; pos < len;) {
+		char *nl = memchr(buf + pos, '\n', len - pos);
+		char *sp;
+
+		if (!nl)
+			break;
+		*nl = '\0';
+		sp = strchr(buf + pos, ' ');
+		if (sp && sp > buf + pos &&
+		    (size_t)(sp - (buf + pos)) <= STATUS_META_MAX_KEY &&
+		    strlen(sp + 1) <= STATUS_META_MAX_VALUE &&
+		    !memchr(buf + pos, '\0', (size_t)(nl - (buf + pos)))) {
+			*sp = '\0';
+			status_meta_put(st, buf + pos, sp + 1);
+		}
+		pos = (size_t)(nl - buf) + 1;
+	}
+	free(buf);
+}
+
+int status_plain_meta_write(struct status *st, struct oim_err *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *dir = status_dirname(st->meta_path);
+	int ret = status_mkdir_p(dir, err);
+
+	free(dir);
+	if (ret < 0)
+		return -1;
+	strbuf_addstr(&sb, META_MAGIC "\n");
+	for (size_t m = 0; m < st->nmeta; m++)
+		strbuf_addf(&sb, "%s %s\n", st->meta[m].key, st->meta[m].value);
+	ret = status_write_file_atomic(st->meta_path, sb.buf, sb.len,
+				       st->flags & STATUS_OPEN_NOFSYNC, err);
+	strbuf_release(&sb);
+	return ret;
 }

@@ -167,6 +167,32 @@ static int load(struct status *st, int version, struct oim_err *err)
 	return 0;
 }
 
+/* oimap's rows of the metadata table; odd ones are skipped, they are
+ * only hints. */
+static int load_meta(struct status *st, struct oim_err *err)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT substr(key,7),value FROM metadata "
+			       "WHERE substr(key,1,6)='oimap:'",
+			       -1, &q, NULL) != SQLITE_OK)
+		return db_error(st, err, "cannot read table metadata");
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *k = (const char *)sqlite3_column_text(q, 0);
+		const char *v = (const char *)sqlite3_column_text(q, 1);
+
+		if (k && v && *k && strlen(k) <= STATUS_META_MAX_KEY &&
+		    strlen(v) <= STATUS_META_MAX_VALUE)
+			status_meta_put(st, k, v);
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return db_error(st, err, "cannot read table metadata");
+	return 0;
+}
+
 static int prepare(struct status *st, struct oim_err *err)
 {
 	if (sqlite3_prepare_v2(st->db,
@@ -174,7 +200,11 @@ static int prepare(struct status *st, struct oim_err *err)
 			       "(id,flags,mtime,labels) VALUES (?,?,?,?)",
 			       -1, &st->put, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(st->db, "DELETE FROM status WHERE id=?", -1,
-			       &st->del, NULL) != SQLITE_OK)
+			       &st->del, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(st->db,
+			       "INSERT OR REPLACE INTO metadata (key,value) "
+			       "VALUES ('oimap:' || ?, ?)",
+			       -1, &st->mput, NULL) != SQLITE_OK)
 		return db_error(st, err, "cannot prepare statements");
 	return 0;
 }
@@ -304,7 +334,7 @@ int status_sqlite_open(struct status *st, const char *plain_path,
 			st->in_txn = false;
 			version = STATUS_DB_VERSION;
 		}
-		if (load(st, version, err) < 0)
+		if (load(st, version, err) < 0 || load_meta(st, err) < 0)
 			return -1;
 		if (!st->readonly && prepare(st, err) < 0)
 			return -1;
@@ -369,13 +399,31 @@ int status_sqlite_del(struct status *st, uint32_t uid, struct oim_err *err)
 	return 0;
 }
 
+int status_sqlite_meta_put(struct status *st, const char *key,
+			   const char *value, struct oim_err *err)
+{
+	sqlite3_stmt *q = st->mput;
+	int rc;
+
+	sqlite3_reset(q);
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	if (rc != SQLITE_DONE)
+		return db_error(st, err, "cannot write metadata");
+	return 0;
+}
+
 void status_sqlite_close(struct status *st)
 {
 	if (!st->db)
 		return;
 	sqlite3_finalize(st->put);
 	sqlite3_finalize(st->del);
-	st->put = st->del = NULL;
+	sqlite3_finalize(st->mput);
+	st->put = st->del = st->mput = NULL;
 	if (st->in_txn)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	st->in_txn = false;

@@ -82,13 +82,18 @@ def dump(exe, *args):
     lines = p.stdout.splitlines()
     m = re.fullmatch(r"backend (\w+) new (\d) count (\d+)", lines[0])
     assert m, p.stdout
-    recs = {}
+    recs, meta = {}, {}
     for line in lines[1:]:
+        if line.startswith("meta "):
+            _, k, v = line.split(" ", 2)
+            meta[k] = v
+            continue
         uid, flags, mtime, labels = line.split(" ", 3)
         recs[int(uid)] = (flags.replace("-", ""), int(mtime),
                           "" if labels == "-" else labels)
     assert len(recs) == int(m.group(3))
-    return {"backend": m.group(1), "new": m.group(2) == "1", "recs": recs}
+    return {"backend": m.group(1), "new": m.group(2) == "1", "recs": recs,
+            "meta": meta}
 
 
 def validity(exe, metadata, repo, folder):
@@ -155,8 +160,12 @@ def test_oimap_reads_offlineimap_metadata(request):
         schema = con.execute("SELECT name, sql FROM sqlite_master WHERE "
                              "type='table' ORDER BY name").fetchall()
     assert schema == OFFLINEIMAP_SCHEMA
-    # no plain cache: the plain backend sees a new folder
-    assert dump(status_dump, "--plain", acct_dir, "INBOX")["new"]
+    # no plain cache: the plain backend takes the sqlite records (read-only
+    # here, so nothing is written)
+    d = dump(status_dump, "--plain", acct_dir, "INBOX")
+    assert not d["new"]
+    assert d["recs"] == dump(status_dump, acct_dir, "INBOX")["recs"]
+    assert not os.path.exists(os.path.join(acct_dir, "LocalStatus"))
 
     # Changes on the server, synced by offlineimap, read again by oimap.
     uids = sorted(server_flags(imap, "INBOX"))
@@ -197,7 +206,10 @@ def test_offlineimap_accepts_cache_migrated_by_oimap(request):
         f.write(text)
     os.unlink(db)
 
-    d = dump(status_dump, "--write", acct_dir, "INBOX")
+    # oimap also keeps its own values in the metadata table; offlineimap
+    # must not mind them.
+    d = dump(status_dump, "--set-meta", "uidnext=99", acct_dir, "INBOX")
+    assert d["meta"] == {"uidnext": "99"}
     assert not d["new"]
     assert {u: r[0] for u, r in d["recs"].items()} == \
         {row[0]: row[1] for row in rows}
@@ -207,8 +219,9 @@ def test_offlineimap_accepts_cache_migrated_by_oimap(request):
                              "type='table' ORDER BY name").fetchall()
         assert con.execute("SELECT id, flags, mtime, labels FROM status "
                            "ORDER BY id").fetchall() == rows
-        assert con.execute("SELECT value FROM metadata WHERE "
-                           "key='db_version'").fetchone() == ("2",)
+        assert con.execute("SELECT key, value FROM metadata ORDER BY "
+                           "key").fetchall() == [("db_version", "2"),
+                                                 ("oimap:uidnext", "99")]
     assert schema == OFFLINEIMAP_SCHEMA
 
     gone = rows[1][0]

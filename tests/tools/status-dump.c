@@ -7,7 +7,9 @@
  *	"backend <sqlite|plain> new <0|1> count <n>", then one line per
  *	record by ascending UID: "<uid> <flags or -> <mtime> <labels or ->".
  *	Opened read-only unless --write (which upgrades/migrates as a sync
- *	would).
+ *	would).  --set-meta KEY=VALUE (repeatable, implies --write) stores
+ *	oimap's own values in one batch and prints "meta KEY VALUE" lines
+ *	after the records.
  *   oimap-status-dump --validity METADATA_DIR REPOSITORY FOLDER
  *	the saved UIDVALIDITY, or "none".
  * Errors go to stderr with exit status 1.
@@ -29,6 +31,8 @@ int main(int argc, char **argv)
 	unsigned flags = STATUS_OPEN_READONLY;
 	struct status *st;
 	int i = 1;
+	const char *metas[16];
+	int nmetas = 0;
 
 	if (argc == 5 && !strcmp(argv[1], "--validity")) {
 		bool present;
@@ -48,7 +52,11 @@ int main(int argc, char **argv)
 			backend = STATUS_BACKEND_PLAIN;
 		else if (!strcmp(argv[i], "--write"))
 			flags = 0;
-		else
+		else if (!strcmp(argv[i], "--set-meta") && i + 1 < argc &&
+			 nmetas < 16 && strchr(argv[i + 1], '=')) {
+			metas[nmetas++] = argv[++i];
+			flags = 0;
+		} else
 			break;
 	}
 	if (argc - i != 2) {
@@ -61,6 +69,21 @@ int main(int argc, char **argv)
 	}
 	if (status_open(argv[i], argv[i + 1], backend, flags, &st, &err) < 0)
 		return die_err(&err);
+
+	if (nmetas) {
+		if (status_begin(st, &err) < 0)
+			return die_err(&err);
+		for (int m = 0; m < nmetas; m++) {
+			char *k = xstrdup(metas[m]), *eq = strchr(k, '=');
+
+			*eq = '\0';
+			if (status_meta_set(st, k, eq + 1, &err) < 0)
+				return die_err(&err);
+			free(k);
+		}
+		if (status_commit(st, &err) < 0)
+			return die_err(&err);
+	}
 
 	size_t n;
 	uint32_t *uids = status_uids(st, &n);
@@ -75,6 +98,13 @@ int main(int argc, char **argv)
 		       r->labels ? r->labels : "-");
 	}
 	free(uids);
+	for (int m = 0; m < nmetas; m++) {
+		char *k = xstrndup(metas[m], strcspn(metas[m], "="));
+		const char *v = status_meta_get(st, k);
+
+		printf("meta %s %s\n", k, v ? v : "-");
+		free(k);
+	}
 	status_close(st);
 	return 0;
 }

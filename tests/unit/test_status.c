@@ -876,13 +876,71 @@ static void test_table_random(void **state)
 	status_close(st);
 }
 
+/* ---- oimap's own values ---- */
+
+static void test_meta(void **state)
+{
+	struct tmp *t = *state;
+	struct oim_err err = OIM_ERR_INIT;
+	struct status *st;
+	char *db = tpath(t, "Account-Test/LocalStatus-sqlite/M");
+	char *side = tpath(t, "Account-Test/oimap-meta/M");
+	char *v;
+
+	for (int b = 0; b < 2; b++) {
+		enum status_backend be = (enum status_backend)b;
+
+		assert_int_equal(status_open(t->acct, "M", be, 0, &st, &err),
+				 0);
+		assert_null(status_meta_get(st, "uidnext"));
+		assert_int_equal(status_begin(st, &err), 0);
+		assert_int_equal(status_set(st, 5, "S", 0, NULL, &err), 0);
+		assert_int_equal(status_meta_set(st, "uidnext", "6", &err), 0);
+		assert_int_equal(status_meta_set(st, "uidnext", "7", &err), 0);
+		assert_int_equal(
+		    status_meta_set(st, "highestmodseq", "99", &err), 0);
+		assert_int_equal(status_meta_set(st, "x", "a\nb", &err), -1);
+		assert_int_equal(status_commit(st, &err), 0);
+		assert_string_equal(status_meta_get(st, "uidnext"), "7");
+		status_close(st);
+
+		assert_int_equal(status_open(t->acct, "M", be,
+					     STATUS_OPEN_READONLY, &st, &err),
+				 0);
+		assert_string_equal(status_meta_get(st, "uidnext"), "7");
+		assert_string_equal(status_meta_get(st, "highestmodseq"), "99");
+		assert_non_null(status_get(st, 5));
+		status_close(st);
+	}
+	/* sqlite: rows beside db_version, which is untouched */
+	v = db_dump(db, META_SQL " ORDER BY key");
+	assert_string_equal(v, "db_version|2|\noimap:highestmodseq|99|\n"
+			       "oimap:uidnext|7|\n");
+	free(v);
+	/* plain: a sidecar; a broken one is ignored (values are hints) */
+	assert_true(file_exists(side));
+	spew(side, "junk", 4);
+	assert_int_equal(
+	    status_open(t->acct, "M", STATUS_BACKEND_PLAIN, 0, &st, &err), 0);
+	assert_null(status_meta_get(st, "uidnext"));
+	assert_non_null(status_get(st, 5));
+	/* outside a batch a value is written at once */
+	assert_int_equal(status_meta_set(st, "uidnext", "8", &err), 0);
+	status_close(st);
+	assert_int_equal(
+	    status_open(t->acct, "M", STATUS_BACKEND_PLAIN, 0, &st, &err), 0);
+	assert_string_equal(status_meta_get(st, "uidnext"), "8");
+	status_close(st);
+	free(db);
+	free(side);
+}
+
 /* ---- killed at any point ---- */
 
 /* A child opens the cache, changes it in a batch and dies (_exit, no
  * commit, no close) after 'stage' steps; the parent must find the state
  * of the last commit. */
-static void die_in_batch(const struct tmp *t, enum status_backend be,
-			 int stage)
+static void die_in_batch(const struct tmp *t, enum status_backend be, int stage)
 {
 	pid_t pid = fork();
 
@@ -928,7 +986,7 @@ static void test_killed_mid_batch(void **state)
 		for (int stage = 0; stage < 300; stage += 100) {
 			die_in_batch(t, be, stage);
 			assert_int_equal(
-				status_open(t->acct, "K", be, 0, &st, &err), 0);
+			    status_open(t->acct, "K", be, 0, &st, &err), 0);
 			assert_int_equal(status_count(st), 10);
 			assert_non_null(status_get(st, 1));
 			assert_null(status_get(st, 1000));
@@ -948,16 +1006,16 @@ static void test_stale_tmp_file(void **state)
 	put_ref(t, "Account-Test/LocalStatus/INBOX",
 		"Account-Test/LocalStatus/INBOX");
 	spew(tmpf, STATUS_PLAIN_MAGIC "2\n1|S|0", 10);
-	assert_int_equal(status_open(t->acct, "INBOX", STATUS_BACKEND_PLAIN, 0,
-				     &st, &err),
-			 0);
+	assert_int_equal(
+	    status_open(t->acct, "INBOX", STATUS_BACKEND_PLAIN, 0, &st, &err),
+	    0);
 	check_ref_records(st);
 	assert_int_equal(status_set_flags(st, 1, "FS", &err), 0);
 	status_close(st);
 	assert_false(file_exists(tmpf));
-	assert_int_equal(status_open(t->acct, "INBOX", STATUS_BACKEND_PLAIN, 0,
-				     &st, &err),
-			 0);
+	assert_int_equal(
+	    status_open(t->acct, "INBOX", STATUS_BACKEND_PLAIN, 0, &st, &err),
+	    0);
 	assert_string_equal(status_get(st, 1)->flags, "FS");
 	assert_int_equal(status_count(st), ARRAY_SIZE(ref_recs));
 	status_close(st);
@@ -1281,6 +1339,7 @@ int main(void)
 	    T(test_batch_sqlite),
 	    T(test_batch_plain),
 	    T(test_table_random),
+	    T(test_meta),
 	    T(test_killed_mid_batch),
 	    T(test_stale_tmp_file),
 	    T(test_corrupt_plain),
