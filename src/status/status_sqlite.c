@@ -246,13 +246,9 @@ static int read_plain(struct status *st, const char *plain_path, bool *found_r,
 
 /* A database without tables: create ours, filled from the plain cache if
  * there is one, all in one transaction so a crash leaves no half state. */
-static int create(struct status *st, const char *plain_path,
+static int create(struct status *st, const char *plain_path, bool plain,
 		  struct oim_err *err)
 {
-	bool plain;
-
-	if (read_plain(st, plain_path, &plain, err) < 0)
-		return -1;
 	if (exec(st, "BEGIN IMMEDIATE", "cannot begin a transaction", err) < 0)
 		return -1;
 	st->in_txn = true;
@@ -278,19 +274,23 @@ int status_sqlite_open(struct status *st, const char *plain_path,
 {
 	struct stat sb;
 	bool exists = stat(st->path, &sb) == 0, has_meta, has_status;
+	bool plain = false, plain_read = false;
 	int ntables, version = 0, oflags, rc;
 
 	if (!exists && errno != ENOENT)
 		return oim_error(err, OIM_SEV_FOLDER, OIM_E_IO,
 				 "cannot stat '%s': %s", st->path,
 				 strerror(errno));
-	if (st->readonly && (!exists || sb.st_size == 0)) {
-		bool plain;
-
+	/* No database yet: read the plain cache first, so that a broken one
+	 * stops us before we create anything. */
+	if (!exists || sb.st_size == 0) {
 		if (read_plain(st, plain_path, &plain, err) < 0)
 			return -1;
-		st->is_new = !plain;
-		return 0;
+		plain_read = true;
+		if (st->readonly) {
+			st->is_new = !plain;
+			return 0;
+		}
 	}
 	oflags = st->readonly ? SQLITE_OPEN_READONLY
 			      : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
@@ -302,15 +302,13 @@ int status_sqlite_open(struct status *st, const char *plain_path,
 	if (read_schema(st, &has_meta, &has_status, &ntables, err) < 0)
 		return -1;
 	if (ntables == 0) {
+		if (!plain_read && read_plain(st, plain_path, &plain, err) < 0)
+			return -1;
 		if (st->readonly) {
-			bool plain;
-
-			if (read_plain(st, plain_path, &plain, err) < 0)
-				return -1;
 			st->is_new = !plain;
 			return 0;
 		}
-		if (create(st, plain_path, err) < 0)
+		if (create(st, plain_path, plain, err) < 0)
 			return -1;
 	} else {
 		if (!has_meta || !has_status)

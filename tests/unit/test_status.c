@@ -664,6 +664,7 @@ static void test_plain_to_sqlite(void **state)
 	    -1);
 	assert_null(st);
 	expect_status_error(&err, plain);
+	assert_false(file_exists(db)); /* nothing created */
 	free(plain);
 	free(db);
 }
