@@ -72,8 +72,12 @@
  * Thread-safety: a struct status or struct status_journal is used by one
  * thread at a time (the worker syncing that folder); different folders'
  * objects are independent.  The path and validity functions are reentrant.
- * The status module logs one info line when it upgrades or migrates a
- * cache, nothing else.
+ * The status module logs an info line when it upgrades or migrates a
+ * cache and a warning when it ignores a broken oimap-meta sidecar; errors
+ * are only returned, never logged.
+ *
+ * status_backend: OfflineIMAP 8 refuses this option (it only has sqlite);
+ * OfflineIMAP 7 and oimap accept "sqlite" (default) and "plain".
  */
 #ifndef OIMAP_STATUS_H
 #define OIMAP_STATUS_H
