@@ -233,3 +233,92 @@ def test_offlineimap_accepts_cache_migrated_by_oimap(request):
     local = account.summary()["INBOX"]
     assert sorted(m[0] for m in local) == \
         [row[0] for row in rows if row[0] != gone]
+
+
+# offlineimap3's own classes read what oimap writes (no server needed) -----
+
+OFFLINEIMAP_LIB = "/usr/share/offlineimap3"
+
+
+def _offlineimap_status_classes():
+    if not os.path.isdir(os.path.join(OFFLINEIMAP_LIB, "offlineimap")):
+        pytest.skip("offlineimap3 is not installed")
+    import sys
+    if OFFLINEIMAP_LIB not in sys.path:
+        sys.path.insert(0, OFFLINEIMAP_LIB)
+    from offlineimap.ui import UIBase
+    from offlineimap.folder.LocalStatus import LocalStatusFolder
+    from offlineimap.folder.LocalStatusSQLite import LocalStatusSQLiteFolder
+
+    class UI:
+        def __getattr__(self, name):
+            return lambda *a, **k: None
+
+    class Config:
+        def getdefaultboolean(self, section, option, default):
+            return False if option == "fsync" else default
+
+    class Repo:
+        def __init__(self, root):
+            self.name, self.root, self.newmail_hook = "Test", root, None
+
+        def nametrans(self, name):
+            return name
+
+        def getconfig(self):
+            return Config()
+
+        def should_sync_folder(self, name):
+            return True
+
+    UIBase.setglobalui(UI())
+    return LocalStatusFolder, LocalStatusSQLiteFolder, Repo
+
+
+def _messagelist(folder):
+    return {uid: ("".join(sorted(m["flags"])), m["mtime"],
+                  ", ".join(sorted(m["labels"])))
+            for uid, m in folder.messagelist.items()}
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_offlineimap_classes_read_oimap_files(request, tmp_path):
+    """sqlite (made by OfflineIMAP) -> plain (oimap) -> read by OfflineIMAP;
+    plain -> sqlite (oimap) -> read and written by OfflineIMAP -> oimap."""
+    Plain, Sqlite, Repo = _offlineimap_status_classes()
+    status_dump = request.getfixturevalue("status_dump")
+    acct = tmp_path / "Account-Test"
+    (acct / "LocalStatus-sqlite").mkdir(parents=True)
+    records = {1: ("S", 0, ""), 2: ("RS", 0, ""), 5: ("", 17, ""),
+               9: ("DFRST", 0, "Work, \\Inbox"),
+               4294967295: ("Sa", 3, "a, b label")}
+    s = Sqlite("Sub/Folder", Repo(str(acct / "LocalStatus-sqlite")))
+    s.openfiles()
+    s.cachemessagelist()
+    for uid, (flags, mtime, labels) in records.items():
+        s.savemessage(uid, None, set(flags), 0, mtime,
+                      set(x.strip() for x in labels.split(",") if x))
+    s.closefiles()
+
+    d = dump(status_dump, "--plain", "--write", str(acct), "Sub/Folder")
+    assert d["recs"] == records
+    plain = acct / "LocalStatus" / "Sub.Folder"
+    assert plain.read_text().splitlines()[0] == MAGIC
+    p = Plain("Sub/Folder", Repo(str(acct / "LocalStatus")))
+    p.cachemessagelist()
+    assert _messagelist(p) == records
+
+    os.unlink(acct / "LocalStatus-sqlite" / "Sub.Folder")
+    d = dump(status_dump, "--write", str(acct), "Sub/Folder")
+    assert d["recs"] == records and not d["new"]
+    s = Sqlite("Sub/Folder", Repo(str(acct / "LocalStatus-sqlite")))
+    s.openfiles()
+    s.cachemessagelist()
+    assert _messagelist(s) == records
+    s.savemessage(10, None, set("F"), 0, 0, set())
+    s.deletemessage(1)
+    s.closefiles()
+    want = dict(records)
+    del want[1]
+    want[10] = ("F", 0, "")
+    assert dump(status_dump, str(acct), "Sub/Folder")["recs"] == want
