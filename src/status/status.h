@@ -67,7 +67,9 @@
  *
  * Changes made outside begin/commit are committed one by one (slow: for the
  * plain backend each one rewrites the file).  begin/commit nest; only the
- * outermost commit writes.
+ * outermost commit writes.  After a change or a commit fails, close the
+ * object without further changes (memory and file may then differ; the
+ * file holds the last commit).
  *
  * Thread-safety: a struct status or struct status_journal is used by one
  * thread at a time (the worker syncing that folder); different folders'
