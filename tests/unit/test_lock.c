@@ -8,6 +8,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -81,32 +82,36 @@ static void test_lock_sees_posix_lock_of_offlineimap(void **state)
 static void test_lock_error_names_account_and_file(void **state)
 {
 	char *dir = tmpdir();
+	int pfd[2];
+	assert_int_equal(pipe(pfd), 0);
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		struct account_lock lk;
 		struct oim_err err = OIM_ERR_INIT;
-		if (account_lock_take(&lk, dir, "A", &err))
-			_exit(1);
-		sleep(30); /* killed by the parent */
+		close(pfd[0]);
+		char ok = account_lock_take(&lk, dir, "A", &err) ? 'n' : 'y';
+		if (write(pfd[1], &ok, 1) != 1)
+			_exit(2);
+		pause(); /* killed by the parent */
 		_exit(0);
 	}
-	/* wait until the child holds it */
+	close(pfd[1]);
+	/* the child says when it holds the lock: no sleeping, no timing */
+	char ok = 0;
+	assert_int_equal(read(pfd[0], &ok, 1), 1);
+	close(pfd[0]);
+	assert_int_equal(ok, 'y');
 	char *path = xasprintf("%s/A.lock", dir);
 	struct account_lock lk;
 	struct oim_err err = OIM_ERR_INIT;
-	int rc = 0;
-	for (int i = 0; i < 500; i++) {
-		if (access(path, F_OK) == 0) {
-			rc = account_lock_take(&lk, dir, "A", &err);
-			if (rc)
-				break;
-			account_lock_release(&lk);
-		}
-		usleep(10000);
-	}
+	int rc = account_lock_take(&lk, dir, "A", &err);
+	if (rc == 0)
+		account_lock_release(&lk);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
+	/* POSIX locks are per process, but flock() is per open file: the
+	 * parent must still be refused */
 	assert_int_equal(rc, -1);
 	assert_int_equal(err.kind, OIM_E_LOCKED);
 	assert_non_null(strstr(err.msg, "account A"));
