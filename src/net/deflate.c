@@ -20,6 +20,7 @@ struct deflate_filter {
 	z_stream in, out;
 	bool in_init, out_init;
 	bool in_more;	 /* last inflate filled the caller's buffer */
+	bool in_end;	 /* the peer finished its deflate stream */
 	bool need_sync;	 /* deflated data not yet sync-flushed */
 	bool flushing;	 /* a Z_SYNC_FLUSH is under way */
 	size_t opos, olen; /* pending compressed output obuf[opos..olen) */
@@ -44,6 +45,8 @@ static ssize_t dfl_recv(struct net_filter *f, void *buf, size_t len,
 	if (len > UINT32_MAX)
 		len = UINT32_MAX;
 	for (;;) {
+		if (d->in_end)
+			return 0;
 		if (d->in.avail_in > 0 || d->in_more) {
 			uInt in_before = d->in.avail_in;
 			size_t produced;
@@ -54,12 +57,15 @@ static ssize_t dfl_recv(struct net_filter *f, void *buf, size_t len,
 			r = inflate(&d->in, Z_NO_FLUSH);
 			produced = len - d->in.avail_out;
 			d->in_more = d->in.avail_out == 0;
-			if (r == Z_STREAM_END)
-				return oim_error(err, OIM_SEV_ACCOUNT,
-						 OIM_E_PROTOCOL,
-						 "%s ended the compressed "
-						 "stream",
-						 f->conn->peer);
+			if (r == Z_STREAM_END) {
+				/* Dovecot finishes the stream when it
+				 * closes (after LOGOUT): deliver what came
+				 * with it, then report end of stream. */
+				d->in_end = true;
+				d->in_more = false;
+				d->in.avail_in = 0;
+				return (ssize_t)produced;
+			}
 			if (r != Z_OK && r != Z_BUF_ERROR)
 				return zerror(f->conn, "inflate", &d->in, r,
 					      err);
