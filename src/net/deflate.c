@@ -19,22 +19,21 @@ struct deflate_filter {
 	struct net_filter base;
 	z_stream in, out;
 	bool in_init, out_init;
-	bool in_more;	 /* last inflate filled the caller's buffer */
-	bool in_end;	 /* the peer finished its deflate stream */
-	bool need_sync;	 /* deflated data not yet sync-flushed */
-	bool flushing;	 /* a Z_SYNC_FLUSH is under way */
+	bool in_more;	   /* last inflate filled the caller's buffer */
+	bool in_end;	   /* the peer finished its deflate stream */
+	bool need_sync;	   /* deflated data not yet sync-flushed */
+	bool flushing;	   /* a Z_SYNC_FLUSH is under way */
 	size_t opos, olen; /* pending compressed output obuf[opos..olen) */
 	unsigned char ibuf[NET_BUF_SIZE];
 	unsigned char obuf[NET_BUF_SIZE];
 };
 
-static int zerror(struct net_conn *conn, const char *what, z_stream *zs,
-		  int r, struct oim_err *err)
+static int zerror(struct net_conn *conn, const char *what, z_stream *zs, int r,
+		  struct oim_err *err)
 {
 	return oim_error(err, OIM_SEV_ACCOUNT, OIM_E_PROTOCOL,
 			 "%s: COMPRESS=DEFLATE %s failed: %s (zlib %d)",
-			 conn->peer, what, zs->msg ? zs->msg : "no message",
-			 r);
+			 conn->peer, what, zs->msg ? zs->msg : "no message", r);
 }
 
 static ssize_t dfl_recv(struct net_filter *f, void *buf, size_t len,
@@ -209,13 +208,13 @@ static void dfl_destroy(struct net_filter *f)
 }
 
 static const struct net_filter_ops deflate_ops = {
-	.name = "deflate",
-	.recv = dfl_recv,
-	.send = dfl_send,
-	.flush = dfl_flush,
-	.input_pending = dfl_input_pending,
-	.output_pending = dfl_output_pending,
-	.destroy = dfl_destroy,
+    .name = "deflate",
+    .recv = dfl_recv,
+    .send = dfl_send,
+    .flush = dfl_flush,
+    .input_pending = dfl_input_pending,
+    .output_pending = dfl_output_pending,
+    .destroy = dfl_destroy,
 };
 
 struct net_filter *net_deflate_filter_new(struct oim_err *err)

@@ -56,7 +56,7 @@ struct net_conn {
 	int rfd, wfd;
 	int timeout_ms; /* -1 = forever */
 	char *peer;
-	char *host; /* for TLS verification; NULL for tunnels */
+	char *host;  /* for TLS verification; NULL for tunnels */
 	pid_t child; /* tunnel, or -1 */
 	bool tls, compressed;
 	unsigned rd_need, wr_need; /* enum net_io for each direction */

@@ -36,8 +36,8 @@ static int lost_error(struct net_conn *conn, const char *verb, int e,
 	if (conn->child > 0 && e == EPIPE)
 		return net_conn_eof_error(conn, err);
 	return oim_error(err, OIM_SEV_ACCOUNT, OIM_E_CONN_LOST,
-			 "connection to %s lost while %s: %s", conn->peer,
-			 verb, strerror(e));
+			 "connection to %s lost while %s: %s", conn->peer, verb,
+			 strerror(e));
 }
 
 static ssize_t fd_recv(struct net_filter *f, void *buf, size_t len,
@@ -82,7 +82,7 @@ static ssize_t write_nosigpipe(int fd, const void *buf, size_t len)
 	n = write(fd, buf, len);
 	e = errno;
 	if (n < 0 && e == EPIPE && !was_pending) {
-		struct timespec zero = { 0, 0 };
+		struct timespec zero = {0, 0};
 		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 &&
 		       errno == EINTR)
 			;
@@ -134,13 +134,13 @@ static void fd_destroy(struct net_filter *f)
 }
 
 static const struct net_filter_ops fd_ops = {
-	.name = "fd",
-	.recv = fd_recv,
-	.send = fd_send,
-	.flush = fd_flush,
-	.input_pending = fd_pending,
-	.output_pending = fd_pending,
-	.destroy = fd_destroy,
+    .name = "fd",
+    .recv = fd_recv,
+    .send = fd_send,
+    .flush = fd_flush,
+    .input_pending = fd_pending,
+    .output_pending = fd_pending,
+    .destroy = fd_destroy,
 };
 
 /* ---- the connection ---- */
@@ -194,7 +194,7 @@ void net_conn_push(struct net_conn *conn, struct net_filter *f)
 
 static void sleep_ms(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }
@@ -285,14 +285,14 @@ int net_conn_eof_error(struct net_conn *conn, struct oim_err *err)
 			conn->child = -1;
 			if (WIFEXITED(status))
 				return oim_error(
-					err, OIM_SEV_ACCOUNT, OIM_E_CONN_LOST,
-					"%s exited with status %d",
-					conn->peer, WEXITSTATUS(status));
+				    err, OIM_SEV_ACCOUNT, OIM_E_CONN_LOST,
+				    "%s exited with status %d", conn->peer,
+				    WEXITSTATUS(status));
 			if (WIFSIGNALED(status))
-				return oim_error(
-					err, OIM_SEV_ACCOUNT, OIM_E_CONN_LOST,
-					"%s killed by signal %d", conn->peer,
-					WTERMSIG(status));
+				return oim_error(err, OIM_SEV_ACCOUNT,
+						 OIM_E_CONN_LOST,
+						 "%s killed by signal %d",
+						 conn->peer, WTERMSIG(status));
 		}
 		return oim_error(err, OIM_SEV_ACCOUNT, OIM_E_CONN_LOST,
 				 "%s closed the connection", conn->peer);
@@ -355,8 +355,7 @@ int net_conn_send(struct net_conn *conn, const void *buf, size_t len,
 	return 0;
 }
 
-int net_conn_flush_nb(struct net_conn *conn, bool *done_r,
-		      struct oim_err *err)
+int net_conn_flush_nb(struct net_conn *conn, bool *done_r, struct oim_err *err)
 {
 	int r = conn->top->ops->flush(conn->top, err);
 
@@ -468,7 +467,8 @@ static int poll_conn(struct net_conn *conn, unsigned want, int timeout_ms,
 			return oim_error(err, OIM_SEV_ACCOUNT, OIM_E_TIMEOUT,
 					 "%s: no progress %s for %d seconds "
 					 "(socktimeout)",
-					 conn->peer, what, conn->timeout_ms / 1000);
+					 conn->peer, what,
+					 conn->timeout_ms / 1000);
 		return 0;
 	}
 	if ((want & NET_WANT_READ) && need_ready(conn, fds, n, conn->rd_need))
@@ -481,8 +481,8 @@ static int poll_conn(struct net_conn *conn, unsigned want, int timeout_ms,
 int net_conn_poll(struct net_conn *conn, unsigned want, int timeout_ms,
 		  unsigned *ready_r, struct oim_err *err)
 {
-	const char *what = (want & NET_WANT_WRITE) ? "reading or writing"
-						   : "reading";
+	const char *what =
+	    (want & NET_WANT_WRITE) ? "reading or writing" : "reading";
 	if (!(want & NET_WANT_READ))
 		what = "writing";
 	return poll_conn(conn, want, timeout_ms, ready_r, what, err);
@@ -543,8 +543,8 @@ int net_conn_write_all(struct net_conn *conn, const void *buf, size_t len,
 
 int net_family_parse(const char *value, enum net_family *family_r)
 {
-	static const char *const yes[] = { "1", "yes", "true", "on" };
-	static const char *const no[] = { "0", "no", "false", "off" };
+	static const char *const yes[] = {"1", "yes", "true", "on"};
+	static const char *const no[] = {"0", "no", "false", "off"};
 
 	if (!value || !*value) {
 		*family_r = NET_FAMILY_ANY;
@@ -573,8 +573,9 @@ static void numeric_addr(const struct addrinfo *ai, char *buf, size_t len)
 /* One non-blocking connect with timeout; fd or -1 with *errno_r. */
 static int connect_one(const struct addrinfo *ai, int timeout_ms, int *errno_r)
 {
-	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-				  SOCK_CLOEXEC, ai->ai_protocol);
+	int fd = socket(ai->ai_family,
+			ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			ai->ai_protocol);
 	struct pollfd pfd;
 	int soerr = 0;
 	socklen_t sl = sizeof(soerr);
@@ -680,7 +681,7 @@ int net_connect(struct net_conn **conn_r, const struct net_connect_opts *opts,
 	freeaddrinfo(res);
 	if (fd < 0) {
 		enum oim_err_kind kind =
-			last_errno == ETIMEDOUT ? OIM_E_TIMEOUT : OIM_E_NET;
+		    last_errno == ETIMEDOUT ? OIM_E_TIMEOUT : OIM_E_NET;
 		if (last_errno == ECONNREFUSED)
 			oim_error(err, OIM_SEV_ACCOUNT, kind,
 				  "connection to %s refused (%s%s)", peer,
@@ -724,8 +725,8 @@ int net_tunnel_open(struct net_conn **conn_r, const char *cmd,
 	int r;
 
 	*conn_r = NULL;
-	if (!cmd || !*cmd || strnlen(cmd, NET_MAX_TUNNEL_CMD + 1) >
-				     NET_MAX_TUNNEL_CMD)
+	if (!cmd || !*cmd ||
+	    strnlen(cmd, NET_MAX_TUNNEL_CMD + 1) > NET_MAX_TUNNEL_CMD)
 		return oim_error(err, OIM_SEV_ACCOUNT, OIM_E_CONFIG,
 				 "tunnel command empty or too long");
 	if (pipe2(to_child, O_CLOEXEC) < 0)
@@ -758,8 +759,8 @@ int net_tunnel_open(struct net_conn **conn_r, const char *cmd,
 	sigaddset(&dfl, SIGCHLD);
 	posix_spawnattr_setsigmask(&attr, &empty);
 	posix_spawnattr_setsigdefault(&attr, &dfl);
-	posix_spawnattr_setflags(&attr,
-				 POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
+					    POSIX_SPAWN_SETSIGDEF);
 
 	argv[0] = (char *)"sh";
 	argv[1] = (char *)"-c";

@@ -87,14 +87,14 @@
 #include "../util/util.h"
 
 /* Default ports: the caller picks one when remoteport is unset. */
-#define NET_PORT_IMAP 143
+#define NET_PORT_IMAP  143
 #define NET_PORT_IMAPS 993
 
 /* Bytes buffered per layer and direction (deflate in/out, TLS out). */
 #define NET_BUF_SIZE (16u * 1024)
 /* Longest tunnel command, host name, fingerprint list we accept. */
-#define NET_MAX_HOST 1024
-#define NET_MAX_TUNNEL_CMD (64u * 1024)
+#define NET_MAX_HOST	     1024
+#define NET_MAX_TUNNEL_CMD   (64u * 1024)
 #define NET_MAX_FINGERPRINTS 64
 /* After closing a tunnel's pipes, wait this long for it to exit before
  * sending SIGTERM (then SIGKILL after the same again). */
@@ -250,8 +250,8 @@ int net_conn_poll(struct net_conn *conn, unsigned want, int timeout_ms,
 
 /*
  * For callers running their own poll() over several fds (IDLE plus a
- * wake-up pipe): fill up to 2 pollfds (fds[2]) for 'want' and return how many.  A
- * return of 0 means input is already pending: do not poll, read.  After
+ * wake-up pipe): fill up to 2 pollfds (fds[2]) for 'want' and return how many.
+ * A return of 0 means input is already pending: do not poll, read.  After
  * poll(), call the non-blocking functions; they cope with spurious
  * wake-ups.
  */

@@ -181,17 +181,18 @@ int net_tls_version_range(const char *tls_level, const char *ssl_version,
 		int version;
 		enum tls_level level; /* lowest level that allows it */
 	} versions[] = {
-		{ "tls1_2", TLS1_2_VERSION, LEVEL_SECURE },
-		{ "tls1_1", TLS1_1_VERSION, LEVEL_SECURE },
-		{ "tls1", TLS1_VERSION, LEVEL_NO_SSL },
-		{ "ssl23", 0, LEVEL_COMPAT },
-		{ "ssl3", SSL3_VERSION, LEVEL_COMPAT },
+	    {"tls1_2", TLS1_2_VERSION, LEVEL_SECURE},
+	    {"tls1_1", TLS1_1_VERSION, LEVEL_SECURE},
+	    {"tls1", TLS1_VERSION, LEVEL_NO_SSL},
+	    {"ssl23", 0, LEVEL_COMPAT},
+	    {"ssl3", SSL3_VERSION, LEVEL_COMPAT},
 	};
 	enum tls_level level;
 	size_t i;
 
 	*min_r = *max_r = 0;
-	if (!tls_level || !*tls_level || !oim_strcasecmp(tls_level, "tls_compat"))
+	if (!tls_level || !*tls_level ||
+	    !oim_strcasecmp(tls_level, "tls_compat"))
 		level = LEVEL_COMPAT;
 	else if (!oim_strcasecmp(tls_level, "tls_no_ssl"))
 		level = LEVEL_NO_SSL;
@@ -242,11 +243,10 @@ static long chain_bio_ctrl(BIO *bio, int cmd, long num, void *ptr);
 static void tls_init_once(void)
 {
 	OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS |
-				 OPENSSL_INIT_LOAD_CRYPTO_STRINGS,
+			     OPENSSL_INIT_LOAD_CRYPTO_STRINGS,
 			 NULL);
-	chain_bio_method =
-		BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
-			     "oimap net chain");
+	chain_bio_method = BIO_meth_new(
+	    BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "oimap net chain");
 	if (!chain_bio_method ||
 	    !BIO_meth_set_write(chain_bio_method, chain_bio_write) ||
 	    !BIO_meth_set_read(chain_bio_method, chain_bio_read) ||
@@ -338,7 +338,7 @@ int net_tls_new(struct net_tls **tls_r, const struct net_tls_opts *opts,
 		goto fail;
 	}
 	SSL_CTX_set_mode(tls->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-					   SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+				       SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_clear_mode(tls->ctx, SSL_MODE_AUTO_RETRY);
 
 	if (ca && *ca && strcmp(ca, "OS-DEFAULT") != 0) {
@@ -380,8 +380,8 @@ int net_tls_new(struct net_tls **tls_r, const struct net_tls_opts *opts,
 	}
 	if (opts->client_cert && *opts->client_cert) {
 		const char *key = opts->client_key && *opts->client_key
-					  ? opts->client_key
-					  : opts->client_cert;
+				      ? opts->client_key
+				      : opts->client_cert;
 		if (!SSL_CTX_use_certificate_chain_file(tls->ctx,
 							opts->client_cert)) {
 			ssl_errors(ebuf, sizeof(ebuf));
@@ -480,7 +480,7 @@ static long chain_bio_ctrl(BIO *bio, int cmd, long num, void *ptr)
 static int verify_cb(int ok, X509_STORE_CTX *xctx)
 {
 	SSL *ssl = X509_STORE_CTX_get_ex_data(
-		xctx, SSL_get_ex_data_X509_STORE_CTX_idx());
+	    xctx, SSL_get_ex_data_X509_STORE_CTX_idx());
 	struct tls_filter *t = ssl ? SSL_get_app_data(ssl) : NULL;
 
 	if (!ok && t && t->verify_err == X509_V_OK) {
@@ -642,13 +642,13 @@ static void tls_destroy(struct net_filter *f)
 }
 
 static const struct net_filter_ops tls_ops = {
-	.name = "tls",
-	.recv = tls_recv,
-	.send = tls_send,
-	.flush = tls_flush,
-	.input_pending = tls_input_pending,
-	.output_pending = tls_output_pending,
-	.destroy = tls_destroy,
+    .name = "tls",
+    .recv = tls_recv,
+    .send = tls_send,
+    .flush = tls_flush,
+    .input_pending = tls_input_pending,
+    .output_pending = tls_output_pending,
+    .destroy = tls_destroy,
 };
 
 /* Build the refusal message the user can act on. */
@@ -662,10 +662,10 @@ static int cert_error(struct net_conn *conn, X509 *cert, const char *why,
 	char *issuer = name_string(X509_get_issuer_name(cert));
 
 	if (der_len > 0) {
-		net_cert_fingerprint_hex("SHA256", der, (size_t)der_len,
-					 sha256, sizeof(sha256));
-		net_cert_fingerprint_hex("SHA512", der, (size_t)der_len,
-					 sha512, sizeof(sha512));
+		net_cert_fingerprint_hex("SHA256", der, (size_t)der_len, sha256,
+					 sizeof(sha256));
+		net_cert_fingerprint_hex("SHA512", der, (size_t)der_len, sha512,
+					 sizeof(sha512));
 	}
 	oim_error(err, OIM_SEV_ACCOUNT, OIM_E_TLS,
 		  "TLS certificate of %s (host '%s') refused: %s; "
@@ -706,8 +706,8 @@ static int check_peer(struct tls_filter *t, const struct net_tls *tls,
 				 "TLS: cannot encode the certificate of %s",
 				 conn->peer);
 	}
-	if (tls->nfps > 0 &&
-	    !net_fingerprints_match(tls->fps, tls->nfps, der, (size_t)der_len)) {
+	if (tls->nfps > 0 && !net_fingerprints_match(tls->fps, tls->nfps, der,
+						     (size_t)der_len)) {
 		ret = cert_error(conn, cert,
 				 "its fingerprint matches none of "
 				 "cert_fingerprint",
@@ -721,15 +721,15 @@ static int check_peer(struct tls_filter *t, const struct net_tls *tls,
 	if (ret == 0 && log_debug_enabled(OIM_DBG_NET)) {
 		char sha256[65];
 		char *subject = name_string(X509_get_subject_name(cert));
-		net_cert_fingerprint_hex("SHA256", der, (size_t)der_len,
-					 sha256, sizeof(sha256));
+		net_cert_fingerprint_hex("SHA256", der, (size_t)der_len, sha256,
+					 sizeof(sha256));
 		log_debug(OIM_DBG_NET,
 			  "%s: TLS %s, cipher %s; certificate %s, SHA-256 %s, "
 			  "accepted by %s",
 			  conn->peer, SSL_get_version(t->ssl),
 			  SSL_get_cipher_name(t->ssl), subject, sha256,
 			  tls->nfps > 0 ? (need_chain ? "fingerprint and CA"
-						     : "fingerprint")
+						      : "fingerprint")
 					: "CA and host name");
 		free(subject);
 	}
@@ -757,8 +757,7 @@ int net_conn_start_tls(struct net_conn *conn, const struct net_tls *tls,
 	if (conn->tls || conn->compressed)
 		return oim_error(err, OIM_SEV_ACCOUNT, OIM_E_TLS,
 				 "%s: cannot start TLS on a %s connection",
-				 conn->peer,
-				 conn->tls ? "TLS" : "compressed");
+				 conn->peer, conn->tls ? "TLS" : "compressed");
 	if (!conn->host && tls->nfps == 0)
 		return oim_error(err, OIM_SEV_ACCOUNT, OIM_E_TLS,
 				 "%s: TLS without a host name to verify needs "
@@ -788,8 +787,8 @@ int net_conn_start_tls(struct net_conn *conn, const struct net_tls *tls,
 	if (conn->host) {
 		int ok;
 		if (is_ip_literal(conn->host)) {
-			ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl),
-							   conn->host);
+			ok = X509_VERIFY_PARAM_set1_ip_asc(
+			    SSL_get0_param(t->ssl), conn->host);
 		} else {
 			/* SNI only for names (RFC 6066 section 3) */
 			SSL_set_hostflags(t->ssl,

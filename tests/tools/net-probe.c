@@ -91,8 +91,8 @@ static int command(struct net_conn *c, const char *tag, const char *cmd,
 		print_line(&line);
 		if (line.len > tlen && !strncmp(line.buf, tag, tlen) &&
 		    line.buf[tlen] == ' ') {
-			ret = oim_starts_with(line.buf + tlen + 1, "OK") ? 0
-									 : 1;
+			ret =
+			    oim_starts_with(line.buf + tlen + 1, "OK") ? 0 : 1;
 			break;
 		}
 	}
@@ -124,8 +124,8 @@ static int append(struct net_conn *c, size_t size, struct oim_err *err)
 		if (l >= 2) {
 			for (size_t i = 0; i + 2 < l; i++)
 				strbuf_addch(&out, 'x' + (char)(i % 3));
-			strbuf_addstr(&out, l == 2 && body > 2 ? "\r\n"
-								 : "\r\n");
+			strbuf_addstr(&out,
+				      l == 2 && body > 2 ? "\r\n" : "\r\n");
 		} else {
 			strbuf_addch(&out, 'x');
 		}
@@ -150,8 +150,7 @@ static int append(struct net_conn *c, size_t size, struct oim_err *err)
 					goto out;
 				sent += n;
 			}
-			if (sent == out.len &&
-			    net_conn_flush_nb(c, &done, err))
+			if (sent == out.len && net_conn_flush_nb(c, &done, err))
 				goto out;
 		}
 		if (ready & NET_WANT_READ) {
@@ -162,7 +161,8 @@ static int append(struct net_conn *c, size_t size, struct oim_err *err)
 				ret = 0;
 				break;
 			}
-			if (strstr(in.buf, "ap NO") || strstr(in.buf, "ap BAD")) {
+			if (strstr(in.buf, "ap NO") ||
+			    strstr(in.buf, "ap BAD")) {
 				ret = 1;
 				break;
 			}
@@ -185,8 +185,8 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	struct net_connect_opts copts = { .host = "127.0.0.1", .port = 0 };
-	struct net_tls_opts topts = { 0 };
+	struct net_connect_opts copts = {.host = "127.0.0.1", .port = 0};
+	struct net_tls_opts topts = {0};
 	struct oim_err err = OIM_ERR_INIT;
 	struct net_conn *c = NULL;
 	struct net_tls *tls = NULL;
@@ -201,11 +201,11 @@ int main(int argc, char **argv)
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		long num;
-#define NEEDV()                        \
-	do {                           \
-		if (!v)                \
-			usage();       \
-		i++;                   \
+#define NEEDV()                                                                \
+	do {                                                                   \
+		if (!v)                                                        \
+			usage();                                               \
+		i++;                                                           \
 	} while (0)
 		if (!strcmp(a, "--host")) {
 			NEEDV();

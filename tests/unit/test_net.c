@@ -27,35 +27,35 @@ static void test_fingerprint_parse(void **state)
 	struct oim_err err = OIM_ERR_INIT;
 
 	/* OfflineIMAP's documented examples: plain and with colons */
-	assert_int_equal(net_fingerprints_parse(
-				 "bbfe29cf97acb204591edbafe0aa8c8f914287c9",
-				 fps, 4, &err),
-			 1);
+	assert_int_equal(
+	    net_fingerprints_parse("bbfe29cf97acb204591edbafe0aa8c8f914287c9",
+				   fps, 4, &err),
+	    1);
 	assert_int_equal(fps[0].len, 20);
 	assert_int_equal(fps[0].md[0], 0xbb);
 	assert_int_equal(fps[0].md[19], 0xc9);
-	assert_int_equal(net_fingerprints_parse(
-				 "BB:FE:29:CF:97:AC:B2:04:59:1E:DB:AF:E0:AA:"
-				 "8C:8F:91:42:87:C9",
-				 fps + 1, 3, &err),
-			 1);
+	assert_int_equal(
+	    net_fingerprints_parse("BB:FE:29:CF:97:AC:B2:04:59:1E:DB:AF:E0:AA:"
+				   "8C:8F:91:42:87:C9",
+				   fps + 1, 3, &err),
+	    1);
 	assert_memory_equal(fps[0].md, fps[1].md, 20);
 
 	/* several, with blanks and empty items; each length recognised */
 	assert_int_equal(
-		net_fingerprints_parse(
-			" bbfe29cf97acb204591edbafe0aa8c8f914287c9 ,, "
-			"00112233445566778899aabbccddeeff00112233445566778899a"
-			"abbccddeeff,\t",
-			fps, 4, &err),
-		2);
+	    net_fingerprints_parse(
+		" bbfe29cf97acb204591edbafe0aa8c8f914287c9 ,, "
+		"00112233445566778899aabbccddeeff00112233445566778899a"
+		"abbccddeeff,\t",
+		fps, 4, &err),
+	    2);
 	assert_int_equal(fps[1].len, 32);
 	assert_int_equal(fps[1].md[31], 0xff);
 	assert_int_equal(net_fingerprints_parse("", fps, 4, &err), 0);
 	assert_int_equal(net_fingerprints_parse(NULL, fps, 4, &err), 0);
 	assert_int_equal(net_fingerprints_parse(" , ", fps, 4, &err), 0);
 
-	static const unsigned lens[] = { 20, 28, 32, 48, 64 };
+	static const unsigned lens[] = {20, 28, 32, 48, 64};
 	for (size_t i = 0; i < ARRAY_SIZE(lens); i++) {
 		struct strbuf sb = STRBUF_INIT;
 		for (unsigned j = 0; j < lens[i]; j++)
@@ -71,18 +71,18 @@ static void test_fingerprint_parse(void **state)
 	assert_int_equal(net_fingerprints_parse("abcd", fps, 4, &err), -1);
 	assert_int_equal(err.kind, OIM_E_CONFIG);
 	assert_non_null(strstr(err.msg, "'abcd'"));
-	assert_int_equal(net_fingerprints_parse(
-				 "zbfe29cf97acb204591edbafe0aa8c8f914287c9",
-				 fps, 4, &err),
-			 -1);
-	assert_int_equal(net_fingerprints_parse(
-				 "bbfe29cf97acb204591edbafe0aa8c8f914287c",
-				 fps, 4, &err),
-			 -1);
-	assert_int_equal(net_fingerprints_parse(
-				 "bb fe29cf97acb204591edbafe0aa8c8f914287c9",
-				 fps, 4, &err),
-			 -1);
+	assert_int_equal(
+	    net_fingerprints_parse("zbfe29cf97acb204591edbafe0aa8c8f914287c9",
+				   fps, 4, &err),
+	    -1);
+	assert_int_equal(
+	    net_fingerprints_parse("bbfe29cf97acb204591edbafe0aa8c8f914287c",
+				   fps, 4, &err),
+	    -1);
+	assert_int_equal(
+	    net_fingerprints_parse("bb fe29cf97acb204591edbafe0aa8c8f914287c9",
+				   fps, 4, &err),
+	    -1);
 	{
 		struct strbuf sb = STRBUF_INIT;
 		for (int j = 0; j < 65; j++)
@@ -92,11 +92,10 @@ static void test_fingerprint_parse(void **state)
 		strbuf_release(&sb);
 	}
 	assert_int_equal(
-		net_fingerprints_parse(
-			"bbfe29cf97acb204591edbafe0aa8c8f914287c9,"
-			"bbfe29cf97acb204591edbafe0aa8c8f914287c9",
-			fps, 1, &err),
-		-1);
+	    net_fingerprints_parse("bbfe29cf97acb204591edbafe0aa8c8f914287c9,"
+				   "bbfe29cf97acb204591edbafe0aa8c8f914287c9",
+				   fps, 1, &err),
+	    -1);
 }
 
 /* A throwaway self-signed certificate, DER. */
@@ -146,23 +145,24 @@ static void test_fingerprint_match(void **state)
 	assert_int_equal(strlen(sha512), 128);
 
 	/* each form matches; upper case with colons too */
-	const char *forms[] = { sha1, sha256, sha512 };
+	const char *forms[] = {sha1, sha256, sha512};
 	for (size_t i = 0; i < ARRAY_SIZE(forms); i++) {
 		assert_int_equal(net_fingerprints_parse(forms[i], fps, 4, &err),
 				 1);
-		assert_true(net_fingerprints_match(fps, 1, der,
-						   (size_t)der_len));
+		assert_true(
+		    net_fingerprints_match(fps, 1, der, (size_t)der_len));
 	}
 	{
 		struct strbuf sb = STRBUF_INIT;
 		for (size_t i = 0; sha256[i]; i += 2)
 			strbuf_addf(&sb, "%s%c%c", i ? ":" : "",
 				    sha256[i] - 32 * (sha256[i] >= 'a'),
-				    sha256[i + 1] - 32 * (sha256[i + 1] >= 'a'));
+				    sha256[i + 1] -
+					32 * (sha256[i + 1] >= 'a'));
 		assert_int_equal(net_fingerprints_parse(sb.buf, fps, 4, &err),
 				 1);
-		assert_true(net_fingerprints_match(fps, 1, der,
-						   (size_t)der_len));
+		assert_true(
+		    net_fingerprints_match(fps, 1, der, (size_t)der_len));
 		strbuf_release(&sb);
 	}
 
@@ -191,24 +191,24 @@ static void test_tls_version_range(void **state)
 		const char *level, *version;
 		int ret, min, max;
 	} cases[] = {
-		{ NULL, NULL, 0, 0, 0 },
-		{ "tls_compat", NULL, 0, 0, 0 },
-		{ "tls_compat", "ssl23", 0, 0, 0 },
-		{ "tls_compat", "tls1", 0, TLS1_VERSION, TLS1_VERSION },
-		{ "tls_compat", "tls1_1", 0, TLS1_1_VERSION, TLS1_1_VERSION },
-		{ "tls_compat", "tls1_2", 0, TLS1_2_VERSION, TLS1_2_VERSION },
-		{ "tls_compat", "ssl3", -1, 0, 0 },
-		{ "tls_no_ssl", "tls1", 0, TLS1_VERSION, TLS1_VERSION },
-		{ "tls_no_ssl", "tls1_2", 0, TLS1_2_VERSION, TLS1_2_VERSION },
-		{ "tls_no_ssl", "ssl23", -1, 0, 0 },
-		{ "tls_no_ssl", NULL, -1, 0, 0 },
-		{ "tls_secure", "tls1_1", 0, TLS1_1_VERSION, TLS1_1_VERSION },
-		{ "tls_secure", "tls1_2", 0, TLS1_2_VERSION, TLS1_2_VERSION },
-		{ "tls_secure", "tls1", -1, 0, 0 },
-		{ "tls_secure", "ssl23", -1, 0, 0 },
-		{ "tls_secure", NULL, -1, 0, 0 },
-		{ "tls_paranoid", "tls1_2", -1, 0, 0 },
-		{ "tls_compat", "tls9", -1, 0, 0 },
+	    {NULL, NULL, 0, 0, 0},
+	    {"tls_compat", NULL, 0, 0, 0},
+	    {"tls_compat", "ssl23", 0, 0, 0},
+	    {"tls_compat", "tls1", 0, TLS1_VERSION, TLS1_VERSION},
+	    {"tls_compat", "tls1_1", 0, TLS1_1_VERSION, TLS1_1_VERSION},
+	    {"tls_compat", "tls1_2", 0, TLS1_2_VERSION, TLS1_2_VERSION},
+	    {"tls_compat", "ssl3", -1, 0, 0},
+	    {"tls_no_ssl", "tls1", 0, TLS1_VERSION, TLS1_VERSION},
+	    {"tls_no_ssl", "tls1_2", 0, TLS1_2_VERSION, TLS1_2_VERSION},
+	    {"tls_no_ssl", "ssl23", -1, 0, 0},
+	    {"tls_no_ssl", NULL, -1, 0, 0},
+	    {"tls_secure", "tls1_1", 0, TLS1_1_VERSION, TLS1_1_VERSION},
+	    {"tls_secure", "tls1_2", 0, TLS1_2_VERSION, TLS1_2_VERSION},
+	    {"tls_secure", "tls1", -1, 0, 0},
+	    {"tls_secure", "ssl23", -1, 0, 0},
+	    {"tls_secure", NULL, -1, 0, 0},
+	    {"tls_paranoid", "tls1_2", -1, 0, 0},
+	    {"tls_compat", "tls9", -1, 0, 0},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -230,7 +230,7 @@ static void test_tls_new_errors(void **state)
 {
 	struct oim_err err = OIM_ERR_INIT;
 	struct net_tls *tls = NULL;
-	struct net_tls_opts o = { 0 };
+	struct net_tls_opts o = {0};
 
 	assert_int_equal(net_tls_new(&tls, &o, &err), 0);
 	net_tls_free(tls);
@@ -305,14 +305,13 @@ static void pump(struct net_conn *a, struct net_conn *b,
 
 		if (sent < len) {
 			size_t c = len - sent < chunk ? len - sent : chunk;
-			assert_int_equal(net_conn_send(a, data + sent, c, &n,
-						       &err),
-					 0);
+			assert_int_equal(
+			    net_conn_send(a, data + sent, c, &n, &err), 0);
 			sent += n;
 			if (flush_each && n) {
 				bool done;
 				assert_int_equal(
-					net_conn_flush_nb(a, &done, &err), 0);
+				    net_conn_flush_nb(a, &done, &err), 0);
 			}
 		} else if (!flushed) {
 			assert_int_equal(net_conn_flush_nb(a, &flushed, &err),
@@ -327,13 +326,12 @@ static void pump(struct net_conn *a, struct net_conn *b,
 			continue;
 		}
 		/* no input: wait for either side, never forever */
-		assert_int_equal(net_conn_poll(b, NET_WANT_READ, 0, &ready,
-					       &err),
-				 0);
+		assert_int_equal(
+		    net_conn_poll(b, NET_WANT_READ, 0, &ready, &err), 0);
 		if (!ready && (sent == len && flushed))
-			assert_int_equal(net_conn_poll(b, NET_WANT_READ, 5000,
-						       &ready, &err),
-					 0);
+			assert_int_equal(
+			    net_conn_poll(b, NET_WANT_READ, 5000, &ready, &err),
+			    0);
 	}
 	assert_false(net_conn_output_pending(a));
 }
@@ -387,8 +385,8 @@ static void test_deflate_sync_flush(void **state)
 	int sv[2];
 	z_stream zs;
 	unsigned char in[4096], out[4096];
-	const char *cmds[] = { "a1 NOOP\r\n", "a2 CAPABILITY\r\n",
-			       "a3 LOGOUT\r\n" };
+	const char *cmds[] = {"a1 NOOP\r\n", "a2 CAPABILITY\r\n",
+			      "a3 LOGOUT\r\n"};
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	a = net_conn_from_fds(sv[0], sv[0], "client", NULL, 5);
@@ -397,9 +395,8 @@ static void test_deflate_sync_flush(void **state)
 	assert_int_equal(inflateInit2(&zs, -15), Z_OK);
 	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {
 		ssize_t n;
-		assert_int_equal(net_conn_write_all(a, cmds[i],
-						    strlen(cmds[i]), &err),
-				 0);
+		assert_int_equal(
+		    net_conn_write_all(a, cmds[i], strlen(cmds[i]), &err), 0);
 		n = read(sv[1], in, sizeof(in));
 		assert_true(n > 0);
 		/* a sync flush ends with the empty stored block 00 00 ff ff */
@@ -484,9 +481,9 @@ static void test_connect_refused(void **state)
 {
 	struct oim_err err = OIM_ERR_INIT;
 	struct net_conn *c = NULL;
-	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct sockaddr_in sin = {.sin_family = AF_INET};
 	socklen_t sl = sizeof(sin);
-	struct net_connect_opts o = { .host = "127.0.0.1", .timeout_s = 5 };
+	struct net_connect_opts o = {.host = "127.0.0.1", .timeout_s = 5};
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	char want[64];
 
@@ -547,9 +544,8 @@ static void test_tunnel_exit(void **state)
 	char buf[64];
 	size_t n;
 
-	assert_int_equal(net_tunnel_open(&c, "echo '* PREAUTH hi'; exit 3", 5,
-					 &err),
-			 0);
+	assert_int_equal(
+	    net_tunnel_open(&c, "echo '* PREAUTH hi'; exit 3", 5, &err), 0);
 	assert_int_equal(net_conn_read(c, buf, sizeof(buf), &n, &err), 0);
 	assert_true(n >= 5);
 	assert_memory_equal(buf, "* PRE", 5);
@@ -589,22 +585,22 @@ static void test_tunnel_timeout(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fingerprint_parse),
-		cmocka_unit_test(test_fingerprint_match),
-		cmocka_unit_test(test_tls_version_range),
-		cmocka_unit_test(test_tls_new_errors),
-		cmocka_unit_test(test_family_parse),
-		cmocka_unit_test(test_plain_pair),
-		cmocka_unit_test(test_deflate_roundtrip),
-		cmocka_unit_test(test_deflate_sync_flush),
-		cmocka_unit_test(test_deflate_garbage),
-		cmocka_unit_test(test_timeout),
-		cmocka_unit_test(test_eof),
-		cmocka_unit_test(test_connect_refused),
-		cmocka_unit_test(test_tunnel_cat),
-		cmocka_unit_test(test_tunnel_compressed),
-		cmocka_unit_test(test_tunnel_exit),
-		cmocka_unit_test(test_tunnel_timeout),
+	    cmocka_unit_test(test_fingerprint_parse),
+	    cmocka_unit_test(test_fingerprint_match),
+	    cmocka_unit_test(test_tls_version_range),
+	    cmocka_unit_test(test_tls_new_errors),
+	    cmocka_unit_test(test_family_parse),
+	    cmocka_unit_test(test_plain_pair),
+	    cmocka_unit_test(test_deflate_roundtrip),
+	    cmocka_unit_test(test_deflate_sync_flush),
+	    cmocka_unit_test(test_deflate_garbage),
+	    cmocka_unit_test(test_timeout),
+	    cmocka_unit_test(test_eof),
+	    cmocka_unit_test(test_connect_refused),
+	    cmocka_unit_test(test_tunnel_cat),
+	    cmocka_unit_test(test_tunnel_compressed),
+	    cmocka_unit_test(test_tunnel_exit),
+	    cmocka_unit_test(test_tunnel_timeout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
