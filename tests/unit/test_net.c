@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -98,13 +99,12 @@ static void test_fingerprint_parse(void **state)
 	    -1);
 }
 
-/* A throwaway self-signed certificate, DER. */
-static unsigned char *make_cert(int *len_r)
+/* A throwaway self-signed certificate and its key. */
+static X509 *make_cert_obj(EVP_PKEY **key_r)
 {
 	EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 	X509 *x = X509_new();
 	X509_NAME *name;
-	unsigned char *der = NULL;
 
 	assert_non_null(key);
 	assert_non_null(x);
@@ -119,6 +119,16 @@ static unsigned char *make_cert(int *len_r)
 	X509_set_issuer_name(x, name);
 	X509_set_pubkey(x, key);
 	assert_true(X509_sign(x, key, EVP_sha256()) > 0);
+	*key_r = key;
+	return x;
+}
+
+static unsigned char *make_cert(int *len_r)
+{
+	EVP_PKEY *key;
+	X509 *x = make_cert_obj(&key);
+	unsigned char *der = NULL;
+
 	*len_r = i2d_X509(x, &der);
 	assert_true(*len_r > 0);
 	X509_free(x);
@@ -433,6 +443,163 @@ static void test_deflate_garbage(void **state)
 	close(sv[1]);
 }
 
+/* The peer may finish its deflate stream (Dovecot does on close): the
+ * data that came with the end is delivered, then end of stream. */
+static void test_deflate_stream_end(void **state)
+{
+	struct oim_err err = OIM_ERR_INIT;
+	struct net_conn *a;
+	int sv[2];
+	z_stream zs;
+	unsigned char out[256];
+	char buf[64];
+	const char *bye = "* BYE Logging out\r\na1 OK Logout completed\r\n";
+	struct strbuf got = STRBUF_INIT;
+	size_t n;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	a = net_conn_from_fds(sv[0], sv[0], "server", NULL, 5);
+	assert_int_equal(net_conn_compress(a, &err), 0);
+	memset(&zs, 0, sizeof(zs));
+	assert_int_equal(
+	    deflateInit2(&zs, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	zs.next_in = (Bytef *)bye;
+	zs.avail_in = (uInt)strlen(bye);
+	zs.next_out = out;
+	zs.avail_out = sizeof(out);
+	assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+	assert_int_equal(write(sv[1], out, sizeof(out) - zs.avail_out),
+			 (ssize_t)(sizeof(out) - zs.avail_out));
+	deflateEnd(&zs);
+	/* small reads, so the end arrives with data still to deliver */
+	while (net_conn_read(a, buf, 5, &n, &err) == 0)
+		strbuf_add(&got, buf, n);
+	assert_string_equal(got.buf, bye);
+	assert_int_equal(err.kind, OIM_E_CONN_LOST);
+	strbuf_release(&got);
+	net_conn_free(a);
+	close(sv[1]);
+}
+
+/* ---- TLS through an in-process echo server ---- */
+
+struct echo_server {
+	int fd;
+	X509 *cert;
+	EVP_PKEY *key;
+	size_t echoed;
+};
+
+static void *echo_main(void *arg)
+{
+	struct echo_server *es = arg;
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	SSL *ssl;
+	char buf[8192];
+
+	SSL_CTX_use_certificate(ctx, es->cert);
+	SSL_CTX_use_PrivateKey(ctx, es->key);
+	ssl = SSL_new(ctx);
+	SSL_set_fd(ssl, es->fd);
+	if (SSL_accept(ssl) == 1) {
+		/* let the client fill the socket buffers first, so its
+		 * writes would block inside TLS */
+		usleep(200 * 1000);
+		for (;;) {
+			int n = SSL_read(ssl, buf, sizeof(buf));
+			if (n <= 0)
+				break;
+			if (SSL_write(ssl, buf, n) != n)
+				break;
+			es->echoed += (size_t)n;
+		}
+	}
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	close(es->fd);
+	return NULL;
+}
+
+static void test_tls_echo(void **state)
+{
+	struct oim_err err = OIM_ERR_INIT;
+	struct echo_server es = {0};
+	struct net_tls_opts o = {0};
+	struct net_tls *tls;
+	struct net_conn *c;
+	pthread_t th;
+	int sv[2];
+	unsigned char *der = NULL;
+	int der_len;
+	char fp[65];
+	size_t len = 3 << 20;
+	unsigned char *data = make_data(len);
+
+	es.cert = make_cert_obj(&es.key);
+	der_len = i2d_X509(es.cert, &der);
+	net_cert_fingerprint_hex("SHA256", der, (size_t)der_len, fp,
+				 sizeof(fp));
+	OPENSSL_free(der);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	es.fd = sv[1];
+	assert_int_equal(pthread_create(&th, NULL, echo_main, &es), 0);
+
+	/* no host name: only a pinned fingerprint can authenticate */
+	c = net_conn_from_fds(sv[0], sv[0], "echo", NULL, 10);
+	assert_int_equal(net_tls_new(&tls, &o, &err), 0);
+	assert_int_equal(net_conn_start_tls(c, tls, &err), -1);
+	assert_int_equal(err.kind, OIM_E_TLS);
+	assert_non_null(strstr(err.msg, "cert_fingerprint"));
+	net_tls_free(tls);
+
+	o.fingerprints = fp;
+	assert_int_equal(net_tls_new(&tls, &o, &err), 0);
+	assert_int_equal(net_conn_start_tls(c, tls, &err), 0);
+	assert_true(net_conn_is_tls(c));
+	assert_int_equal(net_conn_start_tls(c, tls, &err), -1);
+	/* megabytes both ways through TLS, writes blocking half-way */
+	pump(c, c, data, len, 100000, false);
+	/* and deflate on top of TLS */
+	assert_int_equal(net_conn_compress(c, &err), 0);
+	pump(c, c, data, len, 33333, true);
+	net_conn_free(c);
+	pthread_join(th, NULL);
+	assert_true(es.echoed > len);
+	X509_free(es.cert);
+	EVP_PKEY_free(es.key);
+	net_tls_free(tls);
+	free(data);
+}
+
+static void test_ipv6_loopback(void **state)
+{
+	struct oim_err err = OIM_ERR_INIT;
+	struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6};
+	socklen_t sl = sizeof(sin6);
+	struct net_connect_opts o = {.host = "::1", .timeout_s = 5};
+	struct net_conn *c = NULL;
+	int fd = socket(AF_INET6, SOCK_STREAM, 0);
+
+	sin6.sin6_addr = in6addr_loopback;
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) < 0) {
+		if (fd >= 0)
+			close(fd);
+		skip(); /* no IPv6 here */
+	}
+	assert_int_equal(listen(fd, 1), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin6, &sl), 0);
+	o.port = ntohs(sin6.sin6_port);
+	o.family = NET_FAMILY_V6;
+	assert_int_equal(net_connect(&c, &o, &err), 0);
+	assert_non_null(strstr(net_conn_peer(c), "[::1]:"));
+	net_conn_free(c);
+	/* ipv6 = no: "::1" cannot be resolved as IPv4 */
+	o.family = NET_FAMILY_V4;
+	assert_int_equal(net_connect(&c, &o, &err), -1);
+	assert_int_equal(err.kind, OIM_E_NET);
+	close(fd);
+}
+
 /* ---- errors: timeout, end of stream ---- */
 
 static void test_timeout(void **state)
@@ -594,6 +761,9 @@ int main(void)
 	    cmocka_unit_test(test_deflate_roundtrip),
 	    cmocka_unit_test(test_deflate_sync_flush),
 	    cmocka_unit_test(test_deflate_garbage),
+	    cmocka_unit_test(test_deflate_stream_end),
+	    cmocka_unit_test(test_tls_echo),
+	    cmocka_unit_test(test_ipv6_loopback),
 	    cmocka_unit_test(test_timeout),
 	    cmocka_unit_test(test_eof),
 	    cmocka_unit_test(test_connect_refused),
