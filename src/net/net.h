@@ -161,9 +161,12 @@ void net_conn_set_timeout(struct net_conn *conn, unsigned timeout_s);
 
 /* OfflineIMAP's repository options, as strings from the config. */
 struct net_tls_opts {
-	/* sslcacertfile: NULL or "OS-DEFAULT" = the system store; else a
-	 * PEM file (or a hashed directory).  With a pinned fingerprint and
-	 * no explicit file, the CA chain is not checked. */
+	/* sslcacertfile: NULL/"" (unset) or "OS-DEFAULT" = the system
+	 * store (OfflineIMAP refuses to run with neither a CA file nor a
+	 * fingerprint; we default to the system store instead); else a PEM
+	 * file or a hashed directory, already ~-expanded by the caller.
+	 * With a cert_fingerprint and sslcacertfile unset, only the
+	 * fingerprint is checked; with both set, both are. */
 	const char *cafile;
 	const char *fingerprints; /* cert_fingerprint, NULL or "" = none */
 	const char *client_cert;  /* sslclientcert, PEM, may hold the key */
