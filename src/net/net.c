@@ -712,6 +712,21 @@ int net_connect(struct net_conn **conn_r, const struct net_connect_opts *opts,
 
 /* ---- tunnels ---- */
 
+/* Move both fds of a pipe to numbers above 2 (close-on-exec kept). */
+static int keep_above_stdio(int p[2])
+{
+	for (int i = 0; i < 2; i++) {
+		if (p[i] > 2)
+			continue;
+		int fd = fcntl(p[i], F_DUPFD_CLOEXEC, 3);
+		if (fd < 0)
+			return -1;
+		close(p[i]);
+		p[i] = fd;
+	}
+	return 0;
+}
+
 int net_tunnel_open(struct net_conn **conn_r, const char *cmd,
 		    unsigned timeout_s, struct oim_err *err)
 {
@@ -742,6 +757,19 @@ int net_tunnel_open(struct net_conn **conn_r, const char *cmd,
 				 strerror(e));
 	}
 
+	/* With stdin or stdout closed (a daemon), a pipe end may itself be
+	 * fd 0 or 1 and the dup2()s below would clobber each other. */
+	if (keep_above_stdio(to_child) < 0 ||
+	    keep_above_stdio(from_child) < 0) {
+		int e = errno;
+		close(to_child[0]);
+		close(to_child[1]);
+		close(from_child[0]);
+		close(from_child[1]);
+		return oim_error(err, OIM_SEV_ACCOUNT, OIM_E_NET,
+				 "cannot create pipe for tunnel: %s",
+				 strerror(e));
+	}
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, to_child[0], 0);
 	posix_spawn_file_actions_adddup2(&fa, from_child[1], 1);
