@@ -204,8 +204,12 @@ static bool reap_within(pid_t pid, long ms, int *status_r)
 {
 	for (long waited = 0;; waited += 10) {
 		pid_t r = waitpid(pid, status_r, WNOHANG);
-		if (r == pid || (r < 0 && errno != EINTR))
+		if (r == pid)
 			return true;
+		if (r < 0 && errno != EINTR) {
+			*status_r = -1; /* reaped by someone else */
+			return true;
+		}
 		if (waited >= ms)
 			return false;
 		sleep_ms(10);
@@ -214,7 +218,7 @@ static bool reap_within(pid_t pid, long ms, int *status_r)
 
 static void reap_child(struct net_conn *conn)
 {
-	int status;
+	int status = 0;
 
 	if (conn->child <= 0)
 		return;
@@ -231,6 +235,14 @@ static void reap_child(struct net_conn *conn)
 				;
 		}
 	}
+	if (status == -1)
+		;
+	else if (WIFEXITED(status))
+		log_debug(OIM_DBG_NET, "%s: exited with status %d", conn->peer,
+			  WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		log_debug(OIM_DBG_NET, "%s: killed by signal %d", conn->peer,
+			  WTERMSIG(status));
 	conn->child = -1;
 }
 
@@ -240,6 +252,7 @@ void net_conn_free(struct net_conn *conn)
 
 	if (!conn)
 		return;
+	log_debug(OIM_DBG_NET, "closing connection to %s", conn->peer);
 	for (f = conn->top; f; f = next) {
 		next = f->lower;
 		f->ops->destroy(f);
@@ -283,12 +296,12 @@ int net_conn_eof_error(struct net_conn *conn, struct oim_err *err)
 		 * exiting; give it a moment so the status can be shown. */
 		if (reap_within(conn->child, 200, &status)) {
 			conn->child = -1;
-			if (WIFEXITED(status))
+			if (status != -1 && WIFEXITED(status))
 				return oim_error(
 				    err, OIM_SEV_ACCOUNT, OIM_E_CONN_LOST,
 				    "%s exited with status %d", conn->peer,
 				    WEXITSTATUS(status));
-			if (WIFSIGNALED(status))
+			if (status != -1 && WIFSIGNALED(status))
 				return oim_error(err, OIM_SEV_ACCOUNT,
 						 OIM_E_CONN_LOST,
 						 "%s killed by signal %d",
