@@ -235,12 +235,10 @@ static void reap_child(struct net_conn *conn)
 				;
 		}
 	}
-	if (status == -1)
-		;
-	else if (WIFEXITED(status))
+	if (status != -1 && WIFEXITED(status))
 		log_debug(OIM_DBG_NET, "%s: exited with status %d", conn->peer,
 			  WEXITSTATUS(status));
-	else if (WIFSIGNALED(status))
+	else if (status != -1 && WIFSIGNALED(status))
 		log_debug(OIM_DBG_NET, "%s: killed by signal %d", conn->peer,
 			  WTERMSIG(status));
 	conn->child = -1;
