@@ -600,6 +600,41 @@ static void test_ipv6_loopback(void **state)
 	close(fd);
 }
 
+static void test_pollfds(void **state)
+{
+	struct oim_err err = OIM_ERR_INIT;
+	struct net_conn *a, *b, *t;
+	struct pollfd fds[2];
+	char buf[8];
+	size_t n;
+
+	pair(&a, &b, 5);
+	assert_int_equal(net_conn_pollfds(a, NET_WANT_READ, fds), 1);
+	assert_int_equal(fds[0].events, POLLIN);
+	assert_int_equal(
+	    net_conn_pollfds(a, NET_WANT_READ | NET_WANT_WRITE, fds), 1);
+	assert_int_equal(fds[0].events, POLLIN | POLLOUT);
+	/* a tunnel reads and writes different fds */
+	assert_int_equal(net_tunnel_open(&t, "exec cat", 5, &err), 0);
+	assert_int_equal(
+	    net_conn_pollfds(t, NET_WANT_READ | NET_WANT_WRITE, fds), 2);
+	assert_true(fds[0].fd != fds[1].fd);
+	net_conn_free(t);
+	/* decoded input waiting in a layer: nothing to poll, read now */
+	assert_int_equal(net_conn_compress(a, &err), 0);
+	assert_int_equal(net_conn_compress(b, &err), 0);
+	assert_int_equal(net_conn_write_all(b, "0123456789", 10, &err), 0);
+	assert_int_equal(net_conn_read(a, buf, 4, &n, &err), 0);
+	assert_int_equal(n, 4);
+	assert_true(net_conn_input_pending(a));
+	assert_int_equal(net_conn_pollfds(a, NET_WANT_READ, fds), 0);
+	assert_int_equal(net_conn_read(a, buf, sizeof(buf), &n, &err), 0);
+	assert_int_equal(n, 6);
+	assert_memory_equal(buf, "456789", 6);
+	net_conn_free(a);
+	net_conn_free(b);
+}
+
 /* ---- errors: timeout, end of stream ---- */
 
 static void test_timeout(void **state)
@@ -764,6 +799,7 @@ int main(void)
 	    cmocka_unit_test(test_deflate_stream_end),
 	    cmocka_unit_test(test_tls_echo),
 	    cmocka_unit_test(test_ipv6_loopback),
+	    cmocka_unit_test(test_pollfds),
 	    cmocka_unit_test(test_timeout),
 	    cmocka_unit_test(test_eof),
 	    cmocka_unit_test(test_connect_refused),
