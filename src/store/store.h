@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * store.h - the repository interface: one vtable that the sync engine uses
+ * for both sides, with a driver for IMAP (store-imap.c, on imap/client.h)
+ * and one for Maildir (store-maildir.c, on maildir.h).  mbsync's driver.h
+ * is the model: the engine is written once for both sides.
+ *
+ * Nothing here knows about the other side of a sync or about accounts:
+ * folder names are the store's own (IMAP: the server's name, modified
+ * UTF-7, its separator; Maildir: the local name with the repository's
+ * sep).  Translating names between sides is sync/account.c's job.
+ *
+ * Calling sequence (one worker thread):
+ *
+ *	store_open(&s, &repo_opts, &err)          a connection for IMAP
+ *	s->ops->list_folders(s, &folders, &err)
+ *	s->ops->open_folder(s, name, visible, flags, &f, &err)
+ *	f->ops... scan, fetch, save, set_flags, delete, set_uid
+ *	s->ops->close_folder(f, expunge, &err)
+ *	store_close(s)
+ *
+ * Message content crosses this interface as the source stores it: CRLF
+ * from IMAP, LF from Maildir.  Writers normalise: a Maildir writer stores
+ * LF, an IMAP writer sends CRLF.  Memory never holds a whole message: bodies
+ * move in chunks from the source's fetch callback to the destination's
+ * writer (an IMAP writer spools to a temporary file, since APPEND needs the
+ * size first).
+ *
+ * Errors: 0 / -1 with struct oim_err; the severity says what is lost:
+ * OIM_SEV_MESSAGE (this message only: go on with the folder),
+ * OIM_SEV_FOLDER (this folder), OIM_SEV_ACCOUNT (the connection: every
+ * later call on this store fails too; open a new one).
+ *
+ * Threads: a store and its folders are used by one thread at a time.  For
+ * folders in parallel, each worker opens its own store (for IMAP, its own
+ * connection).  At most one folder of a store is open at a time.
+ */
+#ifndef OIMAP_STORE_H
+#define OIMAP_STORE_H
+
+#include <time.h>
+
+#include "../sync/plan.h"
+#include "../util/err.h"
+#include "../util/util.h"
+
+struct config;
+struct net_tls;
+
+/* ---- folders of a repository ---- */
+
+struct store_folder_info {
+	char *name;    /* the store's own name (owned) */
+	bool noselect; /* exists only as a parent (\Noselect) */
+};
+
+struct store_folder_list {
+	struct store_folder_info *v;
+	size_t nr, alloc;
+	char sep; /* the store's hierarchy separator ('/' IMAP, '.' Maildir) */
+};
+
+void store_folder_list_release(struct store_folder_list *l);
+
+/* ---- messages ---- */
+
+struct store_msg {
+	uint32_t uid;	    /* 0: no UID yet (new local Maildir mail) */
+	sync_flags_t flags; /* letters as in plan.h */
+	uint64_t size;	    /* as stored: CRLF (IMAP), LF (Maildir) */
+	int64_t date;	    /* INTERNALDATE / Maildir time; <= 0 unknown */
+	char *id;	    /* driver's handle (Maildir: "cur/<file>"); owned,
+			     * NULL for IMAP */
+};
+
+struct store_msglist {
+	struct store_msg *v;
+	size_t nr, alloc;
+};
+
+void store_msglist_release(struct store_msglist *l);
+
+/* What a scan is limited to (OfflineIMAP's maxage / maxsize are applied
+ * by the planner; drivers may use them to fetch less). */
+struct store_scan_opts {
+	uint32_t min_uid; /* IMAP: UID FETCH min_uid:* (0 = all) */
+};
+
+/* What open_folder tells about the folder. */
+struct store_folder_state {
+	uint32_t uidvalidity; /* IMAP: UIDVALIDITY; Maildir: 42 (as OfflineIMAP) */
+	uint32_t uidnext;     /* 0 if unknown */
+	uint64_t highestmodseq;
+	uint32_t exists;      /* messages in the folder (IMAP EXISTS) */
+};
+
+enum store_open_flags {
+	STORE_OPEN_READONLY = 1 << 0, /* EXAMINE; no changes will be made */
+	STORE_OPEN_CREATE = 1 << 1,   /* create the folder if missing */
+};
+
+/* ---- copying messages: fetch from one side, save on the other ---- */
+
+/*
+ * Receives bodies from fetch(): begin() for each message (msg is the
+ * caller's entry from the list passed to fetch), data() in chunks, end().
+ * A callback returning -1 with a severity below ACCOUNT skips that message
+ * (the driver goes on with the next); ACCOUNT stops the fetch.
+ */
+struct store_body_cb {
+	int (*begin)(void *ctx, const struct store_msg *msg,
+		     struct oim_err *err);
+	int (*data)(void *ctx, const void *data, size_t len,
+		    struct oim_err *err);
+	int (*end)(void *ctx, struct oim_err *err);
+};
+
+struct store_writer;
+
+struct store_folder;
+
+struct store_folder_ops {
+	/* List the folder's messages (UID, flags, size, date; no content). */
+	int (*scan)(struct store_folder *f, const struct store_scan_opts *o,
+		    struct store_msglist *out, struct oim_err *err);
+	/*
+	 * Stream the bodies of msgs[0..n) (entries from this folder's scan)
+	 * to cb, in any order, pipelined where the driver can.  Returns -1
+	 * only when the fetch as a whole failed; per-message failures are
+	 * reported through cb's return values.
+	 */
+	int (*fetch)(struct store_folder *f, const struct store_msg *const *msgs,
+		     size_t n, const struct store_body_cb *cb, void *ctx,
+		     struct oim_err *err);
+	/*
+	 * Save a new message: begin (uid: the UID it must carry, for a
+	 * Maildir receiving a message from IMAP; 0 for IMAP, which assigns
+	 * one), write chunks, then commit, which returns the UID the message
+	 * got (*uid_r; 0 if the server did not say, see find_uid) and the new
+	 * message's id (*id_r, malloc'd, NULL for IMAP).  abort drops it.
+	 * Crash safety: nothing is visible in the folder before commit
+	 * (Maildir: tmp/ then rename), and commit is durable when it returns
+	 * if the repository has fsync on.
+	 */
+	int (*save_begin)(struct store_folder *f, uint32_t uid,
+			  sync_flags_t flags, int64_t date, uint64_t size_hint,
+			  struct store_writer **w_r, struct oim_err *err);
+	int (*save_write)(struct store_writer *w, const void *data, size_t len,
+			  struct oim_err *err);
+	int (*save_commit)(struct store_writer *w, uint32_t *uid_r,
+			   char **id_r, struct oim_err *err);
+	void (*save_abort)(struct store_writer *w);
+	/*
+	 * After an upload whose UID the server did not report (no UIDPLUS),
+	 * or after a crash between APPEND and recording it: find the message
+	 * by Message-ID, size and date among UIDs >= min_uid (DESIGN.md:
+	 * never by inserting a header).  *uid_r = 0 when not found.
+	 */
+	int (*find_uid)(struct store_folder *f, const char *message_id,
+			uint64_t size, int64_t date, uint32_t min_uid,
+			uint32_t *uid_r, struct oim_err *err);
+	/* Add and remove flags of msgs[0..n) (batched: IMAP sends one UID
+	 * STORE per distinct change).  Updates msgs[i]->flags and, for
+	 * Maildir, msgs[i]->id. */
+	int (*set_flags)(struct store_folder *f, struct store_msg *const *msgs,
+			 size_t n, sync_flags_t add, sync_flags_t del,
+			 struct oim_err *err);
+	/* Delete msgs[0..n) (IMAP: \Deleted; expunged at close_folder when
+	 * asked).  A message already gone is not an error. */
+	int (*delete)(struct store_folder *f, struct store_msg *const *msgs,
+		      size_t n, struct oim_err *err);
+	/* Maildir: give a message without UID its UID (rename to
+	 * OfflineIMAP's name with ,U=uid,FMD5=...).  Updates msg->id.  IMAP:
+	 * NULL. */
+	int (*set_uid)(struct store_folder *f, struct store_msg *msg,
+		       uint32_t uid, struct oim_err *err);
+	/* Message-ID, size and date of a message (for the upload journal);
+	 * Maildir only (reads the headers); message_id_r malloc'd or NULL. */
+	int (*msg_info)(struct store_folder *f, const struct store_msg *msg,
+			char **message_id_r, struct oim_err *err);
+};
+
+/* A folder open in a store.  Drivers embed this as their first member. */
+struct store_folder {
+	const struct store_folder_ops *ops;
+	struct store *store;
+	char *name; /* the store's own name (owned) */
+	struct store_folder_state state;
+};
+
+struct store_ops {
+	const char *kind; /* "IMAP", "Maildir" */
+	int (*list_folders)(struct store *s, struct store_folder_list *out,
+			    struct oim_err *err);
+	int (*create_folder)(struct store *s, const char *name,
+			     struct oim_err *err);
+	/* visible_name: the folder's name after the repository's nametrans,
+	 * which OfflineIMAP's FMD5 in Maildir file names hashes (NULL: same
+	 * as name; IMAP ignores it). */
+	int (*open_folder)(struct store *s, const char *name,
+			   const char *visible_name, unsigned flags,
+			   struct store_folder **f_r, struct oim_err *err);
+	/* Close (IMAP: EXPUNGE first when expunge is true); frees f. */
+	int (*close_folder)(struct store_folder *f, bool expunge,
+			    struct oim_err *err);
+	void (*free)(struct store *s);
+};
+
+/* A repository opened by one worker.  Drivers embed this first. */
+struct store {
+	const struct store_ops *ops;
+	char *repo;    /* "Repository NAME" section's NAME (owned) */
+	bool readonly; /* the repository's readonly option */
+};
+
+/*
+ * Everything a driver needs, read from the config by sync/account.c (so
+ * drivers do not know the config).  Strings are borrowed for the life of
+ * the store.
+ */
+struct store_imap_opts {
+	const char *repo; /* repository name */
+	const char *host;
+	unsigned port; /* 0: default for ssl */
+	bool ssl, starttls;
+	int family; /* enum net_family */
+	unsigned timeout_s;
+	const char *preauth_tunnel, *transport_tunnel;
+	const struct net_tls *tls; /* shared, owned by the caller */
+	const char *user;
+	const char *password; /* secret, borrowed */
+	const char *oauth2_token;
+	const char *auth_mechanisms;
+	bool compress;
+	const char *reference; /* LIST reference ("" if unset) */
+	bool subscribed_only;  /* subscribedonly: LSUB */
+	bool readonly;
+	bool utf8foldernames;
+};
+
+struct store_maildir_opts {
+	const char *repo;
+	const char *root; /* localfolders, already expanded */
+	char sep;	  /* '.' default, or '/' */
+	bool fsync;
+	bool windows_compatible;	  /* maildir-windows-compatible */
+	bool filename_use_mail_timestamp; /* */
+	bool utime_from_header;
+	bool restoreatime;
+	bool readonly;
+};
+
+int store_imap_open(struct store **s_r, const struct store_imap_opts *o,
+		    struct oim_err *err) OIM_WUR;
+int store_maildir_open(struct store **s_r, const struct store_maildir_opts *o,
+		       struct oim_err *err) OIM_WUR;
+/* NULL is fine. */
+void store_close(struct store *s);
+
+#endif
