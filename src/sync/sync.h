@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * sync.h - syncing one folder pair (sync/folder.c, the executor) and one
+ * account (sync/account.c).
+ *
+ * sync_folder(): read the three snapshots (remote scan, local scan, status
+ * cache), check UID validity, build the plan (plan.h), carry it out through
+ * the two stores (store.h), recording each finished step in the status
+ * cache, batched in transactions.  DESIGN.md's "never lose mail" rules live
+ * here: downloads land in tmp/ and are renamed with their UID before the
+ * status records them; uploads are journaled before APPEND, and a journaled
+ * upload found on the next run is looked for on the server before it is
+ * appended again.
+ *
+ * sync_account(): list both repositories, apply folderfilter /
+ * folderincludes / nametrans, create missing folders, and run sync_folder()
+ * for each folder pair over at most maxconnections workers.
+ *
+ * Threads: sync_folder() runs in a worker thread, owning the two folders,
+ * the status cache and journal of its folder exclusively.
+ */
+#ifndef OIMAP_SYNC_H
+#define OIMAP_SYNC_H
+
+#include "../status/status.h"
+#include "../store/store.h"
+#include "../util/err.h"
+#include "plan.h"
+
+/* Everything sync_folder needs; strings borrowed for the call. */
+struct sync_folder_job {
+	const char *account;	  /* account name, for messages */
+	const char *metadata_dir; /* [general] metadata, expanded */
+	const char *account_dir;  /* <metadata>/Account-<name> */
+	struct store *remote;	  /* opened by the caller (a connection) */
+	struct store *local;
+	const char *remote_name;  /* folder in the remote store's names */
+	const char *local_name;	  /* folder in the local store's names */
+	const char *local_visible; /* local name after nametrans (FMD5) */
+	/* the status cache's folder name: the remote visible name with the
+	 * remote separator replaced by '.' (status_name_from_remote()) */
+	const char *status_name;
+	enum status_backend backend;
+	struct sync_plan_opts plan; /* readonly, quick, maxage, maxsize... */
+	bool expunge;		    /* remote repository 'expunge' */
+	bool dry_run;		    /* plan and report, change nothing */
+	bool fsync;		    /* fsync status and journal writes */
+	/* hidden test hook (--debug-stop-after-step=N): stop the process
+	 * with _exit(77) right after the N-th step was carried out (before
+	 * it is recorded in the status); 0 = off */
+	unsigned long stop_after_step;
+};
+
+struct sync_folder_result {
+	struct sync_plan_summary sum; /* what was done */
+	bool quick_skipped;	      /* -q: nothing changed, not scanned */
+	bool unchanged_skipped;	      /* fast path: nothing changed */
+	size_t failed_messages;	      /* messages skipped on errors */
+};
+
+/*
+ * Sync one folder pair.  Returns 0, or -1 with err: OIM_SEV_FOLDER for
+ * this folder (UIDVALIDITY changed, a folder error, the safety valve),
+ * OIM_SEV_ACCOUNT when a connection died.  Partial progress is recorded
+ * in the status cache, so the next run completes it.
+ */
+int sync_folder(const struct sync_folder_job *job,
+		struct sync_folder_result *res, struct oim_err *err) OIM_WUR;
+
+struct config;
+struct oim_options;
+
+/*
+ * Sync one account (its section name in cfg).  Returns 0 when every
+ * folder synced; -1 when something failed (err holds the first failure;
+ * each failure was already reported through log_error()).
+ */
+int sync_account(struct config *cfg, const struct oim_options *o,
+		 const char *account, struct oim_err *err) OIM_WUR;
+
+#endif
