@@ -92,17 +92,24 @@ def _stop_pid(pid, conf_path):
         pass
 
 
-def _die_with_parent():
-    """In the child before exec: SIGTERM the master when the process that
-    started it dies, even by SIGKILL (atexit and finalizers never run
-    then).  Linux only; harmless elsewhere."""
+def _die_with_parent_fn():
+    """A preexec_fn: in the child before exec, ask for SIGTERM when the
+    process that started the master dies, even by SIGKILL (atexit and
+    finalizers never run then).  Linux only; harmless elsewhere."""
+    parent = os.getpid()
     try:
         import ctypes
         libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+    def fn():
         PR_SET_PDEATHSIG = 1
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
+        # The parent may have died before prctl(): then no signal comes.
+        if os.getppid() != parent:
+            os._exit(1)
+    return fn
 
 
 def _stop_all():
@@ -323,7 +330,7 @@ protocol imap {{
                 [DOVECOT, "-F", "-c", self.conf_path],
                 stdin=subprocess.DEVNULL, stdout=errfh, stderr=errfh,
                 start_new_session=True, close_fds=True,
-                preexec_fn=_die_with_parent if self.die_with_parent
+                preexec_fn=_die_with_parent_fn() if self.die_with_parent
                 else None)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
