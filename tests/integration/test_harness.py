@@ -17,6 +17,7 @@ import pytest
 
 from oimaptest import imap as imapmod
 from oimaptest import maildir as maildirmod
+from oimaptest import status as statusmod
 from oimaptest.fakeimap import Step, literal
 from oimaptest.mail import make_message, message_id
 
@@ -118,6 +119,37 @@ def test_seed_and_inspect_round_trip(imap):
         message_id("m3")]
 
 
+def test_copy_move_recreate(imap):
+    imap.create("A")
+    imap.create("B")
+    d = datetime.datetime(2022, 2, 3, 4, 5, 6, tzinfo=datetime.timezone.utc)
+    u = [imap.append("A", make_message(i), ["\\Seen"] if i % 2 else [], d)
+         for i in range(3)]
+    imap.copy("A", u[:2], "B")
+    imap.copy("A", [u[2]], "B", move=True)
+    assert len(imap.fetch("A")) == 2
+    before = imap.fetch("B")
+    assert [m.message_id for m in before] == [message_id("m%d" % i)
+                                              for i in range(3)]
+    v = imap.uidvalidity("B")
+    assert imap.recreate("B") != v
+    after = imap.fetch("B")
+    assert [(m.body, m.flags, m.internaldate) for m in after] == [
+        (m.body, m.flags, m.internaldate) for m in before]
+    with pytest.raises(ValueError):
+        imap.recreate("INBOX")
+
+
+def test_big_message_and_local_flags(tmp_path):
+    big = make_message(1, size=300000)
+    assert 300000 <= len(big) < 300100 and big == make_message(1, size=300000)
+    p = maildirmod.add_local_message(str(tmp_path), "F", big)
+    m = maildirmod.read_folder(str(tmp_path), "F")[0]
+    assert m.subdir == "new" and m.read() == big.replace(b"\r\n", b"\n")
+    q = maildirmod.set_local_flags(m, "SF")
+    assert q.endswith(":2,FS") and "/cur/" in q and not os.path.exists(p)
+
+
 def test_mutf7():
     for s, enc in [("Entwürfe", "Entw&APw-rfe"), ("a&b", "a&-b"),
                    ("日本語", "&ZeVnLIqe-"), ("plain", "plain")]:
@@ -181,7 +213,12 @@ def test_offlineimap3_syncs_with_written_config(account, imap, mode):
     assert account.summary()["Archive.2024"] == [
         (1, "DS", message_id("m4"))]
     assert maildirmod.tree_tmp(account.maildir) == []
-    assert os.path.isdir(os.path.join(account.metadata, "Account-Test"))
+    st = statusmod.read_status(account.metadata, "Test", "INBOX")
+    assert {u: s.flags for u, s in st.items()} == {1: "S", 2: "FR", 3: ""}
+    assert statusmod.status_backend(account.metadata, "Test",
+                                    "Archive/2024") == "sqlite"
+    assert statusmod.folder_validity(account.metadata, "Test-Remote",
+                                     "INBOX") == imap.uidvalidity("INBOX")
 
 
 def test_offlineimap3_fails_against_wrong_ca(account, imap):
