@@ -544,3 +544,23 @@ def test_dovecot_log_is_shown_for_a_failing_test(pytester, monkeypatch,
     out = r.stdout.str()
     assert "dovecot log" in out
     assert "Login: user=<" in out
+
+
+def test_fake_server_starttls_and_reset(fake_imap, certs):
+    caps = "* CAPABILITY IMAP4rev1 STARTTLS\n{tag} OK done"
+    fake = fake_imap(scripts=[[
+        (r"\S+ CAPABILITY", caps),
+        (r"\S+ STARTTLS", "{tag} OK begin TLS", "starttls"),
+        (r"\S+ CAPABILITY", caps),
+        (r"\S+ NOOP", "* 1 EXISTS\r\npartial", "reset"),
+    ]], greeting="* OK hi")
+    c = imaplib.IMAP4(fake.host, fake.port, timeout=10)
+    c.starttls(ssl.create_default_context(cafile=certs.ca_cert))
+    with pytest.raises((imaplib.IMAP4.abort, ConnectionResetError)):
+        c.noop()
+        c.noop()
+    assert fake.wait(10)
+    assert ("*", "starttls") in fake.transcript()
+    assert fake.transcript()[-3:] == [("S", "* 1 EXISTS"), ("S", "partial"),
+                                      ("*", "reset")]
+    assert fake.errors == []

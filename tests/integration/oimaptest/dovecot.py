@@ -125,6 +125,17 @@ class DovecotError(RuntimeError):
 
 
 class Dovecot:
+    """One server.  dir: its directory (created).  certs: a certs.Certs
+    to use (default: made in dir/certs).  extra_conf: appended to
+    dovecot.conf (e.g. "imap_capability = IMAP4rev1 IDLE" to advertise
+    less).  separator: the namespace separator.  auth_mechanisms: what
+    Dovecot offers.  compress: load imap_zlib (COMPRESS=DEFLATE).
+    die_with_parent: SIGTERM the master when the starting process dies.
+    Attributes once started: host, port, sslport, tls_host (the name in
+    the certificate), certs, log_path, users {name: password}."""
+
+    tls_host = "localhost"
+
     def __init__(self, dir, certs=None, extra_conf="", separator="/",
                  auth_mechanisms="plain login", compress=True,
                  die_with_parent=True):
@@ -325,6 +336,10 @@ protocol imap {{
             fh.write(self._conf())
         log_start = self.log_size()
         err_path = os.path.join(self.dir, "dovecot.stderr")
+        try:
+            err_start = os.path.getsize(err_path)
+        except OSError:
+            err_start = 0
         with open(err_path, "ab") as errfh:
             self.proc = subprocess.Popen(
                 [DOVECOT, "-F", "-c", self.conf_path],
@@ -340,8 +355,9 @@ protocol imap {{
                 return True, ""
             time.sleep(0.05)
         self.stop()
-        with open(err_path, errors="replace") as fh:
-            err = fh.read()[-3000:]
+        with open(err_path, "rb") as fh:
+            fh.seek(err_start)
+            err = fh.read().decode("utf-8", "replace")[-3000:]
         return False, err + self.log_text(log_start)[-3000:]
 
     def _is_ours(self):

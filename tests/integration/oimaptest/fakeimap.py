@@ -14,19 +14,21 @@ responses, dropped connections, Gmail extensions, exact transcripts.
     assert fake.client_lines() == ["A1 CAPABILITY", ...]
 
 A script is a list of steps; a step is Step(expect, respond, action,
-optional) or a tuple of the same.  An optional step whose regex does not
-match the line is skipped and the line is tried against the next step
-(for commands a client may or may not send, e.g. CAPABILITY).  For each step the server reads one client line (with
-any literals it carries: a synchronising literal {N} gets "+ Ready" back
-automatically, {N+} does not), checks it against the `expect` regex
-(re.fullmatch, DOTALL, on the line without its CRLF, decoded latin-1), and
-sends `respond`:
-  - str: "{tag}" is replaced by the client's tag (after a response
-    ending in a "+" continuation, the tag of that command, so the line
-    after AUTHENTICATE's "+ " or IDLE's "+ idling" is answered with it), "\\n" line ends become
-    CRLF, a final CRLF is added; use literal(data) for a literal;
+optional) or a tuple of the same.  For each step the server reads one
+client line (with any literals it carries: a synchronising literal {N}
+gets "+ Ready for literal data" back automatically, {N+} does not),
+checks it against the `expect` regex (re.fullmatch, DOTALL, on the line
+without its final CRLF, decoded latin-1), and sends `respond`:
+  - str: "{tag}" is replaced by the client's tag -- after a response
+    ending in a "+" continuation, by that command's tag, so the line
+    after AUTHENTICATE's "+ " or IDLE's "+ idling" is answered with it;
+    "\n" line ends become CRLF and a final CRLF is added; use
+    literal(data) to embed a literal;
   - bytes: sent exactly as given;
   - a callable(match, tag) returning str or bytes.
+An optional step whose regex does not match is skipped and the same line
+is tried against the next step (for commands a client may or may not
+send, e.g. CAPABILITY).
 expect None sends respond without reading (an unsolicited response).
 action after responding: None, "drop" (close), "reset" (close with RST),
 "hang" (stop answering, keep the connection until stop()), "starttls"
@@ -255,8 +257,10 @@ class FakeImap:
         if not data:
             return
         st["sock"].sendall(data)
-        for line in data.decode("latin-1").split("\r\n")[:-1] or [
-                data.decode("latin-1")]:
+        lines = data.decode("latin-1").split("\r\n")
+        if lines[-1] == "":
+            lines.pop()         # the usual final CRLF
+        for line in lines:
             self._rec(tr, "S", line)
 
     def _readline(self, st, tr):
