@@ -37,6 +37,14 @@ def test_plain_login_without_tls(imap_user):
         assert c.list() == ["INBOX"]
 
 
+def test_listens_on_ipv6_loopback_too(dovecot):
+    from oimaptest.dovecot import HAVE_V6
+    if not HAVE_V6:
+        pytest.skip("no ::1 here")
+    with socket.create_connection(("::1", dovecot.port), 5) as s:
+        assert s.recv(200).startswith(b"* OK")
+
+
 def test_implicit_tls_verifies_against_test_ca(imap_user):
     with imap_user.client("ssl") as c:
         sock = c.c.sock

@@ -42,16 +42,39 @@ _user_seq = 0
 _user_lock = threading.Lock()
 
 
-def free_ports(n):
-    """n distinct ports that were free on 127.0.0.1 a moment ago.  Another
-    process may still take one before we bind it: callers retry."""
-    socks = []
+def _have_v6_loopback():
     try:
-        for _ in range(n):
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+HAVE_V6 = _have_v6_loopback()
+
+
+def free_ports(n):
+    """n distinct ports that were free on 127.0.0.1 (and ::1 if the host
+    has it) a moment ago.  Another process may still take one before we
+    bind it: callers retry."""
+    socks = []
+    ports = []
+    try:
+        while len(ports) < n:
             s = socket.socket()
             s.bind((HOST, 0))
             socks.append(s)
-        return [s.getsockname()[1] for s in socks]
+            port = s.getsockname()[1]
+            if HAVE_V6:
+                s6 = socket.socket(socket.AF_INET6)
+                socks.append(s6)
+                try:
+                    s6.bind(("::1", port))
+                except OSError:
+                    continue
+            ports.append(port)
+        return ports
     finally:
         for s in socks:
             s.close()
@@ -148,6 +171,9 @@ class Dovecot:
         self.auth_mechanisms = auth_mechanisms
         self.compress = compress
         self.die_with_parent = die_with_parent
+        # ::1 too, so that clients resolving "localhost" (the name in the
+        # certificate) to ::1 first find the server there as well.
+        self.listen = HOST + (", ::1" if HAVE_V6 else "")
         self.proc = None
         self._pid = None        # a detached master (not our child)
         self.token = secrets.token_hex(8)
@@ -252,7 +278,7 @@ log_path = {self.log_path}
 info_log_path = {self.log_path}
 debug_log_path = {self.log_path}
 protocols = imap
-listen = {HOST}
+listen = {self.listen}
 default_internal_user = {self.internal_user}
 default_login_user = {self.login_user}
 default_internal_group = {self.internal_group}
@@ -282,11 +308,11 @@ namespace inbox {{
 service imap-login {{
   chroot =
   inet_listener imap {{
-    address = {HOST}
+    address = {self.listen}
     port = {self.port}
   }}
   inet_listener imaps {{
-    address = {HOST}
+    address = {self.listen}
     port = {self.sslport}
     ssl = yes
   }}
