@@ -572,3 +572,25 @@ def test_fake_server_starttls_and_reset(fake_imap, certs):
     assert fake.transcript()[-3:] == [("S", "* 1 EXISTS"), ("S", "partial"),
                                       ("*", "reset")]
     assert fake.errors == []
+
+
+def test_fake_server_gmail_fetch(fake_imap):
+    from oimaptest.fakeimap import GMAIL_CAPS, fetch_response, preamble
+    body = make_message(3)
+    fake = fake_imap(preamble(caps=GMAIL_CAPS) + [
+        (r'\S+ SELECT INBOX', "* 1 EXISTS\n{tag} OK [READ-WRITE] ok"),
+        (r"\S+ UID FETCH 1:\* \(X-GM-LABELS BODY\[\]\)",
+         fetch_response(1, 5, ["\\Seen"], body,
+                        labels=['"\\\\Important"', "Work"]) +
+         "\n{tag} OK done"),
+        (r"\S+ LOGOUT", "* BYE\n{tag} OK bye")])
+    c = imaplib.IMAP4(fake.host, fake.port, timeout=10)
+    c.login("fakeuser", "fakepass")
+    assert "X-GM-EXT-1" in c.capabilities
+    c.select("INBOX")
+    typ, data = c.uid("FETCH", "1:*", "(X-GM-LABELS BODY[])")
+    assert data[0][1] == body
+    assert b'X-GM-LABELS ("\\\\Important" Work)' in data[0][0]
+    assert b"RFC822.SIZE %d" % len(body) in data[0][0]
+    c.logout()
+    assert fake.wait(10) and fake.errors == []

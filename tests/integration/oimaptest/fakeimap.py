@@ -98,6 +98,36 @@ def preamble(caps="IMAP4rev1 LITERAL+ UIDPLUS AUTH=PLAIN",
     ]
 
 
+# What imap.gmail.com advertised after login (2024), for Gmail scripts.
+GMAIL_CAPS = ("IMAP4rev1 UNSELECT IDLE NAMESPACE QUOTA ID XLIST CHILDREN "
+              "X-GM-EXT-1 UIDPLUS COMPRESS=DEFLATE ENABLE MOVE CONDSTORE "
+              "ESEARCH UTF8=ACCEPT LIST-EXTENDED LIST-STATUS LITERAL- "
+              "SPECIAL-USE APPENDLIMIT=35651584")
+
+
+def fetch_response(seq, uid, flags=(), body=None, labels=None,
+                   modseq=None, internaldate=None, size=None):
+    """One untagged FETCH response line (str) with the given items; body
+    (str/bytes) goes in as BODY[] with a literal, labels (list) as
+    X-GM-LABELS."""
+    items = ["UID %d" % uid, "FLAGS (%s)" % " ".join(flags)]
+    if modseq is not None:
+        items.append("MODSEQ (%d)" % modseq)
+    if internaldate is not None:
+        items.append('INTERNALDATE "%s"' % internaldate)
+    if labels is not None:
+        items.append("X-GM-LABELS (%s)" % " ".join(labels))
+    if body is not None:
+        lit = literal(body)
+        if size is None:
+            size = int(lit[1:lit.index("}")])
+    if size is not None:
+        items.append("RFC822.SIZE %d" % size)
+    if body is not None:
+        items.append("BODY[] " + lit)
+    return "* %d FETCH (%s)" % (seq, " ".join(items))
+
+
 def literal(data):
     """A literal for a str response: {N}CRLF then data with CRLF ends."""
     if isinstance(data, bytes):
