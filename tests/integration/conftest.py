@@ -42,9 +42,9 @@ from oimaptest import dovecot as dovecotmod  # noqa: E402
 from oimaptest import fakeimap as fakemod  # noqa: E402
 from oimaptest import maildir as maildirmod  # noqa: E402
 from oimaptest import rc as rcmod  # noqa: E402
-from oimaptest.rc import Result  # noqa: E402,F401
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+Result = rcmod.Result          # what run_oimap and the runners return
 
 
 def _reachable_by_all(path):

@@ -144,6 +144,8 @@ def run(argv0, rc_path, *args, home=None, env=None, timeout=180,
 
 def run_offlineimap(rc_path, *args, home=None, **kw):
     """Debian's offlineimap3 with the same config; default args -o -u
-    basic (one run, plain output)."""
+    basic (one run, plain output).  Do not use mode="starttls" with it:
+    offlineimap3 8.0.0 hangs in about a third of STARTTLS connections
+    (imaplib2's reader thread races the TLS handshake)."""
     return run(OFFLINEIMAP, rc_path, *(args or ("-o", "-u", "basic")),
                home=home, **kw)
