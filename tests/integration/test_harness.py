@@ -190,6 +190,18 @@ def test_preauth_command_speaks_preauth(imap_user, imap):
         assert owner != 0
 
 
+def test_tunnel_commands_with_imaplib(imap_user):
+    c = imaplib.IMAP4_stream(imap_user.preauth)
+    assert c.state == "AUTH"
+    assert c.list()[0] == "OK"
+    c.logout()
+    c = imaplib.IMAP4_stream(imap_user.tunnel)
+    assert c.state == "NONAUTH"
+    c.login(imap_user.user, imap_user.password)
+    assert c.list()[0] == "OK"
+    c.logout()
+
+
 # Config writer + offlineimap3 + Maildir reader ------------------------------
 
 def seed_small(imap):
@@ -205,7 +217,7 @@ def seed_small(imap):
 # connections (imaplib2's reader thread races the TLS handshake), so
 # compatibility tests must not use it; the starttls config is checked
 # below and with imaplib above.
-@pytest.mark.parametrize("mode", ["plain", "ssl", "preauth"])
+@pytest.mark.parametrize("mode", ["plain", "ssl", "preauth", "tunnel"])
 def test_offlineimap3_syncs_with_written_config(account, imap, mode):
     seed_small(imap)
     rc = account.write_rc(mode=mode)

@@ -127,7 +127,8 @@ def main(argv=None):
     s.add_argument("--maildir", required=True)
     s.add_argument("--metadata", required=True)
     s.add_argument("--mode", default="ssl",
-                   choices=["plain", "starttls", "ssl", "preauth"])
+                   choices=["plain", "starttls", "ssl", "preauth",
+                            "tunnel"])
     s.add_argument("--account", default=rc.ACCOUNT)
     s.set_defaults(fn=cmd_write_rc)
     s = sub.add_parser("tree")

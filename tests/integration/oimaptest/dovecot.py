@@ -26,6 +26,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import sys
 import threading
 import time
 
@@ -527,13 +528,20 @@ class UserInfo:
         self.fingerprints = dict(server.certs.fingerprints)
         self.preauth_argv = server.preauth_argv(user)
         self.preauth = server.preauth_command(user)
+        # A transporttunnel: the plain port over a command's pipes.
+        self.tunnel_argv = [
+            "env", "PYTHONPATH=" + os.path.dirname(os.path.dirname(
+                os.path.abspath(__file__))), sys.executable, "-m",
+            "oimaptest.relay", server.host, str(server.port)]
+        self.tunnel = shlex.join(self.tunnel_argv)
 
     def __getitem__(self, k):
         return getattr(self, k)
 
     def keys(self):
-        return ["user", "password", "host", "port", "sslport", "cafile",
-                "wrong_cafile", "fingerprints", "preauth"]
+        return ["user", "password", "host", "tls_host", "port", "sslport",
+                "cafile", "wrong_cafile", "fingerprints", "preauth",
+                "tunnel"]
 
     def __repr__(self):     # no password: it ends up in test reports
         return "UserInfo(user=%r, host=%r, port=%r, sslport=%r)" % (

@@ -51,10 +51,13 @@ the whole script or not), "dropped", "reset", "error", "closed".
 preamble(caps, ...) gives the usual opening steps (optional CAPABILITY,
 LOGIN or AUTHENTICATE PLAIN) for scripts that test something later.
 """
+import os
 import re
+import shlex
 import socket
 import ssl
 import struct
+import sys
 import threading
 import time
 
@@ -182,6 +185,11 @@ class FakeImap:
         self._lsock.listen(8)
         self.port = self._lsock.getsockname()[1]
         self.sslport = self.port
+        # A transporttunnel command that reaches this server.
+        self.tunnel = shlex.join([
+            "env", "PYTHONPATH=" + os.path.dirname(os.path.dirname(
+                os.path.abspath(__file__))), sys.executable, "-m",
+            "oimaptest.relay", self.host, str(self.port)])
         self._ctx = None
         if tls or any(s.action == "starttls" for sc in self.scripts
                       for s in sc):
