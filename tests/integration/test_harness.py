@@ -620,3 +620,18 @@ def test_fake_server_gmail_fetch(fake_imap):
     assert b"RFC822.SIZE %d" % len(body) in data[0][0]
     c.logout()
     assert fake.wait(10) and fake.errors == []
+
+
+@pytest.mark.parametrize("algo", ["sha256", "sha512"])
+def test_offlineimap3_accepts_our_fingerprints(account, imap, algo):
+    imap.append("INBOX", make_message(1))
+    fp = account.server.fingerprints[algo]
+    account.write_rc(mode="ssl", sslcacertfile=None,
+                     cert_fingerprint="00" * 32 + ", " + fp)
+    r = account.offlineimap()
+    assert r.rc == 0, r
+    assert len(account.tree()["INBOX"]) == 1
+    account.write_rc(mode="ssl", sslcacertfile=None,
+                     cert_fingerprint="ab" * (len(fp) // 2))
+    r = account.offlineimap()
+    assert r.rc != 0 and "fingerprint" in r.output.lower()
