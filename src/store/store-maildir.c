@@ -272,10 +272,8 @@ static int mfolder_scan(struct store_folder *sf, const struct store_scan_opts *o
 
 	if (maildir_folder_scan(f->md, &mo, &l, err) < 0)
 		return -1;
-	if (l.skipped)
-		log_warn("maildir: %s: %zu file(s) with names that cannot be "
-			 "trusted were left alone",
-			 maildir_folder_path(f->md), l.skipped);
+	/* each already named by log_warn() in the library */
+	out->skipped += l.skipped;
 	ALLOC_GROW(out->v, out->nr + l.nr, out->alloc);
 	for (size_t i = 0; i < l.nr; i++) {
 		struct maildir_msg *m = &l.msgs[i];

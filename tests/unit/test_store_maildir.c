@@ -766,8 +766,14 @@ static void test_foreign_fmd5(void **state)
 	put_file(path_of(fx, "INBOX",
 			 "cur/102_0.1.h,U=7,FMD5=" FMD5_INBOX ":2,S"),
 		 "A: b\n\n");
+	/* names that cannot be trusted: left alone, counted */
+	put_file(path_of(fx, "INBOX",
+			 "cur/103_0.1.h,U=0,FMD5=" FMD5_INBOX ":2,S"),
+		 "A: b\n\n");
+	run("mkdir '%s'", path_of(fx, "INBOX", "new/adir"));
 	scan(fx->f, &l);
 	assert_int_equal(l.nr, 3);
+	assert_int_equal(l.skipped, 2);
 	m = find_id(&l, "cur/100_0.1.h,U=5,FMD5=" FMD5_OTHER ":2,S");
 	assert_non_null(m);
 	assert_int_equal(m->uid, 0);
@@ -779,6 +785,7 @@ static void test_foreign_fmd5(void **state)
 	assert_true(m->flags == SYNC_F_FLAGGED);
 	assert_true(has_uid(&l, 7));
 	store_msglist_release(&l);
+	assert_int_equal(l.skipped, 0);
 }
 
 /* The FMD5 hashes the visible name (after nametrans), not the store's. */
