@@ -262,7 +262,8 @@ int store_maildir_open(struct store **s_r, const struct store_maildir_opts *o,
 
 /* ---- scan ---- */
 
-static int mfolder_scan(struct store_folder *sf, const struct store_scan_opts *o,
+static int mfolder_scan(struct store_folder *sf,
+			const struct store_scan_opts *o,
 			struct store_msglist *out, struct oim_err *err)
 {
 	struct mfolder *f = to_mfolder(sf);
@@ -425,8 +426,7 @@ static int mfolder_save_begin(struct store_folder *sf, uint32_t uid,
 				 "Maildir folder %s: a message is saved with "
 				 "the UID it has on the other side, not 0",
 				 sf->name);
-	if (maildir_delivery_begin(f->md, uid, flags_to_md(flags), &d, err) <
-	    0)
+	if (maildir_delivery_begin(f->md, uid, flags_to_md(flags), &d, err) < 0)
 		return -1;
 	w = xcalloc(1, sizeof(*w));
 	w->f = f;
