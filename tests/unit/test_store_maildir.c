@@ -96,6 +96,16 @@ static size_t count_files(const char *dir)
 	return n;
 }
 
+static struct store *open_store_opts(const struct store_maildir_opts *o)
+{
+	struct oim_err err = OIM_ERR_INIT;
+	struct store *s = NULL;
+	if (store_maildir_open(&s, o, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_non_null(s);
+	return s;
+}
+
 static struct store *open_store(const char *root, char sep, bool win,
 				bool readonly)
 {
@@ -931,6 +941,57 @@ static void test_readonly(void **state)
 	free(id);
 }
 
+/* ---- options reach the library ---- */
+
+static void test_options(void **state)
+{
+	struct fx *fx = *state;
+	char root[1100], *id;
+	struct store_maildir_opts o = {
+	    .repo = "opts",
+	    .fsync = true,
+	    .filename_use_mail_timestamp = true,
+	    .utime_from_header = true,
+	    .restoreatime = true,
+	};
+	struct timespec old_atime[2] = {{.tv_sec = 1000000000},
+					{.tv_nsec = UTIME_OMIT}};
+	struct store *s;
+	struct store_folder *f;
+	struct store_msglist l;
+	struct stat st;
+
+	snprintf(root, sizeof(root), "%s/opts", fx->root);
+	o.root = root;
+	s = open_store_opts(&o);
+	f = open_folder(s, "INBOX", NULL, STORE_OPEN_CREATE);
+	/* Tue, 14 Nov 2023 22:13:20 +0000 = 1700000000 */
+	id = save(f, 21, SYNC_F_SEEN,
+		  "Date: Tue, 14 Nov 2023 22:13:20 +0000\r\nA: b\r\n\r\nc\r\n",
+		  5);
+	assert_true(oim_starts_with(id, "cur/1700000000_"));
+	assert_int_equal(stat(path_of(fx, "opts/INBOX", id), &st), 0);
+	assert_int_equal(st.st_mtime, 1700000000);
+	scan(f, &l);
+	assert_int_equal(l.nr, 1);
+	assert_int_equal(l.v[0].date, 1700000000);
+	store_msglist_release(&l);
+	close_folder(f);
+
+	/* restoreatime: cur/'s atime at open comes back at close */
+	assert_int_equal(
+	    utimensat(AT_FDCWD, path_of(fx, "opts/INBOX", "cur"), old_atime, 0),
+	    0);
+	f = open_folder(s, "INBOX", NULL, 0);
+	scan(f, &l);
+	store_msglist_release(&l);
+	close_folder(f);
+	assert_int_equal(stat(path_of(fx, "opts/INBOX", "cur"), &st), 0);
+	assert_int_equal(st.st_atime, 1000000000);
+	store_close(s);
+	free(id);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -952,6 +1013,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_windows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_readonly, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_options, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
