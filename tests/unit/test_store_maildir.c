@@ -929,6 +929,15 @@ static void test_readonly(void **state)
 	close_folder(f);
 	store_close(s);
 
+	/* read-only and create: nothing is created */
+	f = NULL;
+	assert_int_equal(fx->s->ops->open_folder(
+			     fx->s, "New3", NULL,
+			     STORE_OPEN_CREATE | STORE_OPEN_READONLY, &f, &err),
+			 -1);
+	assert_null(f);
+	assert_false(exists(path_of(fx, "New3", "")));
+
 	/* a folder opened read-only in a writable store refuses too */
 	close_folder(fx->f);
 	fx->f = open_folder(fx->s, "INBOX", NULL, STORE_OPEN_READONLY);
