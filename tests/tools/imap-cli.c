@@ -61,9 +61,9 @@
 #include "util/strbuf.h"
 #include "util/util.h"
 
-#define MAX_WORDS 8
+#define MAX_WORDS    8
 #define MAX_KEYWORDS 32
-#define MAX_SECRET (64u * 1024)
+#define MAX_SECRET   (64u * 1024)
 
 enum {
 	RC_OK = 0,
@@ -75,8 +75,9 @@ enum {
 
 static OIM_NORETURN void usage(const char *why)
 {
-	fprintf(stderr, "imap-cli: %s\nusage: imap-cli [options] COMMAND... "
-			"(see tests/tools/imap-cli.c)\n",
+	fprintf(stderr,
+		"imap-cli: %s\nusage: imap-cli [options] COMMAND... "
+		"(see tests/tools/imap-cli.c)\n",
 		why);
 	exit(RC_USAGE);
 }
@@ -106,8 +107,7 @@ static void print_err(const struct oim_err *err)
 	fflush(stdout);
 }
 
-static int local_error(struct oim_err *err, const char *what,
-		       const char *path)
+static int local_error(struct oim_err *err, const char *what, const char *path)
 {
 	return oim_error(err, OIM_SEV_FATAL, OIM_E_IO, "%s %s: %s", what, path,
 			 strerror(errno));
@@ -150,23 +150,23 @@ static const struct {
 	unsigned bit;
 	const char *name;
 } list_flag_names[] = {
-	{ IMAP_LIST_NOSELECT, "\\Noselect" },
-	{ IMAP_LIST_NOINFERIORS, "\\Noinferiors" },
-	{ IMAP_LIST_HASCHILDREN, "\\HasChildren" },
-	{ IMAP_LIST_HASNOCHILDREN, "\\HasNoChildren" },
-	{ IMAP_LIST_MARKED, "\\Marked" },
-	{ IMAP_LIST_UNMARKED, "\\Unmarked" },
-	{ IMAP_LIST_NONEXISTENT, "\\NonExistent" },
-	{ IMAP_LIST_SUBSCRIBED, "\\Subscribed" },
-	{ IMAP_LIST_REMOTE, "\\Remote" },
-	{ IMAP_LIST_ALL, "\\All" },
-	{ IMAP_LIST_ARCHIVE, "\\Archive" },
-	{ IMAP_LIST_DRAFTS, "\\Drafts" },
-	{ IMAP_LIST_FLAGGED, "\\Flagged" },
-	{ IMAP_LIST_JUNK, "\\Junk" },
-	{ IMAP_LIST_SENT, "\\Sent" },
-	{ IMAP_LIST_TRASH, "\\Trash" },
-	{ IMAP_LIST_IMPORTANT, "\\Important" },
+    {IMAP_LIST_NOSELECT, "\\Noselect"},
+    {IMAP_LIST_NOINFERIORS, "\\Noinferiors"},
+    {IMAP_LIST_HASCHILDREN, "\\HasChildren"},
+    {IMAP_LIST_HASNOCHILDREN, "\\HasNoChildren"},
+    {IMAP_LIST_MARKED, "\\Marked"},
+    {IMAP_LIST_UNMARKED, "\\Unmarked"},
+    {IMAP_LIST_NONEXISTENT, "\\NonExistent"},
+    {IMAP_LIST_SUBSCRIBED, "\\Subscribed"},
+    {IMAP_LIST_REMOTE, "\\Remote"},
+    {IMAP_LIST_ALL, "\\All"},
+    {IMAP_LIST_ARCHIVE, "\\Archive"},
+    {IMAP_LIST_DRAFTS, "\\Drafts"},
+    {IMAP_LIST_FLAGGED, "\\Flagged"},
+    {IMAP_LIST_JUNK, "\\Junk"},
+    {IMAP_LIST_SENT, "\\Sent"},
+    {IMAP_LIST_TRASH, "\\Trash"},
+    {IMAP_LIST_IMPORTANT, "\\Important"},
 };
 
 /* Maildir letters of the system flags, "" when none. */
@@ -232,9 +232,8 @@ static int status_cb(void *ctx, const struct imap_status_info *st,
 
 static void print_mailbox(const char *what, const struct imap_mailbox *m)
 {
-	printf("%s exists=%" PRIu32 " uidvalidity=%" PRIu32
-	       " uidnext=%" PRIu32 " highestmodseq=%" PRIu64
-	       " nomodseq=%d readonly=%d",
+	printf("%s exists=%" PRIu32 " uidvalidity=%" PRIu32 " uidnext=%" PRIu32
+	       " highestmodseq=%" PRIu64 " nomodseq=%d readonly=%d",
 	       what, m->exists, m->uidvalidity, m->uidnext, m->highestmodseq,
 	       m->nomodseq, m->readonly);
 	put_flags("flags", m->flags);
@@ -277,8 +276,8 @@ static int fetch_cb(void *ctx, const struct imap_fetch *f, struct oim_err *err)
 	return 0;
 }
 
-static int vanished_cb(void *ctx, const struct imap_seqset *uids,
-		       bool earlier, struct oim_err *err)
+static int vanished_cb(void *ctx, const struct imap_seqset *uids, bool earlier,
+		       struct oim_err *err)
 {
 	struct strbuf sb = STRBUF_INIT;
 	imap_seqset_format(&sb, uids);
@@ -287,8 +286,7 @@ static int vanished_cb(void *ctx, const struct imap_seqset *uids,
 	return 0;
 }
 
-static int raw_cb(void *ctx, const struct imap_response *r,
-		  struct oim_err *err)
+static int raw_cb(void *ctx, const struct imap_response *r, struct oim_err *err)
 {
 	struct strbuf sb = STRBUF_INIT;
 	imap_response_dump(&sb, r);
@@ -320,10 +318,10 @@ static int caps_cb(void *ctx, const struct imap_response *r,
 
 struct body_files {
 	const char *dir;
-	int fd;		 /* the body being received, -1 between bodies */
-	uint32_t seq;	 /* its sequence number */
-	uint64_t size;	 /* bytes written */
-	bool failed;	 /* a local write failed: reported at the end */
+	int fd;	       /* the body being received, -1 between bodies */
+	uint32_t seq;  /* its sequence number */
+	uint64_t size; /* bytes written */
+	bool failed;   /* a local write failed: reported at the end */
 	struct oim_err local;
 };
 
@@ -338,7 +336,8 @@ static int sink_begin(void *ctx, const struct imap_body_info *info,
 	struct body_files *bf = ctx;
 	char *path;
 
-	if (strncmp(info->item, "BODY[]", 6) && strncmp(info->item, "RFC822", 6))
+	if (strncmp(info->item, "BODY[]", 6) &&
+	    strncmp(info->item, "RFC822", 6))
 		return IMAP_BODY_INMEM;
 	path = part_path(bf, info->seq);
 	bf->seq = info->seq;
@@ -389,9 +388,9 @@ static int sink_end(void *ctx, struct oim_err *err)
 }
 
 static const struct imap_body_sink body_sink = {
-	.begin = sink_begin,
-	.data = sink_data,
-	.end = sink_end,
+    .begin = sink_begin,
+    .data = sink_data,
+    .end = sink_end,
 };
 
 static int body_fetch_cb(void *ctx, const struct imap_fetch *f,
@@ -526,10 +525,9 @@ struct cli {
 			usage("missing argument");                             \
 	} while (0)
 
-static int cmd_append(struct cli *cli, char **w, size_t nw,
-		      struct oim_err *err)
+static int cmd_append(struct cli *cli, char **w, size_t nw, struct oim_err *err)
 {
-	struct imap_append a = { .mailbox = w[1], .fd = -1 };
+	struct imap_append a = {.mailbox = w[1], .fd = -1};
 	const char *kw[MAX_KEYWORDS];
 	uint32_t uid = 0, uv = 0;
 	int r;
@@ -567,7 +565,7 @@ static int cmd_append_many(struct cli *cli, char **w, size_t nw,
 		if (comma)
 			*comma = '\0';
 		ALLOC_GROW(a, n, alloc);
-		a[n] = (struct imap_append){ .mailbox = w[1], .fd = -1 };
+		a[n] = (struct imap_append){.mailbox = w[1], .fd = -1};
 		a[n].fd = open_file(p, &cli->local);
 		n++;
 		if (a[n - 1].fd < 0) {
@@ -599,8 +597,7 @@ out:
 	return ret;
 }
 
-static int cmd_store(struct cli *cli, char **w, size_t nw,
-		     struct oim_err *err)
+static int cmd_store(struct cli *cli, char **w, size_t nw, struct oim_err *err)
 {
 	const char *kw[MAX_KEYWORDS];
 	struct imap_seqset mod = IMAP_SEQSET_INIT;
@@ -637,7 +634,7 @@ static int cmd_store(struct cli *cli, char **w, size_t nw,
 static int cmd_fetch_bodies(struct cli *cli, char **w, size_t nw,
 			    struct oim_err *err)
 {
-	struct body_files bf = { .fd = -1 };
+	struct body_files bf = {.fd = -1};
 	int r;
 
 	NEED(3);
@@ -663,14 +660,28 @@ static size_t words_of(const char *cmd)
 		const char *name;
 		size_t words;
 	} t[] = {
-		{ "has", 2 },	       { "list", 3 },	      { "lsub", 3 },
-		{ "list-status", 3 },  { "status", 3 },	      { "select", 2 },
-		{ "examine", 2 },      { "select-condstore", 2 },
-		{ "select-qresync", 5 }, { "fetch", 3 },     { "fetch-bodies", 3 },
-		{ "search", 2 },       { "store", 5 },	      { "append", 5 },
-		{ "append-many", 3 },  { "expunge", 2 },      { "create", 2 },
-		{ "delete", 2 },       { "subscribe", 2 },    { "move", 3 },
-		{ "idle", 2 },	       { "raw", 2 },
+	    {"has", 2},
+	    {"list", 3},
+	    {"lsub", 3},
+	    {"list-status", 3},
+	    {"status", 3},
+	    {"select", 2},
+	    {"examine", 2},
+	    {"select-condstore", 2},
+	    {"select-qresync", 5},
+	    {"fetch", 3},
+	    {"fetch-bodies", 3},
+	    {"search", 2},
+	    {"store", 5},
+	    {"append", 5},
+	    {"append-many", 3},
+	    {"expunge", 2},
+	    {"create", 2},
+	    {"delete", 2},
+	    {"subscribe", 2},
+	    {"move", 3},
+	    {"idle", 2},
+	    {"raw", 2},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
 		if (!strcmp(cmd, t[i].name))
@@ -724,9 +735,9 @@ static int run_command(struct cli *cli, const char *arg, struct oim_err *err)
 	} else if (!strcmp(cmd, "list") || !strcmp(cmd, "lsub")) {
 		NEED(3);
 		/* "" stands for the empty reference */
-		r = imap_list(c, cmd[1] == 's', strcmp(w[1], "\"\"") ? w[1] : "",
-			      w[2], list_cb, NULL,
-			      err);
+		r = imap_list(c, cmd[1] == 's',
+			      strcmp(w[1], "\"\"") ? w[1] : "", w[2], list_cb,
+			      NULL, err);
 	} else if (!strcmp(cmd, "list-status")) {
 		NEED(2);
 		r = imap_list_status(c, "", w[1],
@@ -737,10 +748,10 @@ static int run_command(struct cli *cli, const char *arg, struct oim_err *err)
 		struct imap_status_info st;
 		NEED(2);
 		memset(&st, 0, sizeof(st));
-		r = imap_status(c, w[1],
-				nw >= 3 ? w[2]
-					: "(MESSAGES UIDNEXT UIDVALIDITY UNSEEN)",
-				&st, err);
+		r = imap_status(
+		    c, w[1],
+		    nw >= 3 ? w[2] : "(MESSAGES UIDNEXT UIDVALIDITY UNSEEN)",
+		    &st, err);
 		if (!r) {
 			if (!st.mailbox) {
 				st.mailbox = w[1];
@@ -781,10 +792,11 @@ static int run_command(struct cli *cli, const char *arg, struct oim_err *err)
 		cs = strstr(items, " changedsince=");
 		if (cs) {
 			*cs = '\0';
-			since = num_arg(cs + 14, UINT64_MAX, "bad changedsince");
+			since =
+			    num_arg(cs + 14, UINT64_MAX, "bad changedsince");
 		}
-		r = imap_uid_fetch(c, w[1], items, since, fetch_cb,
-				   vanished_cb, NULL, err);
+		r = imap_uid_fetch(c, w[1], items, since, fetch_cb, vanished_cb,
+				   NULL, err);
 	} else if (!strcmp(cmd, "fetch-bodies")) {
 		r = cmd_fetch_bodies(cli, w, nw, err);
 	} else if (!strcmp(cmd, "search")) {
@@ -845,11 +857,11 @@ static int run_command(struct cli *cli, const char *arg, struct oim_err *err)
 
 int main(int argc, char **argv)
 {
-	struct imap_client_opts o = { .starttls = true, .send_id = true };
-	struct net_tls_opts topts = { 0 };
+	struct imap_client_opts o = {.starttls = true, .send_id = true};
+	struct net_tls_opts topts = {0};
 	struct net_tls *tls = NULL;
 	struct oim_err err = OIM_ERR_INIT;
-	struct cli cli = { 0 };
+	struct cli cli = {0};
 	char *password = NULL, *token = NULL;
 	bool keep_going = false;
 	int i, rc = RC_OK;
@@ -885,7 +897,8 @@ int main(int argc, char **argv)
 			o.family = NET_FAMILY_V6;
 		} else if (!strcmp(a, "--timeout")) {
 			NEEDV();
-			o.timeout_s = (unsigned)num_arg(v, 86400, "bad timeout");
+			o.timeout_s =
+			    (unsigned)num_arg(v, 86400, "bad timeout");
 		} else if (!strcmp(a, "--cafile")) {
 			NEEDV();
 			topts.cafile = v;
