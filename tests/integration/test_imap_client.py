@@ -1191,3 +1191,74 @@ def test_all_commands(cli, imap, tmp_path, mode):
     assert [(m.uid, m.flags) for m in msgs] == [(1, ["\\Flagged",
                                                      "\\Seen"])]
     assert "Work/Sub" not in imap.list()
+
+
+# a server with nothing but IMAP4rev1: the client's fallbacks ---------------------
+
+def test_minimal_server_fallbacks(cli_bin, dovecot_factory, tmp_path):
+    """No UIDPLUS, MOVE, LIST-STATUS, ESEARCH, LITERAL+, NAMESPACE,
+    CONDSTORE, COMPRESS: APPEND with synchronising literals (pipelined
+    too), LIST + STATUS, SEARCH, COPY + STORE + EXPUNGE for MOVE, plain
+    EXPUNGE, LIST "" "" for the separator."""
+    from oimaptest.dovecot import new_user
+    server = dovecot_factory(extra_conf="imap_capability = IMAP4rev1 IDLE",
+                             separator=".")
+    u = new_user(server, hint="minimal")
+    msgs = [make_message("min%d" % i) for i in range(5)]
+    files = [write_msg(tmp_path, "min%d" % i, m) for i, m in enumerate(msgs)]
+    r = run_cli(cli_bin, conn_args(u, "starttls", tmp_path) + [
+        "--debug", "imap", "--qresync", "--compress",
+        "caps", "enabled", "sep", "create Dest", "create Sub.Child",
+        "append INBOX %s" % files[0],
+        "append-many INBOX %s" % ",".join(files[1:]),
+        "list-status *", "select INBOX",
+        "search HEADER Message-ID <mmin3@oimap.test>",
+        "move 2 Dest", r"store 1 + \Deleted", "expunge 1",
+        "fetch 1:* (UID)", "idle 1"])
+    assert r.rc == RC_OK, r
+    caps = r.results("CAPABILITY")[0]["_"]
+    assert "UIDPLUS" not in caps and "LITERAL+" not in caps, caps
+    assert r.results("ENABLED")[0]["qresync"] == "0"
+    assert "SEP ." in r.lines
+    # Dovecot sends APPENDUID without advertising UIDPLUS; the client may
+    # take it or report 0
+    got = [d["_"][1] for d in r.results("APPENDUID")]
+    assert got in (["0"] * 5, ["1", "2", "3", "4", "5"]), r
+    sts = {d["_"][0]: d for d in r.results("STATUS")}
+    assert set(sts) >= {"INBOX", "Dest", "Sub.Child"}, r
+    assert sts["INBOX"]["messages"] == "5"
+    assert "SEARCH 4" in r.lines
+    assert [d["uid"] for d in r.results("FETCH")] == ["3", "4", "5"], r
+    log = r.err
+    assert re.search(r"C: \S+ APPEND .*\{\d+\}", log), log[:3000]
+    assert not re.search(r"C: \S+ UID MOVE", log)
+    assert re.search(r"C: \S+ UID COPY 2 ", log), log
+    assert not re.search(r"C: \S+ UID EXPUNGE", log)
+    assert not re.search(r"C: \S+ COMPRESS", log)
+    assert "RETURN (STATUS" not in log
+    with u.client() as imap:
+        assert [m.body for m in imap.fetch("INBOX")] == msgs[2:]
+        assert [m.body for m in imap.fetch("Dest")] == [msgs[1]]
+
+
+def test_mailbox_names_quoted_and_literal(cli, imap):
+    names = ['Quote"d', "Back\\slash", "With Space", "&AOQ-bc"]
+    cmds = ["create " + n for n in names]
+    cmds += ['list "" *'] + ["status " + n for n in names]
+    cmds += ["select " + n for n in names]
+    # 8-bit: not valid modified UTF-7, so sent as a literal; Dovecot
+    # refuses the name and the connection goes on
+    cmds += ["create R\u00e4w8bit", "noop"]
+    r = cli(*cmds, opts=["--keep-going", "--debug", "imap"])
+    assert r.rc == RC_NO, r
+    assert [e["kind"] for e in r.errors] == ["imap NO"], r
+    assert "mUTF-7" in r.error["msg"]
+    assert r.ok("noop")
+    assert re.search(r"C: \S+ CREATE \{\d+\+?\}", r.err), r.err
+    listed = {d["name"] for d in r.results("LIST")}
+    assert set(names) <= listed, listed
+    assert [l.split(" messages=")[0] for l in r.lines
+            if l.startswith("STATUS ")] == ["STATUS " + n for n in names]
+    assert len(r.results("SELECT")) == len(names)
+    assert set(imap.list()) >= {'Quote"d', "Back\\slash", "With Space",
+                                "\u00e4bc"}

@@ -20,7 +20,7 @@
  * (split at the first spaces only where the last word may hold spaces):
  *   caps | has CAP | enabled | noop | sep | selected | peer
  *   list REF PATTERN | lsub REF PATTERN | list-status PATTERN [ITEMS]
- *   status MBOX [ITEMS]
+ *   status MBOX [(ITEMS)]                 (MBOX may hold spaces)
  *   select MBOX | examine MBOX | select-condstore MBOX
  *   select-qresync MBOX UIDVALIDITY MODSEQ [KNOWN-UIDS]
  *   fetch SET ITEMS... [changedsince=N]   (ITEMS is the rest of the line)
@@ -664,7 +664,7 @@ static size_t words_of(const char *cmd)
 	    {"list", 3},
 	    {"lsub", 3},
 	    {"list-status", 3},
-	    {"status", 3},
+	    {"status", 2},
 	    {"select", 2},
 	    {"examine", 2},
 	    {"select-condstore", 2},
@@ -746,12 +746,17 @@ static int run_command(struct cli *cli, const char *arg, struct oim_err *err)
 				     list_cb, status_cb, NULL, err);
 	} else if (!strcmp(cmd, "status")) {
 		struct imap_status_info st;
+		const char *items = "(MESSAGES UIDNEXT UIDVALIDITY UNSEEN)";
+		char *paren;
 		NEED(2);
+		/* "status MBOX [(ITEMS)]": MBOX may hold spaces */
+		paren = strstr(w[1], " (");
+		if (paren) {
+			*paren = '\0';
+			items = paren + 1;
+		}
 		memset(&st, 0, sizeof(st));
-		r = imap_status(
-		    c, w[1],
-		    nw >= 3 ? w[2] : "(MESSAGES UIDNEXT UIDVALIDITY UNSEEN)",
-		    &st, err);
+		r = imap_status(c, w[1], items, &st, err);
 		if (!r) {
 			if (!st.mailbox) {
 				st.mailbox = w[1];
