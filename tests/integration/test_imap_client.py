@@ -1262,3 +1262,129 @@ def test_mailbox_names_quoted_and_literal(cli, imap):
     assert len(r.results("SELECT")) == len(names)
     assert set(imap.list()) >= {'Quote"d', "Back\\slash", "With Space",
                                 "\u00e4bc"}
+
+
+# responses in unusual but legal shapes (fake server) ------------------------------
+
+def _tagged(data):
+    """A respond callable: data (bytes, may hold {tag}) sent verbatim."""
+    return lambda m, tag: data.replace(b"{tag}", tag.encode())
+
+
+def test_fetch_uid_after_body_and_unsolicited(cli_bin, fake_imap, tmp_path):
+    """Bodies streamed before the UID is known, several in one response
+    burst, with unsolicited EXISTS/FETCH in between."""
+    fake = _broken(fake_imap, [
+        Step(r"\S+ SELECT .*", SELECT_OK),
+        Step(r"\S+ UID FETCH 1:\* \(UID RFC822.SIZE BODY.PEEK\[\]\)",
+             _tagged(b"* 1 FETCH (BODY[] {12}\r\nHello\r\nWorld UID 5 "
+                     b"RFC822.SIZE 12)\r\n"
+                     b"* 3 EXISTS\r\n"
+                     b"* 1 FETCH (FLAGS (\\Seen))\r\n"
+                     b"* 2 FETCH (UID 6 BODY[] {3}\r\nabc)\r\n"
+                     b"* 3 FETCH (UID 7 RFC822.SIZE 0 BODY[] \"\")\r\n"
+                     b"{tag} OK done\r\n")),
+        Step(r"\S+ NOOP", "{tag} OK noop"),
+        Step(r"\S+ LOGOUT", "* BYE bye\n{tag} OK bye", optional=True)])
+    r = run_cli(cli_bin, fake_args(fake, tmp_path, "select INBOX",
+                                   "fetch-bodies 1:* %s" % tmp_path,
+                                   "noop"))
+    fake.wait(10)
+    assert r.rc == RC_OK, (r, fake.transcript_text())
+    assert (tmp_path / "5.eml").read_bytes() == b"Hello\r\nWorld"
+    assert (tmp_path / "6.eml").read_bytes() == b"abc"
+    bodies = r.results("BODY")
+    assert [(b["uid"], b["size"]) for b in bodies] == [("5", "12"),
+                                                       ("6", "3")], r
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".part")]
+    uids = [d.get("uid") for d in r.results("FETCH")]
+    assert "7" in uids and "5" in uids and "6" in uids
+
+
+def test_list_name_as_literal_and_nil_separator(cli_bin, fake_imap,
+                                                tmp_path):
+    fake = _broken(fake_imap, [
+        Step(r'\S+ LIST "" "?\*"?',
+             _tagged(b'* LIST (\\HasNoChildren) "/" {5}\r\nHe lo\r\n'
+                     b'* LIST (\\Noselect \\HasChildren) NIL Flat\r\n'
+                     b'* LIST () "/" "Qu\\"ote"\r\n'
+                     b'{tag} OK done\r\n')),
+        Step(r"\S+ LOGOUT", "* BYE bye\n{tag} OK bye", optional=True)])
+    r = run_cli(cli_bin, fake_args(fake, tmp_path, 'list "" *'))
+    assert r.rc == RC_OK, (r, fake.transcript_text())
+    got = [(d["name"], d["sep"], d["flags"]) for d in r.results("LIST")]
+    assert got == [("He lo", "/", "\\HasNoChildren"),
+                   ("Flat", "NIL", "\\Noselect,\\HasChildren"),
+                   ('Qu"ote', "/", "")], r
+
+
+def test_idle_fake_exists_and_done(cli_bin, fake_imap, tmp_path):
+    fake = _broken(fake_imap, [
+        Step(r"\S+ SELECT .*", SELECT_OK),
+        Step(r"\S+ IDLE", "+ idling"),
+        Step(None, "* 3 EXISTS"),
+        Step(r"DONE", "{tag} OK idle done"),
+        Step(r"\S+ NOOP", "{tag} OK noop"),
+        Step(r"\S+ LOGOUT", "* BYE bye\n{tag} OK bye", optional=True)],
+        caps="IMAP4rev1 IDLE AUTH=PLAIN")
+    r = run_cli(cli_bin, fake_args(fake, tmp_path, "select INBOX", "idle 30",
+                                   "noop"))
+    fake.wait(10)
+    assert r.rc == RC_OK, (r, fake.transcript_text())
+    assert "IDLE changed=1" in r.lines
+    assert fake.errors == [], fake.transcript_text()
+
+
+def test_idle_done_unanswered_times_out(cli_bin, fake_imap, tmp_path):
+    fake = _broken(fake_imap, [
+        Step(r"\S+ SELECT .*", SELECT_OK),
+        Step(r"\S+ IDLE", "+ idling"),
+        Step(r"DONE", "", action="hang")], caps="IMAP4rev1 IDLE AUTH=PLAIN")
+    args = fake_args(fake, tmp_path, "select INBOX", "idle 1")
+    args[args.index("--timeout") + 1] = "2"
+    r = run_cli(cli_bin, args)
+    assert r.rc == RC_CONN, r
+    assert r.error["kind"] == "timeout", r
+
+
+def test_greeting_bye(cli_bin, fake_imap, tmp_path):
+    fake = fake_imap([], greeting="* BYE too many connections from you")
+    r = run_cli(cli_bin, fake_args(fake, tmp_path, "noop"))
+    assert r.rc == RC_CONN, r
+    assert r.error["kind"] == "imap BYE", r
+    assert "too many connections" in r.error["msg"]
+
+
+def test_unknown_tag_is_protocol_error(cli_bin, fake_imap, tmp_path):
+    fake = _broken(fake_imap, [
+        Step(r"\S+ NOOP", "zz99 OK who asked"),
+        Step(r"\S+ LOGOUT", "* BYE bye\n{tag} OK bye", optional=True)])
+    args = fake_args(fake, tmp_path, "noop")
+    args[args.index("--timeout") + 1] = "3"
+    r = run_cli(cli_bin, args)
+    assert r.rc == RC_CONN, r
+    assert r.error["kind"] == "protocol", r
+    assert "zz99" in r.error["msg"]
+
+
+def test_alert_is_shown(cli_bin, fake_imap, tmp_path):
+    fake = _broken(fake_imap, [
+        Step(r"\S+ NOOP", "* OK [ALERT] quota almost full\n{tag} OK noop"),
+        Step(r"\S+ LOGOUT", "* BYE bye\n{tag} OK bye", optional=True)])
+    r = run_cli(cli_bin, fake_args(fake, tmp_path, "noop"))
+    assert r.rc == RC_OK, r
+    assert "quota almost full" in r.err
+
+
+def test_fetch_changedsince_vanished(cli, imap):
+    seed_inbox(imap, 4)
+    modseq = status(imap)["HIGHESTMODSEQ"]
+    imap.expunge("INBOX", uids=[2])
+    imap.set_flags("INBOX", 3, ["\\Seen"])
+    r = cli("select INBOX",
+            "fetch 1:* (UID FLAGS) changedsince=%d" % modseq,
+            opts=["--qresync"])
+    assert r.rc == RC_OK, r
+    assert [d["uid"] for d in r.results("FETCH")] == ["3"], r
+    v = r.results("VANISHED")
+    assert v and v[0]["earlier"] == "1" and v[0]["uids"] == "2", r
