@@ -1388,3 +1388,58 @@ def test_fetch_changedsince_vanished(cli, imap):
     assert [d["uid"] for d in r.results("FETCH")] == ["3"], r
     v = r.results("VANISHED")
     assert v and v[0]["earlier"] == "1" and v[0]["uids"] == "2", r
+
+
+def test_append_crlf_file_not_doubled(cli, imap, tmp_path):
+    """A message stored with CRLF already goes up unchanged (no CR CR LF),
+    as OfflineIMAP's email policy sends it."""
+    m = make_message(5)
+    p = tmp_path / "crlf"
+    p.write_bytes(m)
+    r = cli("append INBOX %s" % p)
+    assert r.rc == RC_OK, r
+    assert imap.fetch("INBOX")[0].body == m
+
+
+def test_append_many_beyond_inflight_limit(cli, imap, tmp_path):
+    """More APPENDs than IMAP_MAX_INFLIGHT (64) queued at once."""
+    n = 100
+    files = []
+    for i in range(n):
+        files.append(write_msg(tmp_path, "s%03d" % i,
+                               make_message("s%d" % i, body="x\n")))
+    r = cli("append-many INBOX " + ",".join(files), "select INBOX",
+            "fetch-bodies 1:* %s" % tmp_path)
+    assert r.rc == RC_OK, r
+    uids = [int(d["_"][1]) for d in r.results("APPENDUID")]
+    assert uids == list(range(1, n + 1)), r
+    ids = {m.uid: m.message_id for m in imap.fetch("INBOX", bodies=False)}
+    assert all(ids[i + 1] == "<ms%d@oimap.test>" % i for i in range(n))
+    assert len(r.results("BODY")) == n
+    for i in (0, 63, 64, 99):
+        assert (tmp_path / ("%d.eml" % (i + 1))).read_bytes() == \
+            make_message("s%d" % i, body="x\n")
+
+
+def test_dropped_during_append(cli_bin, fake_imap, tmp_path):
+    f = write_msg(tmp_path, "m", make_message(1))
+    fake = _broken(fake_imap, [Step(r"\S+ APPEND .*", "", action="drop")],
+                   caps="IMAP4rev1 LITERAL+ UIDPLUS AUTH=PLAIN")
+    r = run_cli(cli_bin, fake_args(fake, tmp_path, "append INBOX %s" % f))
+    assert r.rc == RC_CONN, r
+    assert r.error["kind"] == "connection lost", r
+
+
+def test_literal_over_memory_limit(cli_bin, fake_imap, tmp_path):
+    """A literal that would be kept in memory (no body sink) above
+    OIM_IMAP_MAX_INMEM_LITERAL (1 MiB) is refused, not buffered."""
+    size = 3 * 1024 * 1024
+    fake = _broken(fake_imap, [
+        Step(r"\S+ SELECT .*", SELECT_OK),
+        Step(r"\S+ UID FETCH .*",
+             _tagged(b"* 1 FETCH (UID 1 BODY[HEADER] {%d}\r\n" % size +
+                     b"x" * size + b")\r\n{tag} OK done\r\n"))])
+    r = run_cli(cli_bin, fake_args(fake, tmp_path, "select INBOX",
+                                   "fetch 1 (UID BODY.PEEK[HEADER])"))
+    assert r.rc == RC_CONN, r
+    assert r.error["kind"] == "limit", r
