@@ -1443,3 +1443,49 @@ def test_literal_over_memory_limit(cli_bin, fake_imap, tmp_path):
                                    "fetch 1 (UID BODY.PEEK[HEADER])"))
     assert r.rc == RC_CONN, r
     assert r.error["kind"] == "limit", r
+
+
+# TLS: host name verification and fingerprint + CA together ------------------------
+
+def test_tls_host_name_mismatch(cli_bin, imap_user, tmp_path):
+    """127.0.0.2 reaches the same server, but the certificate names only
+    localhost and 127.0.0.1: verification must fail."""
+    fwd = Forwarder("127.0.0.2", imap_user.host, imap_user.sslport)
+    try:
+        args = conn_args(imap_user, "ssl", tmp_path)
+        args[args.index("--host") + 1] = "127.0.0.2"
+        args[args.index("--port") + 1] = str(fwd.port)
+        r = run_cli(cli_bin, args + ["noop"])
+        good = run_cli(cli_bin, args + ["--fingerprint",
+                                        imap_user.fingerprints["sha256"],
+                                        "noop"])
+    finally:
+        fwd.close()
+    assert r.rc == RC_CONN and r.error["kind"] == "tls", r
+    # a pinned fingerprint with an explicit CA file: both are checked
+    assert good.rc == RC_CONN and good.error["kind"] == "tls", good
+
+
+def test_tls_by_host_name(cli_bin, imap_user, tmp_path):
+    args = conn_args(imap_user, "ssl", tmp_path)
+    args[args.index("--host") + 1] = "localhost"
+    r = run_cli(cli_bin, args + ["--ipv4", "noop"])
+    assert r.rc == RC_OK, r
+
+
+@pytest.mark.parametrize("alg", ["sha1", "sha512"])
+def test_tls_fingerprint_algorithms(cli_bin, imap_user, tmp_path, alg):
+    args = conn_args(imap_user, "ssl", tmp_path)
+    i = args.index("--cafile")
+    del args[i:i + 2]
+    r = run_cli(cli_bin, args + ["--fingerprint", imap_user.fingerprints[alg],
+                                 "noop"])
+    assert r.rc == RC_OK, r
+
+
+def test_tls_fingerprint_and_wrong_ca(cli_bin, imap_user, tmp_path):
+    args = conn_args(imap_user, "ssl", tmp_path)
+    args[args.index("--cafile") + 1] = imap_user.wrong_cafile
+    r = run_cli(cli_bin, args + ["--fingerprint",
+                                 imap_user.fingerprints["sha256"], "noop"])
+    assert r.rc == RC_CONN and r.error["kind"] == "tls", r
