@@ -226,3 +226,25 @@ def test_fake_xoauth2_rejected(cli_bin, fake_imap, tmp_path):
     fake.wait(10)
     assert r.rc == t.RC_CONN, r
     assert_no_secret(r, FAKE_USER, token, fake)
+
+
+@pytest.mark.parametrize("literal_plus", [True, False])
+def test_fake_login_password_as_literal(cli_bin, fake_imap, tmp_path,
+                                        literal_plus):
+    """An 8-bit password cannot be quoted: LOGIN sends it as a literal,
+    which must be redacted in the log as well."""
+    pw = "p\u00e4ssw\u00f6rd-" + secrets.token_hex(6)
+    wire = re.escape(pw.encode().decode("latin-1"))
+    caps = "IMAP4rev1" + (" LITERAL+" if literal_plus else "")
+    fake = _fake(fake_imap, caps,
+                 [Step(r'\S+ LOGIN "?%s"? \{\d+\+?\}\r\n%s' % (FAKE_USER,
+                                                                wire))])
+    r = run(cli_bin, t.fake_args(fake, tmp_path, "--auth-mechanisms",
+                                 "LOGIN", password=pw), "all")
+    fake.wait(10)
+    assert r.rc == 0, (r, fake.transcript_text())
+    assert fake.errors == [], fake.transcript_text()
+    text = r.out + r.err
+    assert pw not in text and pw.encode().decode("latin-1") not in text
+    assert pw[-12:] not in text, text
+    assert "<redacted>" in r.err, r.err
