@@ -1489,3 +1489,48 @@ def test_tls_fingerprint_and_wrong_ca(cli_bin, imap_user, tmp_path):
     r = run_cli(cli_bin, args + ["--fingerprint",
                                  imap_user.fingerprints["sha256"], "noop"])
     assert r.rc == RC_CONN and r.error["kind"] == "tls", r
+
+
+def test_starttls_rereads_capabilities(cli_bin, fake_imap, tmp_path):
+    """Capabilities from before STARTTLS are not trusted afterwards: the
+    client asks again over TLS, then logs in."""
+    payload = b64("\0%s\0%s" % (FAKE_USER, FAKE_PASS))
+    fake = fake_imap([
+        Step(r"\S+ STARTTLS", "{tag} OK begin TLS", action="starttls"),
+        Step(r"\S+ CAPABILITY", "* CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN\n"
+             "{tag} OK done"),
+        Step(r"\S+ AUTHENTICATE PLAIN " + re.escape(payload),
+             "{tag} OK [CAPABILITY IMAP4rev1] in"),
+        Step(r"\S+ NOOP", "{tag} OK noop"),
+        Step(r"\S+ LOGOUT", "* BYE bye\n{tag} OK bye", optional=True)],
+        greeting="* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] fake")
+    r = run_cli(cli_bin, fake_args(fake, tmp_path, "--cafile", fake.cafile,
+                                   "noop"))
+    fake.wait(10)
+    assert r.rc == RC_OK, (r, fake.transcript_text())
+    assert fake.errors == [], fake.transcript_text()
+    assert ("*", "starttls") in fake.transcript()
+
+
+def test_logindisabled_refuses_login_command(cli_bin, fake_imap, tmp_path):
+    fake = fake_imap([Step(r"\S+ CAPABILITY",
+                           "* CAPABILITY IMAP4rev1 LOGINDISABLED\n"
+                           "{tag} OK done", optional=True)],
+                     greeting="* OK [CAPABILITY IMAP4rev1 LOGINDISABLED] x")
+    r = run_cli(cli_bin, fake_args(fake, tmp_path, "--auth-mechanisms",
+                                   "LOGIN", "noop"))
+    fake.wait(10)
+    assert r.rc == RC_CONN and r.error["kind"] == "authentication", r
+    assert not any("LOGIN " in l for l in fake.client_lines())
+
+
+@pytest.mark.parametrize("ssl", [False, True])
+def test_silent_server_times_out(cli_bin, fake_imap, tmp_path, ssl):
+    fake = fake_imap([Step(None, "", action="hang")], greeting=None)
+    args = fake_args(fake, tmp_path, "noop")
+    args[args.index("--timeout") + 1] = "1"
+    if ssl:
+        args += ["--ssl", "--cafile", fake.cafile]
+    r = run_cli(cli_bin, args)
+    assert r.rc == RC_CONN, r
+    assert r.error["kind"] == "timeout", r
