@@ -952,9 +952,12 @@ def test_close_expunges_deleted(cli, imap):
 
 # IDLE --------------------------------------------------------------------------
 
-def test_idle_reports_new_mail(cli_bin, imap_user, imap, tmp_path):
+@pytest.mark.parametrize("compress", [False, True])
+def test_idle_reports_new_mail(cli_bin, imap_user, imap, tmp_path, compress):
     seed_inbox(imap, 1)
     args = conn_args(imap_user, "starttls", tmp_path)
+    if compress:
+        args.append("--compress")
     p = subprocess.Popen([cli_bin, *args, "select INBOX", "idle 30",
                           "status INBOX"], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
@@ -1036,10 +1039,13 @@ def big_message(size):
     return head + line * n
 
 
-def test_big_body_streamed(cli_bin, imap_user, imap, tmp_path):
+@pytest.mark.parametrize("mode", ["starttls", "ssl+compress"])
+def test_big_body_streamed(cli_bin, imap_user, imap, tmp_path, mode):
     big = big_message(20 * 1024 * 1024)
     f = write_msg(tmp_path, "big", big)
-    args = conn_args(imap_user, "starttls", tmp_path)
+    args = conn_args(imap_user, mode.split("+")[0], tmp_path)
+    if "compress" in mode:
+        args.append("--compress")
     r, rss = run_measured(cli_bin, args + ["append INBOX " + f])
     assert r.rc == RC_OK, r
     assert rss < RSS_LIMIT_KB, "APPEND of 20 MB peaked at %d KiB" % rss
@@ -1534,3 +1540,34 @@ def test_silent_server_times_out(cli_bin, fake_imap, tmp_path, ssl):
     r = run_cli(cli_bin, args)
     assert r.rc == RC_CONN, r
     assert r.error["kind"] == "timeout", r
+
+
+def test_unselect_without_unselect_never_expunges(cli_bin, dovecot_factory,
+                                                   tmp_path):
+    """imap_close(expunge=false) on a server without UNSELECT must not
+    fall back to CLOSE, which would expunge \\Deleted messages."""
+    from oimaptest.dovecot import new_user
+    server = dovecot_factory(extra_conf="imap_capability = IMAP4rev1 IDLE")
+    u = new_user(server, hint="unselect")
+    with u.client() as imap:
+        seed_inbox(imap, 2)
+        mark_deleted(imap, [1])
+    r = run_cli(cli_bin, conn_args(u, "plain", tmp_path) + [
+        "select INBOX", "unselect", "selected", "status INBOX"])
+    assert r.rc == RC_OK, r
+    assert "SELECTED NONE" in r.lines
+    assert r.results("STATUS")[0]["messages"] == "2", r
+    with u.client() as imap:
+        assert [m.uid for m in imap.fetch("INBOX", bodies=False)] == [1, 2]
+
+
+def test_flat_namespace_separator(cli_bin, fake_imap, tmp_path):
+    caps = "IMAP4rev1 NAMESPACE AUTH=PLAIN"
+    fake = fake_imap(fakeimap.preamble(caps=caps) + [
+        Step(r"\S+ NAMESPACE", '* NAMESPACE (("" NIL)) NIL NIL\n'
+             "{tag} OK ns"),
+        Step(r"\S+ LOGOUT", "* BYE bye\n{tag} OK bye", optional=True)],
+        greeting="* OK [CAPABILITY %s] fake" % caps)
+    r = run_cli(cli_bin, fake_args(fake, tmp_path, "sep"))
+    assert r.rc == RC_OK, (r, fake.transcript_text())
+    assert "SEP NIL" in r.lines
