@@ -1571,3 +1571,20 @@ def test_flat_namespace_separator(cli_bin, fake_imap, tmp_path):
     r = run_cli(cli_bin, fake_args(fake, tmp_path, "sep"))
     assert r.rc == RC_OK, (r, fake.transcript_text())
     assert "SEP NIL" in r.lines
+
+
+def test_append_many_one_refused(cli, imap, tmp_path):
+    """A NO for one pipelined APPEND (Dovecot refuses an empty message)
+    does not disturb the others, and the connection goes on."""
+    a, c = make_message("pa"), make_message("pc")
+    fa, fc = write_msg(tmp_path, "a", a), write_msg(tmp_path, "c", c)
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+    r = cli("append-many INBOX %s,%s,%s" % (fa, empty, fc), "noop",
+            opts=["--keep-going"])
+    assert r.rc == RC_NO, r
+    assert r.error["kind"] == "imap NO", r
+    assert "APPEND-FAILED 1 kind=imap NO" in r.lines
+    assert [d["_"][1] for d in r.results("APPENDUID")] == ["1", "2"], r
+    assert r.ok("noop")
+    assert [m.body for m in imap.fetch("INBOX")] == [a, c]

@@ -578,17 +578,26 @@ static int cmd_append_many(struct cli *cli, char **w, size_t nw,
 	for (started = 0; started < n; started++)
 		if (imap_append_start(cli->c, &a[started], &cmds[started],
 				      err) < 0)
-			goto out;
-	for (size_t i = 0; i < n; i++) {
+			break;
+	ret = started == n ? 0 : -1;
+	/* Wait for every command started, even after a failure: their fds
+	 * must stay open until then (client.h).  Each gets a line; the first
+	 * failure is the command's result. */
+	for (size_t i = 0; i < started; i++) {
+		struct oim_err e = OIM_ERR_INIT;
 		uint32_t uid = 0, uv = 0;
-		if (imap_append_wait(cli->c, cmds[i], &uid, &uv, err) < 0)
-			goto out;
+		if (imap_append_wait(cli->c, cmds[i], &uid, &uv, &e) < 0) {
+			printf("APPEND-FAILED %zu kind=%s\n", i,
+			       oim_err_kind_name(e.kind));
+			if (!ret) {
+				*err = e;
+				ret = -1;
+			}
+			continue;
+		}
 		printf("APPENDUID %" PRIu32 " %" PRIu32 "\n", uv, uid);
 	}
-	ret = 0;
 out:
-	/* Commands queued but not waited for after an error: the client
-	 * owns them; they are freed with the client. */
 	for (size_t i = 0; i < n; i++)
 		if (a[i].fd >= 0)
 			close(a[i].fd);
