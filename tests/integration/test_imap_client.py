@@ -1588,3 +1588,25 @@ def test_append_many_one_refused(cli, imap, tmp_path):
     assert [d["_"][1] for d in r.results("APPENDUID")] == ["1", "2"], r
     assert r.ok("noop")
     assert [m.body for m in imap.fetch("INBOX")] == [a, c]
+
+
+@pytest.mark.xfail(strict=True, reason="client bug: imap_logout() waits "
+                   "for the LOGOUT answer with socktimeout, forever when "
+                   "socktimeout is 0 (OfflineIMAP's default)")
+def test_logout_unanswered_does_not_hang(cli_bin, fake_imap, tmp_path):
+    """client.h: LOGOUT is best effort, not waited for long -- even with
+    no socktimeout (OfflineIMAP's default), a server that never answers
+    LOGOUT must not keep the client forever."""
+    fake = _broken(fake_imap, [Step(r"\S+ NOOP", "{tag} OK noop"),
+                               Step(r"\S+ LOGOUT", "", action="hang")])
+    args = fake_args(fake, tmp_path, "noop")
+    args[args.index("--timeout") + 1] = "0"
+    try:
+        # a hang detector, not a timing assertion: a normal exit takes
+        # well under a second
+        r = run_cli(cli_bin, args, timeout=6)
+    except subprocess.TimeoutExpired:
+        pytest.fail("imap-cli still waiting for the LOGOUT answer after "
+                    "6 s with socktimeout 0")
+    assert r.rc == RC_OK, r
+    assert r.ok("noop")
