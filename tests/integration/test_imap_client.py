@@ -1610,3 +1610,16 @@ def test_logout_unanswered_does_not_hang(cli_bin, fake_imap, tmp_path):
                     "6 s with socktimeout 0")
     assert r.rc == RC_OK, r
     assert r.ok("noop")
+
+
+def test_ssl_to_plain_port_and_plain_to_ssl_port(cli_bin, imap_user,
+                                                 tmp_path):
+    args = conn_args(imap_user, "ssl", tmp_path)
+    args[args.index("--port") + 1] = str(imap_user.port)
+    r = run_cli(cli_bin, args + ["--timeout", "5", "noop"])
+    assert r.rc == RC_CONN and r.error["kind"] == "tls", r
+    args = conn_args(imap_user, "starttls", tmp_path)
+    args[args.index("--port") + 1] = str(imap_user.sslport)
+    r = run_cli(cli_bin, args + ["--timeout", "1", "noop"])
+    assert r.rc == RC_CONN and r.error["kind"] in ("timeout",
+                                                   "connection lost"), r
