@@ -163,6 +163,41 @@ def cli(cli_bin, imap_user, tmp_path):
     return run
 
 
+# Dovecots with other settings, shared by the tests of this module (each
+# start costs about a second): "auth" offers PLAIN and CRAM-MD5 but not
+# AUTH=LOGIN, "minimal" advertises nothing but IMAP4rev1 IDLE after login
+# and uses "." as separator.
+EXTRA_DOVECOTS = {
+    "auth": dict(auth_mechanisms="plain cram-md5"),
+    "minimal": dict(extra_conf="imap_capability = IMAP4rev1 IDLE",
+                    separator="."),
+}
+
+
+@pytest.fixture(scope="module")
+def extra_dovecot(certs):
+    import shutil
+    import tempfile
+    from oimaptest.dovecot import Dovecot, new_user
+    started = {}
+
+    def get(name, hint="x"):
+        """A fresh user on the shared server `name`."""
+        if name not in started:
+            d = tempfile.mkdtemp(prefix="oimap-dovecot-")
+            os.chmod(d, 0o755)
+            server = Dovecot(d, certs=certs, **EXTRA_DOVECOTS[name])
+            started[name] = (server, d)
+            server.start()
+        return new_user(started[name][0], hint=hint)
+
+    yield get
+    for server, d in started.values():
+        server.stop()
+        if not os.environ.get("OIMAPTEST_KEEP"):
+            shutil.rmtree(d, ignore_errors=True)
+
+
 def fake_args(fake, tmp_path, *extra, password=FAKE_PASS):
     return ["--host", fake.host, "--port", str(fake.port), "--user",
             FAKE_USER, "--password-file", secret_file(tmp_path, password),
@@ -442,12 +477,10 @@ def test_dovecot_auth_mechanisms(cli, imap_user, mech, method):
     assert "method=%s," % method in login_line(imap_user)
 
 
-def test_dovecot_login_command(cli_bin, dovecot_factory, tmp_path):
+def test_dovecot_login_command(cli_bin, extra_dovecot, tmp_path):
     """LOGIN in auth_mechanisms is the LOGIN command when the server does
     not offer AUTH=LOGIN."""
-    from oimaptest.dovecot import new_user
-    server = dovecot_factory(auth_mechanisms="plain")
-    u = new_user(server, hint="logincmd")
+    u = extra_dovecot("auth", "logincmd")
     r = run_cli(cli_bin, conn_args(u, "starttls", tmp_path) +
                 ["--auth-mechanisms", "LOGIN", "--debug", "imap", "noop"])
     assert r.rc == RC_OK, r
@@ -456,10 +489,8 @@ def test_dovecot_login_command(cli_bin, dovecot_factory, tmp_path):
     assert "method=PLAIN," in login_line(u)
 
 
-def test_dovecot_cram_md5(cli_bin, dovecot_factory, tmp_path):
-    from oimaptest.dovecot import new_user
-    server = dovecot_factory(auth_mechanisms="plain login cram-md5")
-    u = new_user(server, hint="cram")
+def test_dovecot_cram_md5(cli_bin, extra_dovecot, tmp_path):
+    u = extra_dovecot("auth", "cram")
     r = run_cli(cli_bin, conn_args(u, "starttls", tmp_path) +
                 ["--auth-mechanisms", "CRAM-MD5", "noop"])
     assert r.rc == RC_OK, r
@@ -636,10 +667,8 @@ def test_namespace_raw_and_separator(cli):
     assert "SEP /" in r.lines
 
 
-def test_separator_dot(cli_bin, dovecot_factory, tmp_path):
-    from oimaptest.dovecot import new_user
-    server = dovecot_factory(separator=".")
-    u = new_user(server, hint="dot")
+def test_separator_dot(cli_bin, extra_dovecot, tmp_path):
+    u = extra_dovecot("minimal", "dot")
     r = run_cli(cli_bin, conn_args(u, "plain", tmp_path) + ["sep"])
     assert "SEP ." in r.lines, r
 
@@ -1201,15 +1230,12 @@ def test_all_commands(cli, imap, tmp_path, mode):
 
 # a server with nothing but IMAP4rev1: the client's fallbacks ---------------------
 
-def test_minimal_server_fallbacks(cli_bin, dovecot_factory, tmp_path):
+def test_minimal_server_fallbacks(cli_bin, extra_dovecot, tmp_path):
     """No UIDPLUS, MOVE, LIST-STATUS, ESEARCH, LITERAL+, NAMESPACE,
     CONDSTORE, COMPRESS: APPEND with synchronising literals (pipelined
     too), LIST + STATUS, SEARCH, COPY + STORE + EXPUNGE for MOVE, plain
     EXPUNGE, LIST "" "" for the separator."""
-    from oimaptest.dovecot import new_user
-    server = dovecot_factory(extra_conf="imap_capability = IMAP4rev1 IDLE",
-                             separator=".")
-    u = new_user(server, hint="minimal")
+    u = extra_dovecot("minimal", "minimal")
     msgs = [make_message("min%d" % i) for i in range(5)]
     files = [write_msg(tmp_path, "min%d" % i, m) for i, m in enumerate(msgs)]
     r = run_cli(cli_bin, conn_args(u, "starttls", tmp_path) + [
@@ -1347,7 +1373,7 @@ def test_idle_done_unanswered_times_out(cli_bin, fake_imap, tmp_path):
         Step(r"\S+ IDLE", "+ idling"),
         Step(r"DONE", "", action="hang")], caps="IMAP4rev1 IDLE AUTH=PLAIN")
     args = fake_args(fake, tmp_path, "select INBOX", "idle 1")
-    args[args.index("--timeout") + 1] = "2"
+    args[args.index("--timeout") + 1] = "1"
     r = run_cli(cli_bin, args)
     assert r.rc == RC_CONN, r
     assert r.error["kind"] == "timeout", r
@@ -1542,13 +1568,11 @@ def test_silent_server_times_out(cli_bin, fake_imap, tmp_path, ssl):
     assert r.error["kind"] == "timeout", r
 
 
-def test_unselect_without_unselect_never_expunges(cli_bin, dovecot_factory,
+def test_unselect_without_unselect_never_expunges(cli_bin, extra_dovecot,
                                                    tmp_path):
     """imap_close(expunge=false) on a server without UNSELECT must not
     fall back to CLOSE, which would expunge \\Deleted messages."""
-    from oimaptest.dovecot import new_user
-    server = dovecot_factory(extra_conf="imap_capability = IMAP4rev1 IDLE")
-    u = new_user(server, hint="unselect")
+    u = extra_dovecot("minimal", "unselect")
     with u.client() as imap:
         seed_inbox(imap, 2)
         mark_deleted(imap, [1])
