@@ -62,7 +62,7 @@ UAF_BROKEN_CMD = pytest.mark.xfail(
     "(client.c:999 reads cmd->next) of a command the caller path already "
     "freed without unlinking it from c->cmds when the connection broke: "
     "imap_append_wait() (client-cmd.c:503) and imap_idle() "
-    "(client-cmd.c:663)")
+    "(client-cmd.c:663 and 668)")
 
 
 @pytest.fixture(scope="session")
@@ -1670,3 +1670,37 @@ def test_ssl_to_plain_port_and_plain_to_ssl_port(cli_bin, imap_user,
     r = run_cli(cli_bin, args + ["--timeout", "1", "noop"])
     assert r.rc == RC_CONN and r.error["kind"] in ("timeout",
                                                    "connection lost"), r
+
+
+@UAF_BROKEN_CMD
+@pytest.mark.parametrize("how", ["bye", "drop"])
+def test_connection_ends_during_idle(cli_bin, fake_imap, tmp_path, how):
+    end = (Step(None, "* BYE shutting down now", action="drop")
+           if how == "bye" else Step(None, "", action="drop"))
+    fake = _broken(fake_imap, [Step(r"\S+ SELECT .*", SELECT_OK),
+                               Step(r"\S+ IDLE", "+ idling"), end],
+                   caps="IMAP4rev1 IDLE AUTH=PLAIN")
+    r = run_cli(cli_bin, fake_args(fake, tmp_path, "select INBOX",
+                                   "idle 30"))
+    assert r.rc == RC_CONN, r
+    if how == "bye":
+        assert r.error["kind"] == "imap BYE", r
+        assert "shutting down now" in r.error["msg"]
+    else:
+        assert r.error["kind"] == "connection lost", r
+
+
+@UAF_BROKEN_CMD
+def test_dropped_during_pipelined_appends(cli_bin, fake_imap, tmp_path):
+    files = [write_msg(tmp_path, "m%d" % i, make_message(i))
+             for i in range(3)]
+    fake = _broken(fake_imap, [
+        Step(r"\S+ APPEND .*", "{tag} OK [APPENDUID 9 1] ok"),
+        Step(r"\S+ APPEND .*", "", action="drop")],
+        caps="IMAP4rev1 LITERAL+ UIDPLUS AUTH=PLAIN")
+    r = run_cli(cli_bin, fake_args(fake, tmp_path,
+                                   "append-many INBOX " + ",".join(files)))
+    assert r.rc == RC_CONN, r
+    assert r.error["kind"] == "connection lost", r
+    assert "APPENDUID 9 1" in r.lines
+    assert "APPEND-FAILED 2 kind=connection lost" in r.lines
