@@ -668,8 +668,9 @@ def test_fake_id_sent_when_offered(cli_bin, fake_imap, tmp_path):
 # capabilities, ENABLE, NAMESPACE -----------------------------------------------
 
 def test_enable_qresync_and_condstore(cli):
-    r = cli("enabled", "has QRESYNC", opts=["--qresync"])
+    r = cli("enabled", "has QRESYNC", opts=["--qresync", "--debug", "imap"])
     assert r.rc == RC_OK, r
+    assert re.search(r"C: \S+ ENABLE QRESYNC", r.err), r.err
     assert r.results("ENABLED")[0] == {"_": [], "condstore": "1",
                                        "qresync": "1"}
     r = cli("enabled", opts=["--condstore"])
@@ -723,8 +724,10 @@ def test_list_status(cli, imap):
     imap.append("Box", make_message(1))
     imap.append("Box", make_message(2), flags=["\\Seen"])
     st_box, st_inbox = status(imap, "Box"), status(imap, "INBOX")
-    r = cli("list-status * (MESSAGES UIDNEXT UIDVALIDITY UNSEEN)")
+    r = cli("list-status * (MESSAGES UIDNEXT UIDVALIDITY UNSEEN)",
+            opts=["--debug", "imap"])
     assert r.rc == RC_OK, r
+    assert re.search(r"C: \S+ LIST .*RETURN \(STATUS", r.err), r.err
     assert sorted(d["name"] for d in r.results("LIST")) == ["Box", "INBOX"]
     sts = {d["_"][0]: d for d in r.results("STATUS")}
     assert sts["Box"]["messages"] == "2"
@@ -860,8 +863,9 @@ def test_search(cli, imap):
     imap.set_flags("INBOX", [1, 2], ["\\Seen"])
     r = cli("select INBOX", "search HEADER Message-ID <m2@oimap.test>",
             "search SINCE 5-Jan-2024", "search UNSEEN", "search ALL",
-            "search HEADER Message-ID <nothere@x>")
+            "search HEADER Message-ID <nothere@x>", opts=["--debug", "imap"])
     assert r.rc == RC_OK, r
+    assert re.search(r"C: \S+ UID SEARCH RETURN \(ALL\)", r.err), r.err
     s = [l.split(" ", 1)[1] if " " in l else "" for l in r.lines
          if l.startswith("SEARCH")]
     assert s == ["3", "2:4", "3:4", "1:4", ""], r
@@ -1288,7 +1292,18 @@ def test_minimal_server_fallbacks(cli_bin, extra_dovecot, tmp_path):
     assert re.search(r"C: \S+ UID COPY 2 ", log), log
     assert not re.search(r"C: \S+ UID EXPUNGE", log)
     assert not re.search(r"C: \S+ COMPRESS", log)
-    assert "RETURN (STATUS" not in log
+    assert "RETURN (STATUS" not in log and "RETURN (ALL)" not in log
+    assert not re.search(r"C: \S+ ENABLE", log)
+    # LIST-STATUS fallback: STATUS for each selectable mailbox, pipelined
+    # (all sent before the first answer), none for the \Noselect parent
+    lines = log.splitlines()
+    st_sent = [i for i, l in enumerate(lines)
+               if re.search(r"C: \S+ STATUS ", l)]
+    st_done = [i for i, l in enumerate(lines)
+               if re.search(r"S: \* STATUS ", l)]
+    assert len(st_sent) == 3 and st_done, log
+    assert st_sent[-1] < st_done[0], "STATUS commands not pipelined"
+    assert not any(re.search(r'STATUS "?Sub"? ', lines[i]) for i in st_sent)
     with u.client() as imap:
         assert [m.body for m in imap.fetch("INBOX")] == msgs[2:]
         assert [m.body for m in imap.fetch("Dest")] == [msgs[1]]
