@@ -1719,3 +1719,19 @@ def test_dropped_during_pipelined_appends(cli_bin, fake_imap, tmp_path):
     assert r.error["kind"] == "connection lost", r
     assert "APPENDUID 9 1" in r.lines
     assert "APPEND-FAILED 2 kind=connection lost" in r.lines
+
+
+def test_idle_not_offered(cli_bin, fake_imap, tmp_path):
+    """IDLE on a server without it fails without sending IDLE, and the
+    connection stays usable."""
+    fake = _broken(fake_imap, [
+        Step(r"\S+ SELECT .*", SELECT_OK),
+        Step(r"\S+ NOOP", "{tag} OK noop"),
+        Step(r"\S+ LOGOUT", "* BYE bye\n{tag} OK bye", optional=True)])
+    r = run_cli(cli_bin, fake_args(fake, tmp_path, "--keep-going",
+                                   "select INBOX", "idle 5", "noop"))
+    fake.wait(10)
+    assert r.rc == RC_NO, r
+    assert "IDLE" in r.error["msg"]
+    assert r.ok("noop")
+    assert fake.errors == [], fake.transcript_text()

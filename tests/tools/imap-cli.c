@@ -34,17 +34,22 @@
  *   move SET MBOX | close | unselect | idle SECONDS | raw COMMAND...
  *
  * Output: one line per result on stdout, e.g.
+ *   CONNECTED host:port             (after imap_client_open())
  *   CAPABILITY IMAP4rev1 ...        LIST flags=\HasNoChildren sep=/ name=X
- *   STATUS X messages=3 uidnext=4 uidvalidity=... (name last if spaces)
+ *   STATUS <mailbox> messages=3 uidnext=4 uidvalidity=...
  *   SELECT exists=.. uidvalidity=.. uidnext=.. highestmodseq=.. ...
- *   FETCH seq=1 uid=3 flags=S size=123 modseq=7 ...
- *   APPENDUID 17 5                  SEARCH 1:3,7      IDLE changed=1
- * and "OK <command word>" after each command that succeeded.  On error:
+ *   FETCH seq=1 uid=3 flags=S keywords=$a size=123 modseq=7 body=ITEM:..
+ *   VANISHED earlier=1 uids=3:5     BODY uid=3 size=123 (fetch-bodies)
+ *   APPENDUID 17 5                  APPEND-FAILED <index> kind=<kind>
+ *   SEARCH 1:3,7   STORE modified=2   IDLE changed=1   RAW <response>
+ * flags= are Maildir letters (DFRST) of the system flags.  After each
+ * command that succeeded: "OK <command word>"; on error:
  *   ERROR kind=<oim_err_kind_name> sev=N msg=<message, one line>
- * Exit codes: 0 all ok, 2 usage, 3 NO/BAD (the connection is usable: with
- * --keep-going the next command runs and the exit code is 3 at the end),
- * 4 connection-level error (open failed, connection dead), 5 local error
- * (a file could not be read or written).
+ * and at the end "EXIT <code>".  Exit codes: 0 all ok, 2 usage, 3 the
+ * command failed but the connection is usable (NO/BAD; with --keep-going
+ * the next command runs and the exit code is 3 at the end), 4 connection-
+ * level error (open failed, connection dead, severity ACCOUNT), 5 local
+ * error (a file could not be read or written).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -1000,8 +1005,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		print_err(&err);
-		if (imap_client_broken(cli.c) ||
-		    (err.kind != OIM_E_IMAP_NO && err.kind != OIM_E_IMAP_BAD)) {
+		if (imap_client_broken(cli.c) || err.sev >= OIM_SEV_ACCOUNT) {
 			rc = RC_CONN;
 			break;
 		}
