@@ -1735,3 +1735,39 @@ def test_idle_not_offered(cli_bin, fake_imap, tmp_path):
     assert "IDLE" in r.error["msg"]
     assert r.ok("noop")
     assert fake.errors == [], fake.transcript_text()
+
+
+def _preauth_fake(fake_imap):
+    return fake_imap([Step(r"\S+ CAPABILITY",
+                           "* CAPABILITY IMAP4rev1 STARTTLS\n{tag} OK",
+                           optional=True),
+                      Step(r"\S+ NOOP", "{tag} OK noop", optional=True),
+                      Step(r"\S+ LOGOUT", "* BYE bye\n{tag} OK bye",
+                           optional=True)],
+                     greeting="* PREAUTH [CAPABILITY IMAP4rev1 STARTTLS] hi")
+
+
+def test_preauth_greeting_over_tcp_sends_no_credentials(cli_bin, fake_imap,
+                                                        tmp_path):
+    fake = _preauth_fake(fake_imap)
+    run_cli(cli_bin, fake_args(fake, tmp_path, "--cafile", fake.cafile,
+                               "noop"))
+    fake.wait(10)
+    assert not any(re.search(r"LOGIN|AUTHENTICATE", l, re.I)
+                   for l in fake.client_lines())
+    assert FAKE_PASS not in fake.transcript_text()
+
+
+@pytest.mark.xfail(strict=True, reason="design question for the client: a "
+                   "PREAUTH greeting on a plain TCP connection skips "
+                   "STARTTLS (the PREAUTH downgrade of mutt CVE-2020-14954 "
+                   "/ Thunderbird CVE-2020-12398); with STARTTLS wanted and "
+                   "a TLS context given, the session goes on in plaintext")
+def test_preauth_greeting_over_tcp_refused_when_starttls_wanted(
+        cli_bin, fake_imap, tmp_path):
+    fake = _preauth_fake(fake_imap)
+    r = run_cli(cli_bin, fake_args(fake, tmp_path, "--cafile", fake.cafile,
+                                   "noop"))
+    fake.wait(10)
+    assert r.rc == RC_CONN, r
+    assert not any("NOOP" in l for l in fake.client_lines())
