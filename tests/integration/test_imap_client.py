@@ -1771,3 +1771,44 @@ def test_preauth_greeting_over_tcp_refused_when_starttls_wanted(
     fake.wait(10)
     assert r.rc == RC_CONN, r
     assert not any("NOOP" in l for l in fake.client_lines())
+
+
+RELAY = r"""
+import os, select, socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+fds = [0, s.fileno()]
+while True:
+    r, _, _ = select.select(fds, [], [])
+    if 0 in r:
+        d = os.read(0, 65536)
+        if not d:
+            break
+        s.sendall(d)
+    if s.fileno() in r:
+        d = s.recv(65536)
+        if not d:
+            break
+        os.write(1, d)
+"""
+
+
+def test_transport_tunnel_plain_no_starttls(cli_bin, imap_user, imap,
+                                            tmp_path):
+    """A tunnel to the plain port: the server offers STARTTLS, but a
+    tunnel has no host name to verify, so the client does not try it (as
+    OfflineIMAP's IMAP4_Tunnel) and logs in through the tunnel."""
+    seed_inbox(imap, 2)
+    relay = tmp_path / "relay.py"
+    relay.write_text(RELAY)
+    tunnel = "%s %s %s %d" % (sys.executable, relay, imap_user.host,
+                              imap_user.port)
+    args = ["--transport-tunnel", tunnel, "--user", imap_user.user,
+            "--password-file", secret_file(tmp_path, imap_user.password),
+            "--cafile", imap_user.cafile, "--timeout", "20",
+            "--debug", "imap"]
+    r = run_cli(cli_bin, args + ["status INBOX"])
+    assert r.rc == RC_OK, r
+    assert r.results("STATUS")[0]["messages"] == "2"
+    assert "STARTTLS" not in "\n".join(l for l in r.err.splitlines()
+                                       if " C: " in l or "C: " in l)
+    assert "unencrypted" not in r.err
