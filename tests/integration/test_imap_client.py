@@ -55,16 +55,6 @@ def _is_asan(path):
 # Built with AddressSanitizer (make integration runs both builds)?
 ASAN = _is_asan(cli_path())
 
-# A known client bug that only ASan sees (the normal build passes).
-UAF_BROKEN_CMD = pytest.mark.xfail(
-    ASAN, strict=True,
-    reason="client bug: heap-use-after-free in imap_client_free() "
-    "(client.c:999 reads cmd->next) of a command the caller path already "
-    "freed without unlinking it from c->cmds when the connection broke: "
-    "imap_append_wait() (client-cmd.c:503) and imap_idle() "
-    "(client-cmd.c:663 and 668)")
-
-
 @pytest.fixture(scope="session")
 def cli_bin():
     path = cli_path()
@@ -1403,7 +1393,6 @@ def test_idle_fake_exists_and_done(cli_bin, fake_imap, tmp_path):
     assert fake.errors == [], fake.transcript_text()
 
 
-@UAF_BROKEN_CMD
 def test_idle_done_unanswered_times_out(cli_bin, fake_imap, tmp_path):
     fake = _broken(fake_imap, [
         Step(r"\S+ SELECT .*", SELECT_OK),
@@ -1490,7 +1479,6 @@ def test_append_many_beyond_inflight_limit(cli, imap, tmp_path):
             make_message("s%d" % i, body="x\n")
 
 
-@UAF_BROKEN_CMD
 def test_dropped_during_append(cli_bin, fake_imap, tmp_path):
     f = write_msg(tmp_path, "m", make_message(1))
     fake = _broken(fake_imap, [Step(r"\S+ APPEND .*", "", action="drop")],
@@ -1652,9 +1640,6 @@ def test_append_many_one_refused(cli, imap, tmp_path):
     assert [m.body for m in imap.fetch("INBOX")] == [a, c]
 
 
-@pytest.mark.xfail(strict=True, reason="client bug: imap_logout() waits "
-                   "for the LOGOUT answer with socktimeout, forever when "
-                   "socktimeout is 0 (OfflineIMAP's default)")
 def test_logout_unanswered_does_not_hang(cli_bin, fake_imap, tmp_path):
     """client.h: LOGOUT is best effort, not waited for long -- even with
     no socktimeout (OfflineIMAP's default), a server that never answers
@@ -1687,7 +1672,6 @@ def test_ssl_to_plain_port_and_plain_to_ssl_port(cli_bin, imap_user,
                                                    "connection lost"), r
 
 
-@UAF_BROKEN_CMD
 @pytest.mark.parametrize("how", ["bye", "drop"])
 def test_connection_ends_during_idle(cli_bin, fake_imap, tmp_path, how):
     end = (Step(None, "* BYE shutting down now", action="drop")
@@ -1705,7 +1689,6 @@ def test_connection_ends_during_idle(cli_bin, fake_imap, tmp_path, how):
         assert r.error["kind"] == "connection lost", r
 
 
-@UAF_BROKEN_CMD
 def test_dropped_during_pipelined_appends(cli_bin, fake_imap, tmp_path):
     files = [write_msg(tmp_path, "m%d" % i, make_message(i))
              for i in range(3)]
@@ -1758,11 +1741,6 @@ def test_preauth_greeting_over_tcp_sends_no_credentials(cli_bin, fake_imap,
     assert FAKE_PASS not in fake.transcript_text()
 
 
-@pytest.mark.xfail(strict=True, reason="design question for the client: a "
-                   "PREAUTH greeting on a plain TCP connection skips "
-                   "STARTTLS (the PREAUTH downgrade of mutt CVE-2020-14954 "
-                   "/ Thunderbird CVE-2020-12398); with STARTTLS wanted and "
-                   "a TLS context given, the session goes on in plaintext")
 def test_preauth_greeting_over_tcp_refused_when_starttls_wanted(
         cli_bin, fake_imap, tmp_path):
     fake = _preauth_fake(fake_imap)

@@ -275,11 +275,6 @@ def test_message_bodies_not_logged(cli_bin, imap_user, tmp_path):
     assert re.search(r"C: \S+ APPEND .*\{\d+\+?\}", r.err), r.err
 
 
-@pytest.mark.xfail(strict=True, reason="client bug: a FETCH body kept in "
-                   "memory (no body sink, e.g. BODY.PEEK[] or BODY[TEXT]) "
-                   "is logged in full by -d imap ('S: * 1 FETCH (UID 1 "
-                   "BODY[TEXT] {41}\"...\"'); client.h promises bodies "
-                   "are logged as their size only")
 def test_inmemory_bodies_not_logged(cli_bin, imap_user, tmp_path):
     r, marker = _bodies_run(cli_bin, imap_user, tmp_path,
                             "fetch 1 (UID BODY.PEEK[TEXT])",
