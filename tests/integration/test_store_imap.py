@@ -328,3 +328,46 @@ def test_readonly(probe, imap, tmp_path):
     assert p.returncode == 1 and "read-only" in p.err
     assert server_flags(imap, "INBOX") == {uid: ["\\Seen"]}
     assert len(imap.fetch("INBOX")) == 1
+
+
+# ---- a server that sends the UID after the body (scripted) ---------------
+
+def test_fetch_uid_after_body(probe, fake_imap, tmp_path):
+    """Bodies whose UID comes after them are spooled and delivered once
+    the FETCH response is complete; unsolicited FETCHes and UIDs not
+    asked for are ignored; the commands are exactly these."""
+    from oimaptest import fakeimap
+    m1 = mail.make_message("s1")
+    m2 = mail.make_message("s2", body="x" * 300000 + "\n")
+    m9 = mail.make_message("s9")
+    caps = "IMAP4rev1 LITERAL+ UIDPLUS UNSELECT AUTH=PLAIN"
+    date = '"01-Jan-2020 00:00:00 +0000"'
+    script = fakeimap.preamble(caps) + [
+        (r'\S+ SELECT "?INBOX"?',
+         "* 3 EXISTS\n* OK [UIDVALIDITY 7] v\n* OK [UIDNEXT 12] n\n"
+         "{tag} OK [READ-WRITE] selected"),
+        (r"\S+ UID FETCH 1:\* \(UID FLAGS RFC822\.SIZE INTERNALDATE\)",
+         "* 1 FETCH (UID 9 FLAGS () RFC822.SIZE %d INTERNALDATE %s)\n"
+         "* 2 FETCH (UID 10 FLAGS (\\Seen) RFC822.SIZE %d INTERNALDATE %s)\n"
+         "* 3 FETCH (FLAGS (\\Answered) UID 11 RFC822.SIZE %d "
+         "INTERNALDATE %s)\n{tag} OK done"
+         % (len(m9), date, len(m1), date, len(m2), date)),
+        (r"\S+ UID FETCH 10:11 \(UID BODY\.PEEK\[\]\)",
+         "* 2 FETCH (BODY[] " + fakeimap.literal(m1) + " UID 10)\n"
+         "* 1 FETCH (FLAGS (\\Seen))\n"
+         "* 1 FETCH (UID 9 BODY[] " + fakeimap.literal(m9) + ")\n"
+         "* 3 FETCH (BODY[] " + fakeimap.literal(m2) + " FLAGS () "
+         "UID 11)\n{tag} OK done"),
+        (r"\S+ UNSELECT", "{tag} OK unselected"),
+        (r"\S+ LOGOUT", "* BYE bye\n{tag} OK bye"),
+    ]
+    fake = fake_imap(script, greeting="* OK [CAPABILITY %s] fake" % caps)
+    out = tmp_path / "o"
+    out.mkdir()
+    p = probe("fetch", "INBOX", str(out), "10", "11", user=fake)
+    assert sorted(p.out.splitlines()) == ["fetched 10 %d" % len(m1),
+                                          "fetched 11 %d" % len(m2)]
+    assert (out / "10").read_bytes() == m1
+    assert (out / "11").read_bytes() == m2
+    assert not (out / "9").exists()
+    assert fake.errors == []
