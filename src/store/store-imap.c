@@ -523,7 +523,8 @@ static int imap_scan(struct store_folder *bf, const struct store_scan_opts *o,
 		return folder_fail(f, err);
 	}
 	/* sorted by UID, a UID reported twice listed once (the last) */
-	qsort(out->v, out->nr, sizeof(*out->v), cmp_msg_uid);
+	if (out->nr > 1)
+		qsort(out->v, out->nr, sizeof(*out->v), cmp_msg_uid);
 	size_t k = 0;
 	for (size_t i = 0; i < out->nr; i++) {
 		if (k && out->v[k - 1].uid == out->v[i].uid)
