@@ -942,14 +942,12 @@ static bool header_msgid_is(const char *h, size_t len, const char *id,
 	struct strbuf v = STRBUF_INIT;
 	for (; p < end; p++) {
 		if (*p == '\r' || *p == '\n') {
+			if (*p == '\r' && p + 1 < end && p[1] == '\n')
+				p++;
 			/* a continuation line starts with blank space */
 			if (p + 1 < end && (p[1] == ' ' || p[1] == '\t'))
 				continue;
-			if (*p == '\r' && p + 1 < end && p[1] == '\n')
-				p++;
-			if (p + 1 < end && p[1] != '\r' && p[1] != '\n')
-				break; /* next header: only the first counts */
-			continue;
+			break; /* the next header or the blank line */
 		}
 		strbuf_addch(&v, *p);
 	}

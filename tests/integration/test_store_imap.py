@@ -3,6 +3,7 @@
 through tests/tools/store-probe (see its header for the commands)."""
 import datetime
 import os
+import re
 import subprocess
 
 import pytest
@@ -231,6 +232,18 @@ def test_find_uid(probe, imap):
     d = mail.to_crlf(b"Subject: no id\n\nbody\n")
     ud = imap.append("INBOX", d, date=date)
     assert find("", len(d), e, 1) == ud
+    # a folded Message-ID header
+    f = mail.make_message("ff", msgid="\n  <fold@oimap.test>")
+    assert b"Message-ID: \r\n  <fold@oimap.test>\r\n" in f
+    uf = imap.append("INBOX", f, date=date)
+    assert find("<fold@oimap.test>", len(f), e, 1) == uf
+    # 8-bit in the Message-ID: no SEARCH (it would need a literal and a
+    # charset), the headers of the candidates are compared instead
+    g = mail.make_message("fg", msgid="<zoë@oimap.test>")
+    ug = imap.append("INBOX", g, date=date)
+    assert find("<zoë@oimap.test>", len(g), e, 1) == ug
+    assert find("<zoë@oimap.test>", len(g), e, ug + 1) == 0
+    assert find("<zoé@oimap.test>", len(g), e, 1) == 0
 
 
 def test_save_without_uidplus_then_find_uid(probe, dovecot_factory,
@@ -296,7 +309,13 @@ def test_delete_expunges_only_ours(probe, imap):
     probe("delete", "INBOX", "keep", str(uids[0]))
     fl = server_flags(imap, "INBOX")
     assert sorted(fl) == uids and "\\Deleted" in fl[uids[0]]
-    probe("delete", "INBOX", "expunge", str(uids[1]), str(uids[2]))
+    p = probe("delete", "INBOX", "expunge", str(uids[1]), str(uids[2]),
+              opts=["--debug"])
+    sent = re.findall(r"C: \S+ (.*)", p.err)
+    assert "UID STORE %d:%d +FLAGS.SILENT (\\Deleted)" % (
+        uids[1], uids[2]) in sent
+    assert "UID EXPUNGE %d:%d" % (uids[1], uids[2]) in sent
+    assert "CLOSE" not in sent and "EXPUNGE" not in sent
     fl = server_flags(imap, "INBOX")
     # uids[0] was marked in an earlier session: not ours to expunge now
     assert sorted(fl) == [uids[0], uids[3], uids[4]]

@@ -5,7 +5,7 @@
  *
  *   store-probe --host H --port P --user U --pass W
  *               [--reference R] [--subscribed] [--readonly] [--utf8]
- *               [--examine] [--create] COMMAND ARGS...
+ *               [--examine] [--create] [--debug] COMMAND ARGS...
  *
  *   list                              "sep C", then "name<TAB>0|1" (noselect)
  *   create NAME
@@ -18,6 +18,7 @@
  *   delete FOLDER expunge|keep UID...
  *   open FOLDER                       just open and close (with --create)
  *
+ * --debug logs the IMAP transcript (-d imap) to stderr.
  * FLAGS "-" means none.  Exit codes: 0 ok, 2 usage, 1 error, printed as
  * "error: SEV KIND: message" on stderr (SEV: message/folder/account).
  */
@@ -27,6 +28,7 @@
 
 #include "store/store.h"
 #include "util/err.h"
+#include "util/log.h"
 #include "util/strbuf.h"
 #include "util/util.h"
 
@@ -324,6 +326,8 @@ int main(int argc, char **argv)
 			oflags |= STORE_OPEN_READONLY;
 		else if (!strcmp(a, "--create"))
 			oflags |= STORE_OPEN_CREATE;
+		else if (!strcmp(a, "--debug"))
+			log_set_debug(OIM_DBG_IMAP);
 		else
 			return usage();
 	}
