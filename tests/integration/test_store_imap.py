@@ -33,9 +33,9 @@ def probe(probe_path, imap_user):
         p = subprocess.run(argv, capture_output=True, timeout=120)
         if check and p.returncode != 0:
             raise AssertionError("store-probe %s failed (%d): %s" % (
-                " ".join(args), p.returncode, p.stderr.decode()))
+                " ".join(map(str, args)), p.returncode, p.stderr.decode()))
         p.out = p.stdout.decode("utf-8")
-        p.err = p.stderr.decode("utf-8")
+        p.err = p.stderr.decode("utf-8", "backslashreplace")
         return p
     return run
 
@@ -205,6 +205,12 @@ def test_save_with_flags_and_date(probe, imap, tmp_path):
     assert imapmod.ImapClient  # internaldate below
     st, msgs = scan(probe, "INBOX")
     assert msgs[-1] == (uid, "FS", len(mail.to_crlf(msg)), date)
+    # CRLF in (a copy from another IMAP server) stays CRLF, no CRCRLF
+    crlf = mail.make_message("save2")
+    f.write_bytes(crlf)
+    uid2 = int(probe("save", "INBOX", str(f), "-", "0").out.split()[1])
+    (m,) = imap.fetch("INBOX", uids=[uid2])
+    assert m.body == crlf and m.flags == []
 
 
 def test_find_uid(probe, imap):
@@ -390,3 +396,30 @@ def test_fetch_uid_after_body(probe, fake_imap, tmp_path):
     assert (out / "11").read_bytes() == m2
     assert not (out / "9").exists()
     assert fake.errors == []
+
+
+def test_utf8_folder_names_open_and_save(probe, imap, tmp_path):
+    probe("open", "Café/Bücher", opts=["--utf8", "--create"])
+    assert "Café/Bücher" in imap.list()
+    f = tmp_path / "m"
+    f.write_bytes(mail.to_lf(mail.make_message("u8")))
+    uid = int(probe("save", "Café/Bücher", str(f), "-", "0",
+                    opts=["--utf8"]).out.split()[1])
+    assert [m.uid for m in imap.fetch("Café/Bücher")] == [uid]
+    # without utf8foldernames the same folder goes by its wire name
+    st, msgs = scan(probe, "Caf&AOk-/B&APw-cher")
+    assert [m[0] for m in msgs] == [uid]
+    p = probe("open", b"Caf\xe9", opts=["--utf8"], check=False)  # not UTF-8
+    assert p.returncode == 1 and "not valid UTF-8" in p.err
+
+
+def test_append_refused_costs_the_message(probe, imap, tmp_path):
+    f = tmp_path / "empty"
+    f.write_bytes(b"")
+    p = probe("save", "INBOX", str(f), "-", "0", check=False)
+    assert p.returncode == 1
+    assert p.err.startswith("error: message imap NO: ")
+    assert "repository probe, folder INBOX" in p.err
+    # the folder is still usable after it
+    f.write_bytes(mail.to_lf(mail.make_message("after")))
+    assert int(probe("save", "INBOX", str(f), "-", "0").out.split()[1]) > 0
