@@ -34,8 +34,8 @@
 
 static int fail(const struct oim_err *err)
 {
-	static const char *const sev[] = { "none", "message", "folder",
-					   "account", "fatal" };
+	static const char *const sev[] = {"none", "message", "folder",
+					  "account", "fatal"};
 	fprintf(stderr, "error: %s %s: %s\n",
 		err->sev < ARRAY_SIZE(sev) ? sev[err->sev] : "?",
 		oim_err_kind_name(err->kind), err->msg);
@@ -71,8 +71,7 @@ struct fetch_out {
 	uint64_t size;
 };
 
-static int fo_begin(void *ctx, const struct store_msg *msg,
-		    struct oim_err *err)
+static int fo_begin(void *ctx, const struct store_msg *msg, struct oim_err *err)
 {
 	struct fetch_out *fo = ctx;
 	char *path = xasprintf("%s/%u", fo->dir, msg->uid);
@@ -86,8 +85,7 @@ static int fo_begin(void *ctx, const struct store_msg *msg,
 	return 0;
 }
 
-static int fo_data(void *ctx, const void *data, size_t len,
-		   struct oim_err *err)
+static int fo_data(void *ctx, const void *data, size_t len, struct oim_err *err)
 {
 	struct fetch_out *fo = ctx;
 	const char *p = data;
@@ -115,12 +113,12 @@ static int fo_end(void *ctx, struct oim_err *err)
 	return 0;
 }
 
-static const struct store_body_cb fo_cb = { fo_begin, fo_data, fo_end };
+static const struct store_body_cb fo_cb = {fo_begin, fo_data, fo_end};
 
 /* ---- folder commands ---- */
 
-static int cmd_folder(struct store *s, const char *cmd, char **argv,
-		      int argc, unsigned oflags, struct oim_err *err)
+static int cmd_folder(struct store *s, const char *cmd, char **argv, int argc,
+		      unsigned oflags, struct oim_err *err)
 {
 	struct store_folder *f;
 	bool expunge = false;
@@ -131,14 +129,14 @@ static int cmd_folder(struct store *s, const char *cmd, char **argv,
 	argv++;
 	argc--;
 	int rc = 0;
-	struct store_msglist ml = { 0 };
+	struct store_msglist ml = {0};
 	if (!strcmp(cmd, "open")) {
 		printf("state %u %u %llu %u\n", f->state.uidvalidity,
 		       f->state.uidnext,
 		       (unsigned long long)f->state.highestmodseq,
 		       f->state.exists);
 	} else if (!strcmp(cmd, "scan")) {
-		struct store_scan_opts so = { 0 };
+		struct store_scan_opts so = {0};
 		uint64_t v;
 		if (argc > 0 && !parse_u64(argv[0], &v))
 			so.min_uid = (uint32_t)v;
@@ -163,7 +161,7 @@ static int cmd_folder(struct store *s, const char *cmd, char **argv,
 			rc = usage();
 			goto out;
 		}
-		struct store_scan_opts so = { 0 };
+		struct store_scan_opts so = {0};
 		if (f->ops->scan(f, &so, &ml, err)) {
 			rc = fail(err);
 			goto out;
@@ -184,7 +182,7 @@ static int cmd_folder(struct store *s, const char *cmd, char **argv,
 				msgs[i] = &extra[i];
 			}
 		}
-		struct fetch_out fo = { argv[0], -1, 0, 0 };
+		struct fetch_out fo = {argv[0], -1, 0, 0};
 		if (f->ops->fetch(f, msgs, n, &fo_cb, &fo, err))
 			rc = fail(err);
 		free(msgs);
@@ -273,7 +271,7 @@ static int cmd_folder(struct store *s, const char *cmd, char **argv,
 					       argv[0][0] == '+' ? fl : 0,
 					       argv[0][0] == '-' ? fl : 0, err);
 		else
-			r2 = f->ops->delete(f, msgs, k, err);
+			r2 = f->ops->delete (f, msgs, k, err);
 		if (r2)
 			rc = fail(err);
 		for (size_t i = 0; i < k && !r2; i++) {
@@ -297,7 +295,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	struct store_imap_opts o = { 0 };
+	struct store_imap_opts o = {0};
 	unsigned oflags = 0;
 	uint64_t port = 0;
 	int i;
@@ -343,7 +341,7 @@ int main(int argc, char **argv)
 		return fail(&err);
 	int rc = 0;
 	if (!strcmp(cmd, "list")) {
-		struct store_folder_list l = { 0 };
+		struct store_folder_list l = {0};
 		if (s->ops->list_folders(s, &l, &err)) {
 			rc = fail(&err);
 		} else {
