@@ -263,8 +263,7 @@ static int imap_list_folders(struct store *st, struct store_folder_list *out,
 {
 	struct imap_store *s = (struct imap_store *)st;
 	struct list_ctx l = {s, out, false};
-	out->v = NULL;
-	out->nr = out->alloc = 0;
+	memset(out, 0, sizeof(*out));
 	out->sep = '/';
 	if (imap_list(s->c, s->subscribed_only,
 		      s->reference ? s->reference : "", "*", list_cb, &l,
@@ -505,8 +504,7 @@ static int imap_scan(struct store_folder *bf, const struct store_scan_opts *o,
 		     struct store_msglist *out, struct oim_err *err)
 {
 	struct imap_store_folder *f = (struct imap_store_folder *)bf;
-	out->v = NULL;
-	out->nr = out->alloc = 0;
+	memset(out, 0, sizeof(*out));
 	if (!f->base.state.exists)
 		return 0;
 	uint32_t min = o && o->min_uid ? o->min_uid : 1;
@@ -912,6 +910,9 @@ static int imap_save_commit(struct store_writer *w, uint32_t *uid_r,
 			  uidvalidity, f->base.state.uidvalidity);
 		return folder_fail(f, err);
 	}
+	/* scan skips the FETCH of a folder that was empty when opened:
+	 * it is not empty any more */
+	f->base.state.exists++;
 	*uid_r = uid;
 	return 0;
 }

@@ -403,8 +403,11 @@ def test_utf8_folder_names_open_and_save(probe, imap, tmp_path):
     assert "Café/Bücher" in imap.list()
     f = tmp_path / "m"
     f.write_bytes(mail.to_lf(mail.make_message("u8")))
-    uid = int(probe("save", "Café/Bücher", str(f), "-", "0",
-                    opts=["--utf8"]).out.split()[1])
+    out = probe("save", "Café/Bücher", str(f), "-", "0",
+                opts=["--utf8"]).out.split()
+    uid = int(out[1])
+    # the folder was empty when opened; a scan after the upload sees it
+    assert out[2:] == ["scan", "1"]
     assert [m.uid for m in imap.fetch("Café/Bücher")] == [uid]
     # without utf8foldernames the same folder goes by its wire name
     st, msgs = scan(probe, "Caf&AOk-/B&APw-cher")

@@ -12,7 +12,8 @@
  *   scan FOLDER [MIN_UID]             "state UIDVALIDITY UIDNEXT MODSEQ EXISTS"
  *                                     then "UID FLAGS SIZE DATE" per message
  *   fetch FOLDER OUTDIR UID...        bodies to OUTDIR/UID, "fetched UID SIZE"
- *   save FOLDER FILE FLAGS DATE       "uid N" (0 without APPENDUID)
+ *   save FOLDER FILE FLAGS DATE       "uid N" (0 without APPENDUID), then
+ *                                     "scan N": messages a scan sees now
  *   find-uid FOLDER MSGID SIZE DATE MIN_UID   "uid N"
  *   flags FOLDER +LETTERS|-LETTERS UID...
  *   delete FOLDER expunge|keep UID...
@@ -226,6 +227,12 @@ static int cmd_folder(struct store *s, const char *cmd, char **argv, int argc,
 		}
 		printf("uid %u\n", uid);
 		free(id);
+		/* the folder as this session sees it after the upload */
+		if (f->ops->scan(f, NULL, &ml, err)) {
+			rc = fail(err);
+			goto out;
+		}
+		printf("scan %zu\n", ml.nr);
 	} else if (!strcmp(cmd, "find-uid")) {
 		uint64_t size, date, min;
 		if (argc < 4 || parse_u64(argv[1], &size) ||
