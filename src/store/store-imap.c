@@ -236,6 +236,7 @@ static int list_cb(void *vctx, const struct imap_list_entry *e,
 	struct strbuf name = STRBUF_INIT;
 	if (l->s->utf8) {
 		if (imap_utf7_decode(e->name, e->name_len, &name, err)) {
+			strbuf_release(&name);
 			oim_err_prefix(err, "repository %s", l->s->base.repo);
 			return -1;
 		}
@@ -354,8 +355,10 @@ static int imap_open_folder(struct store *st, const char *name,
 	struct imap_store *s = (struct imap_store *)st;
 	*f_r = NULL;
 	struct strbuf wire = STRBUF_INIT;
-	if (wire_name(s, name, &wire, err))
+	if (wire_name(s, name, &wire, err)) {
+		strbuf_release(&wire);
 		return -1;
+	}
 	struct imap_store_folder *f = xcalloc(1, sizeof(*f));
 	f->base.ops = &imap_folder_ops;
 	f->base.store = st;
