@@ -69,6 +69,7 @@ struct imap_store_folder {
 	struct imap_store *s;
 	char *wire; /* the name as sent (modified UTF-7) */
 	bool readonly;
+	bool expunge_now; /* STORE_OPEN_EXPUNGE */
 	/* UIDs this store marked \Deleted, for UID EXPUNGE */
 	uint32_t *deleted;
 	size_t ndeleted, deleted_alloc;
@@ -366,6 +367,7 @@ static int imap_open_folder(struct store *st, const char *name,
 	f->s = s;
 	f->wire = strbuf_detach(&wire, NULL);
 	f->readonly = s->base.readonly || (flags & STORE_OPEN_READONLY);
+	f->expunge_now = !!(flags & STORE_OPEN_EXPUNGE);
 
 	unsigned sf = IMAP_SELECT_CONDSTORE;
 	if (f->readonly)
@@ -411,28 +413,35 @@ static void folder_free(struct imap_store_folder *f)
 	free(f);
 }
 
-static int expunge_ours(struct imap_store_folder *f, struct oim_err *err)
+/* UID EXPUNGE uids[0..n) (sorted, unique) with UIDPLUS, else EXPUNGE. */
+static int expunge_uids(struct imap_client *c, const uint32_t *uids, size_t n,
+			struct oim_err *err)
 {
-	struct imap_client *c = f->s->c;
 	if (!imap_has_cap(c, "UIDPLUS"))
 		/* as OfflineIMAP: a plain EXPUNGE (which also removes other
 		 * messages marked \Deleted) */
 		return imap_expunge(c, NULL, err);
-	size_t n = sort_uids(f->deleted, f->ndeleted);
 	struct strbuf sb = STRBUF_INIT;
 	for (size_t i = 0; i < n;) {
 		strbuf_reset(&sb);
-		size_t k = imap_uids_format(
-		    &sb, f->deleted + i,
-		    n - i < FETCH_BATCH ? n - i : FETCH_BATCH, UID_SET_MAX);
+		size_t left = n - i;
+		i += imap_uids_format(&sb, uids + i,
+				      left < FETCH_BATCH ? left : FETCH_BATCH,
+				      UID_SET_MAX);
 		if (imap_expunge(c, sb.buf, err)) {
 			strbuf_release(&sb);
 			return -1;
 		}
-		i += k;
 	}
 	strbuf_release(&sb);
 	return 0;
+}
+
+static int expunge_ours(struct imap_store_folder *f, struct oim_err *err)
+{
+	size_t n = sort_uids(f->deleted, f->ndeleted);
+	f->ndeleted = n;
+	return expunge_uids(f->s->c, f->deleted, n, err);
 }
 
 static int imap_close_folder(struct store_folder *bf, bool expunge,
@@ -1118,6 +1127,14 @@ static int imap_delete_msgs(struct store_folder *bf,
 	int rc =
 	    nu ? store_uids(f, uids, nu, IMAP_STORE_ADD, IMAP_FLAG_DELETED, err)
 	       : 0;
+	if (rc == 0 && nu && f->expunge_now) {
+		/* gone before delete() returns: see STORE_OPEN_EXPUNGE */
+		if (expunge_uids(f->s->c, uids, nu, err)) {
+			free(uids);
+			return folder_fail(f, err);
+		}
+		nu = 0; /* nothing left for close_folder */
+	}
 	if (rc == 0) {
 		for (size_t i = 0; i < nu; i++) {
 			ALLOC_GROW(f->deleted, f->ndeleted + 1,

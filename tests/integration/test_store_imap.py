@@ -328,6 +328,24 @@ def test_delete_expunges_only_ours(probe, imap):
     assert fl[uids[4]] == ["\\Deleted"]
 
 
+def test_delete_expunge_at_once(probe, imap):
+    """STORE_OPEN_EXPUNGE: gone when delete() returns, even if the
+    folder is then closed without expunging (a run killed there)."""
+    uids = [imap.append("INBOX", mail.make_message(i)) for i in range(4)]
+    imap.select("INBOX")
+    imap._ok(imap.c.uid("STORE", str(uids[3]), "+FLAGS.SILENT",
+                        "(\\Deleted)"), "STORE")
+    imap.c.unselect()
+    p = probe("delete", "INBOX", "keep", str(uids[0]), str(uids[1]),
+              opts=["--expunge-now", "--debug"])
+    sent = re.findall(r"C: \S+ (.*)", p.err)
+    i = sent.index("UID STORE %d:%d +FLAGS.SILENT (\\Deleted)"
+                   % (uids[0], uids[1]))
+    assert sent[i + 1] == "UID EXPUNGE %d:%d" % (uids[0], uids[1])
+    fl = server_flags(imap, "INBOX")
+    assert sorted(fl) == uids[2:] and fl[uids[3]] == ["\\Deleted"]
+
+
 # ---- read-only -------------------------------------------------------------
 
 def test_readonly(probe, imap, tmp_path):
