@@ -1197,8 +1197,12 @@ int store_imap_open(struct store **s_r, const struct store_imap_opts *o,
 	co.enable_condstore = true;
 	co.send_id = true;
 	struct imap_client *c;
-	if (imap_client_open(&c, &co, err))
+	if (imap_client_open(&c, &co, err)) {
+		/* the client names the repository in some messages only */
+		if (o->repo && !strstr(err->msg, o->repo))
+			oim_err_prefix(err, "repository %s", o->repo);
 		return -1;
+	}
 	struct imap_store *s = xcalloc(1, sizeof(*s));
 	s->base.ops = &imap_store_ops;
 	s->base.repo = xstrdup(o->repo ? o->repo : "");
