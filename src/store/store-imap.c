@@ -374,7 +374,7 @@ static int imap_open_folder(struct store *st, const char *name,
 		sf |= IMAP_SELECT_EXAMINE;
 	struct imap_mailbox mb;
 	int rc = imap_select(s->c, f->wire, sf, &mb, err);
-	if (rc && (flags & STORE_OPEN_CREATE) && !s->base.readonly &&
+	if (rc && (flags & STORE_OPEN_CREATE) && !f->readonly &&
 	    err->kind == OIM_E_IMAP_NO && !imap_client_broken(s->c)) {
 		/* NO [TRYCREATE] / [NONEXISTENT], or any NO: try CREATE;
 		 * if that fails too, the SELECT's error is the one to tell */

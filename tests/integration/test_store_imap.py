@@ -364,6 +364,9 @@ def test_readonly(probe, imap, tmp_path):
     assert p.returncode == 1 and "read-only" in p.err
     p = probe("open", "Y", opts=["--readonly", "--create"], check=False)
     assert p.returncode == 1
+    # a folder opened read-only (dry run) is never created either
+    p = probe("open", "Z", opts=["--examine", "--create"], check=False)
+    assert p.returncode == 1 and "Z" not in imap.list()
     assert "X" not in imap.list() and "Y" not in imap.list()
     # a read-only open of a folder (EXAMINE) refuses changes too
     p = probe("flags", "INBOX", "+F", str(uid), opts=["--examine"],
