@@ -496,3 +496,16 @@ def test_fetch_answered_no_delivers_what_came(probe, fake_imap, tmp_path):
     assert (out / "10").read_bytes() == m1
     assert "EXPUNGEISSUED" in p.err          # a warning, not an error
     assert fake.errors == []
+
+
+def test_dot_separator(probe, dovecot_factory):
+    from oimaptest import dovecot as dovecotmod
+    server = dovecot_factory(separator=".")
+    user = dovecotmod.new_user(server, hint="dotsep")
+    probe("create", "Lists.Dev.Announce", user=user)
+    lines = probe("list", user=user).out.splitlines()
+    assert lines[0] == "sep ."
+    names = {ln.split("\t")[0] for ln in lines[1:]}
+    assert {"INBOX", "Lists", "Lists.Dev", "Lists.Dev.Announce"} <= names
+    st, msgs = scan(probe, "Lists.Dev.Announce", user=user)
+    assert st["exists"] == 0 and msgs == []
