@@ -354,10 +354,13 @@ static void run_downloads(struct exec *ex, size_t a, size_t b)
 			ex->f[SYNC_LOCAL]->ops->save_abort(d.w);
 			d.w = NULL;
 		}
-		if (r < 0) {
+		if (r < 0 && e.sev >= OIM_SEV_FOLDER) {
 			set_stop(ex, &e);
 			break;
 		}
+		if (r < 0)
+			log_warn("%s: folder %s: %s", ex->job->account,
+				 ex->job->remote_name, e.msg);
 		for (size_t k = 0; k < n; k++) {
 			size_t si = batch_steps[k];
 			d.step_of[steps[si].remote_idx] = SIZE_MAX;
@@ -385,11 +388,13 @@ struct ul {
 	struct store_writer *w;
 	uint64_t crlf_size; /* bytes as the IMAP writer sends them */
 	bool prev_cr;
-	bool failed;
+	bool began, ended, failed;
 };
 
 static int ul_begin(void *ctx, const struct store_msg *m, struct oim_err *err)
 {
+	struct ul *u = ctx;
+	u->began = true;
 	return 0;
 }
 
@@ -416,6 +421,8 @@ static int ul_data(void *ctx, const void *data, size_t len,
 
 static int ul_end(void *ctx, struct oim_err *err)
 {
+	struct ul *u = ctx;
+	u->ended = true;
 	return 0;
 }
 
@@ -446,8 +453,12 @@ static void upload_one(struct exec *ex, const struct sync_step *s)
 	}
 	{
 		const struct store_msg *one = m;
-		if (lf->ops->fetch(lf, &one, 1, &cb, &u, &e) < 0 || u.failed) {
+		int r = lf->ops->fetch(lf, &one, 1, &cb, &u, &e);
+		if (r < 0 || u.failed || !u.began || !u.ended) {
 			rf->ops->save_abort(u.w);
+			if (r == 0 && !u.failed)
+				oim_error(&e, OIM_SEV_MESSAGE, OIM_E_IO,
+					  "the message could not be read");
 			step_failed(ex, "uploading", m, 0, &e);
 			goto out;
 		}
