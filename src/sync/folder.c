@@ -1081,6 +1081,11 @@ static int sync_body(struct exec *ex, struct oim_err *err)
 	ex->have_plan = true;
 	log_debug(OIM_DBG_SYNC, "folder %s: plan of %zu steps",
 		  job->remote_name, ex->plan.nr);
+	/* what was held back is reported as planned */
+	ex->res->sum.held_valve = ex->plan.sum.held_valve;
+	ex->res->sum.held_maxsize = ex->plan.sum.held_maxsize;
+	ex->res->sum.held_window = ex->plan.sum.held_window;
+	ex->res->sum.held_ignore = ex->plan.sum.held_ignore;
 	if (ex->plan.valve[SYNC_REMOTE] || ex->plan.valve[SYNC_LOCAL])
 		return valve_error(ex, err);
 	if (ex->plan.quick_skipped) {
@@ -1092,11 +1097,6 @@ static int sync_body(struct exec *ex, struct oim_err *err)
 		ex->res->sum = ex->plan.sum;
 		return 0;
 	}
-	/* what was held back is reported as planned */
-	ex->res->sum.held_valve = ex->plan.sum.held_valve;
-	ex->res->sum.held_maxsize = ex->plan.sum.held_maxsize;
-	ex->res->sum.held_window = ex->plan.sum.held_window;
-	ex->res->sum.held_ignore = ex->plan.sum.held_ignore;
 
 	for (a = 0; a < ex->plan.nr && !stopped(ex); a = i) {
 		for (i = a; i < ex->plan.nr &&
