@@ -312,3 +312,32 @@ def test_readonly_remote(side, imap):
     r = side.sync("--readonly-remote")
     assert r["copy_local"] == 1 and r["copy_remote"] == 0, r
     assert len(remote_summary(imap)) == 1
+
+
+def test_unchanged_fast_path(side, imap):
+    """With CONDSTORE (Dovecot) a run after a sync that left the server as
+    it was skips the remote scan; any change on either side is seen."""
+    u1 = imap.append(FOLDER, msg(1))
+    r = side.sync()
+    assert r["copy_local"] == 1 and r["unchanged_skipped"] == 0, r
+    r = side.sync()
+    assert r["unchanged_skipped"] == 1, r
+    imap.set_flags(FOLDER, u1, ["\\Flagged"])       # remote flag only
+    r = side.sync()
+    assert r["unchanged_skipped"] == 0 and r["flags_local"] == 1, r
+    assert side.local_summary() == [(u1, "F", msgid(1))]
+    r = side.sync()
+    assert r["unchanged_skipped"] == 1, r
+    m = side.local()[0]                              # local flag only
+    os.rename(m.path, m.path.replace(":2,F", ":2,FS"))
+    r = side.sync()
+    assert r["unchanged_skipped"] == 0 and r["flags_remote"] == 1, r
+    # our own change to the server: not saved, next run scans and saves
+    r = side.sync()
+    assert r["unchanged_skipped"] == 0, r
+    r = side.sync()
+    assert r["unchanged_skipped"] == 1, r
+    u2 = imap.append(FOLDER, msg(2))                 # new remote mail
+    r = side.sync()
+    assert r["unchanged_skipped"] == 0 and r["copy_local"] == 1, r
+    assert [x.uid for x in side.local()] == [u1, u2]
