@@ -28,6 +28,7 @@
 #include "sync.h"
 
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 #include "../util/log.h"
@@ -97,16 +98,17 @@ static void step_failed(struct exec *ex, const char *what,
 			const struct oim_err *e)
 {
 	char buf[32];
+	const char *label = buf;
 	if (e->sev >= OIM_SEV_FOLDER) {
 		set_stop(ex, e);
 		return;
 	}
 	if (m)
-		msg_label(m, buf, sizeof(buf));
+		label = msg_label(m, buf, sizeof(buf));
 	else
 		snprintf(buf, sizeof(buf), "UID %" PRIu32, uid);
 	log_error("%s: folder %s: %s message %s failed: %s", ex->job->account,
-		  ex->job->remote_name, what, buf, e->msg);
+		  ex->job->remote_name, what, label, e->msg);
 	ex->res->failed_messages++;
 }
 
@@ -192,16 +194,22 @@ static int record(struct exec *ex, const struct sync_step *s, uint32_t uid)
  * before the step is recorded: the crash tests check that the next run
  * finishes the job without losing or duplicating anything.
  */
+static atomic_ulong steps_in_process;
+
 static void step_done(struct exec *ex, const struct sync_step *s)
 {
+	/* Counted across the folders of the process (folders may run in
+	 * parallel), so N = 1, 2, ... walks every crash point of a whole
+	 * account sync, not only those of the first folder. */
+	unsigned long n = atomic_fetch_add(&steps_in_process, 1) + 1;
+
 	ex->steps_done++;
 	log_debug(OIM_DBG_SYNC, "folder %s: step %lu done: %s %s UID %" PRIu32,
-		  ex->job->remote_name, ex->steps_done,
-		  sync_step_kind_name(s->kind), side_name(s->to), s->uid);
-	if (ex->job->stop_after_step &&
-	    ex->steps_done == ex->job->stop_after_step) {
+		  ex->job->remote_name, n, sync_step_kind_name(s->kind),
+		  side_name(s->to), s->uid);
+	if (ex->job->stop_after_step && n == ex->job->stop_after_step) {
 		log_debug(OIM_DBG_SYNC, "stopping after step %lu (test hook)",
-			  ex->steps_done);
+			  n);
 		_exit(77);
 	}
 }

@@ -341,3 +341,19 @@ def test_unchanged_fast_path(side, imap):
     r = side.sync()
     assert r["unchanged_skipped"] == 0 and r["copy_local"] == 1, r
     assert [x.uid for x in side.local()] == [u1, u2]
+
+
+def test_message_failure_does_not_stop_folder(side, imap):
+    """A local message that cannot be read (a dangling symlink) fails
+    alone: the rest is synced, the folder reports the failure."""
+    imap.append(FOLDER, msg(1))
+    md.add_local_message(side.root, FOLDER, msg(2))
+    os.makedirs(os.path.join(side.root, FOLDER, "new"), exist_ok=True)
+    os.symlink("/nonexistent/oimap-test",
+               os.path.join(side.root, FOLDER, "new", "1700000000.X1.host"))
+    r = side.sync(expect=1)
+    assert r["failed"] == 1 and r["copy_local"] == 1, r
+    assert r["copy_remote"] == 1, r
+    assert "1 message failed" in r["error"], r
+    assert "1700000000.X1.host" in r["stderr"], r
+    assert sorted(m[2] for m in remote_summary(imap)) == [msgid(1), msgid(2)]
