@@ -59,6 +59,15 @@ struct exec {
 	struct oim_err stop;
 	/* lowest UID an upload of this run can get */
 	uint32_t upload_min_uid;
+	/*
+	 * Remote deletions are recorded only after close_folder() expunged
+	 * them: a message marked \Deleted but still on the server, whose
+	 * record was already dropped, would look like new remote mail to
+	 * the next run and come back (with T).  Until the EXPUNGE, the
+	 * record makes the next run delete it again instead.
+	 */
+	bool expunge;
+	size_t *deferred, ndeferred, adeferred; /* step indexes */
 };
 
 static const char *side_name(enum sync_side side)
@@ -580,6 +589,12 @@ static void change_batch(struct exec *ex, const size_t *idx, size_t n)
 			ex->res->sum.del[s->to]++;
 		else if (((before[i] | s->add) & ~s->del) != before[i])
 			ex->res->sum.flags[s->to]++;
+		if (s->kind == SYNC_STEP_DELETE && s->to == SYNC_REMOTE &&
+		    ex->expunge) {
+			ALLOC_GROW(ex->deferred, ex->ndeferred, ex->adeferred);
+			ex->deferred[ex->ndeferred++] = idx[i];
+			continue;
+		}
 		if (record(ex, s, s->uid) < 0)
 			break;
 	}
@@ -1125,8 +1140,12 @@ static int open_all(struct exec *ex, struct oim_err *err)
 		ex->f[SYNC_REMOTE] = NULL;
 		return -1;
 	}
+	/* Read-only local: the plan changes nothing there, but an uploaded
+	 * message still gets its UID in its name (OfflineIMAP's
+	 * change_message_uid() does that in a read-only repository too),
+	 * so the folder is not opened read-only; it is not created either. */
 	if (job->plan.readonly[SYNC_LOCAL])
-		lflags = STORE_OPEN_READONLY;
+		lflags = 0;
 	else if (job->dry_run)
 		lflags = STORE_OPEN_READONLY; /* create nothing */
 	if (job->local->ops->open_folder(job->local, job->local_name,
@@ -1246,6 +1265,8 @@ int sync_folder(const struct sync_folder_job *job,
 	int ret;
 
 	memset(res, 0, sizeof(*res));
+	ex.expunge = job->expunge && !job->dry_run &&
+		     !job->plan.readonly[SYNC_REMOTE];
 	log_debug(OIM_DBG_SYNC, "%s: syncing folder %s <-> %s%s",
 		  job->account, job->remote_name, job->local_name,
 		  job->dry_run ? " (dry run)" : "");
@@ -1260,15 +1281,22 @@ int sync_folder(const struct sync_folder_job *job,
 		ret = -1;
 	}
 	if (ex.f[SYNC_REMOTE]) {
-		bool expunge = job->expunge && !job->dry_run &&
-			       !job->plan.readonly[SYNC_REMOTE] &&
-			       !(ret < 0 && err->sev >= OIM_SEV_ACCOUNT);
-		if (job->remote->ops->close_folder(ex.f[SYNC_REMOTE], expunge,
-						   &e) < 0 &&
-		    ret == 0) {
+		bool dead = ret < 0 && err->sev >= OIM_SEV_ACCOUNT;
+		int rc = job->remote->ops->close_folder(
+		    ex.f[SYNC_REMOTE], ex.expunge && !dead, &e);
+		if (rc < 0 && ret == 0) {
 			*err = e;
 			if (err->sev < OIM_SEV_FOLDER)
 				err->sev = OIM_SEV_FOLDER;
+			ret = -1;
+		}
+		/* expunged: now the deletions can be recorded */
+		for (size_t i = 0; rc == 0 && i < ex.ndeferred; i++)
+			if (record(&ex, &ex.plan.steps[ex.deferred[i]], 0) < 0)
+				break;
+		tx_commit(&ex);
+		if (stopped(&ex) && ret == 0) {
+			*err = ex.stop;
 			ret = -1;
 		}
 	}
@@ -1296,6 +1324,7 @@ int sync_folder(const struct sync_folder_job *job,
 		sync_plan_release(&ex.plan);
 	store_msglist_release(&ex.list[SYNC_REMOTE]);
 	store_msglist_release(&ex.list[SYNC_LOCAL]);
+	free(ex.deferred);
 
 	if (ret == 0 && res->failed_messages) {
 		ret = oim_error(err, OIM_SEV_FOLDER, OIM_E_GENERIC,
