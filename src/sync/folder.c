@@ -816,8 +816,8 @@ static struct store_msg *find_local(struct exec *ex, const char *name)
 
 /*
  * Uploads journaled by a run that did not finish them.  For each: is it
- * on the server?  Then the local message gets that UID and a status
- * record; else it stays new local mail and is uploaded by this run.
+ * on the server?  Then the local message gets that UID in its name;
+ * else it stays new local mail and is uploaded by this run.
  *
  * Where to look: the journal does not record the UIDNEXT seen before the
  * APPEND, but that was above every UID the status knew then, and the
@@ -874,6 +874,10 @@ static int recover_uploads(struct exec *ex, struct oim_err *err)
 			 v[i].local_name, uid ? "found on the server" :
 			 "not on the server, uploading it again",
 			 uid && !m ? " (local file gone or renamed)" : "");
+		/* Only the name gets the UID: with both sides holding it
+		 * and no status record, the plan links the two and the
+		 * local flags win (plan.h), so a flag the user changed
+		 * since the upload is not undone. */
 		if (uid && m && m->uid != uid) {
 			if (lf->ops->set_uid &&
 			    lf->ops->set_uid(lf, m, uid, err) < 0) {
@@ -881,13 +885,6 @@ static int recover_uploads(struct exec *ex, struct oim_err *err)
 				break;
 			}
 			m->uid = uid;
-			char fl[SYNC_FLAGS_STR_MAX];
-			if (status_set(ex->st, uid,
-				       sync_flags_format(m->flags, fl), 0,
-				       NULL, err) < 0) {
-				ret = -1;
-				break;
-			}
 		}
 		if (status_journal_done(ex->jr, v[i].id, uid, err) < 0)
 			ret = -1;
