@@ -364,8 +364,8 @@ static void run_downloads(struct exec *ex, size_t a, size_t b)
 			break;
 		log_debug(OIM_DBG_SYNC, "folder %s: fetching %zu messages",
 			  ex->job->remote_name, n);
-		int r = ex->f[SYNC_REMOTE]->ops->fetch(
-		    ex->f[SYNC_REMOTE], batch, n, &cb, &d, &e);
+		int r = ex->f[SYNC_REMOTE]->ops->fetch(ex->f[SYNC_REMOTE],
+						       batch, n, &cb, &d, &e);
 		if (d.w) {
 			/* the fetch died inside a message */
 			ex->f[SYNC_LOCAL]->ops->save_abort(d.w);
@@ -387,8 +387,8 @@ static void run_downloads(struct exec *ex, size_t a, size_t b)
 				log_warn("%s: folder %s: message UID %" PRIu32
 					 " vanished from the server before it "
 					 "was downloaded",
-					 ex->job->account,
-					 ex->job->remote_name, steps[si].uid);
+					 ex->job->account, ex->job->remote_name,
+					 steps[si].uid);
 		}
 	}
 	free(batch);
@@ -415,8 +415,7 @@ static int ul_begin(void *ctx, const struct store_msg *m, struct oim_err *err)
 	return 0;
 }
 
-static int ul_data(void *ctx, const void *data, size_t len,
-		   struct oim_err *err)
+static int ul_data(void *ctx, const void *data, size_t len, struct oim_err *err)
 {
 	struct ul *u = ctx;
 	const unsigned char *p = data;
@@ -566,7 +565,7 @@ static void change_batch(struct exec *ex, const size_t *idx, size_t n)
 		before[i] = msgs[i]->flags;
 	}
 	if (s0->kind == SYNC_STEP_DELETE)
-		r = f->ops->delete(f, msgs, n, &e);
+		r = f->ops->delete (f, msgs, n, &e);
 	else
 		r = f->ops->set_flags(f, msgs, n, s0->add, s0->del, &e);
 	if (r < 0) {
@@ -705,8 +704,8 @@ static void run_phase(struct exec *ex, size_t a, size_t b)
 /* ---- validity, journal recovery -----------------------------------------
  */
 
-static int validity_error(struct exec *ex, enum sync_side side,
-			  uint64_t saved, uint64_t now, struct oim_err *err)
+static int validity_error(struct exec *ex, enum sync_side side, uint64_t saved,
+			  uint64_t now, struct oim_err *err)
 {
 	const struct sync_folder_job *job = ex->job;
 	const char *folder =
@@ -719,18 +718,19 @@ static int validity_error(struct exec *ex, enum sync_side side,
 				 &e) < 0)
 		vpath = xstrdup("(validity file)");
 	spath = xstrdup(status_path(ex->st));
-	oim_error(err, OIM_SEV_FOLDER, OIM_E_UIDVALIDITY,
-		  "UIDVALIDITY of folder %s changed on the %s side (saved %" PRIu64
-		  ", now %" PRIu64 "): the %s renumbered its messages and oimap "
-		  "will not guess which is which, so this folder was not "
-		  "synced and nothing was changed.  To resync it: move the "
-		  "local folder %s away as a backup, move away %s and %s, "
-		  "and run again; the folder is then downloaded anew (mail "
-		  "that only the backup has can be moved into the new "
-		  "folder's new/ directory to be uploaded)",
-		  folder, side_name(side), saved, now,
-		  side == SYNC_REMOTE ? "server" : "local repository",
-		  job->local_name, spath, vpath);
+	oim_error(
+	    err, OIM_SEV_FOLDER, OIM_E_UIDVALIDITY,
+	    "UIDVALIDITY of folder %s changed on the %s side (saved %" PRIu64
+	    ", now %" PRIu64 "): the %s renumbered its messages and oimap "
+	    "will not guess which is which, so this folder was not "
+	    "synced and nothing was changed.  To resync it: move the "
+	    "local folder %s away as a backup, move away %s and %s, "
+	    "and run again; the folder is then downloaded anew (mail "
+	    "that only the backup has can be moved into the new "
+	    "folder's new/ directory to be uploaded)",
+	    folder, side_name(side), saved, now,
+	    side == SYNC_REMOTE ? "server" : "local repository",
+	    job->local_name, spath, vpath);
 	free(vpath);
 	free(spath);
 	return -1;
@@ -742,7 +742,8 @@ static int check_validity(struct exec *ex, struct oim_err *err)
 	bool known = ex->list[SYNC_LOCAL].nr > 0 || status_count(ex->st) > 0;
 
 	for (int side = 0; side < 2; side++) {
-		struct store *s = side == SYNC_REMOTE ? job->remote : job->local;
+		struct store *s =
+		    side == SYNC_REMOTE ? job->remote : job->local;
 		const char *folder =
 		    side == SYNC_REMOTE ? job->remote_name : job->local_name;
 		uint64_t now = ex->f[side]->state.uidvalidity, saved = 0;
@@ -764,8 +765,9 @@ static int check_validity(struct exec *ex, struct oim_err *err)
 		/* Nothing to mismatch yet (accounts.py saves it then). */
 		if (job->dry_run)
 			continue;
-		log_debug(OIM_DBG_SYNC, "folder %s: saving %s UIDVALIDITY %" PRIu64,
-			  folder, side_name(side), now);
+		log_debug(OIM_DBG_SYNC,
+			  "folder %s: saving %s UIDVALIDITY %" PRIu64, folder,
+			  side_name(side), now);
 		if (status_validity_write(job->metadata_dir, s->repo, folder,
 					  now, !job->fsync, err) < 0)
 			return -1;
@@ -860,9 +862,9 @@ static int recover_uploads(struct exec *ex, struct oim_err *err)
 				      err) < 0) {
 			/* without the answer the message could be uploaded
 			 * twice: stop the folder */
-			oim_err_prefix(err,
-				       "looking for an interrupted upload of %s",
-				       v[i].local_name);
+			oim_err_prefix(
+			    err, "looking for an interrupted upload of %s",
+			    v[i].local_name);
 			if (err->sev < OIM_SEV_FOLDER)
 				err->sev = OIM_SEV_FOLDER;
 			ret = -1;
@@ -871,8 +873,9 @@ static int recover_uploads(struct exec *ex, struct oim_err *err)
 		m = find_local(ex, v[i].local_name);
 		log_info("%s: folder %s: interrupted upload of %s: %s%s",
 			 ex->job->account, ex->job->remote_name,
-			 v[i].local_name, uid ? "found on the server" :
-			 "not on the server, uploading it again",
+			 v[i].local_name,
+			 uid ? "found on the server"
+			     : "not on the server, uploading it again",
 			 uid && !m ? " (local file gone or renamed)" : "");
 		/* Only the name gets the UID: with both sides holding it
 		 * and no status record, the plan links the two and the
@@ -951,9 +954,8 @@ static void snap_fill(struct exec *ex, struct snap_arrays *a, bool with_remote)
 	a->snap.local_nr = ll->nr;
 	a->s = xcalloc(ns + 1, sizeof(*a->s));
 	while ((rec = status_next(ex->st, &iter)) && k < ns)
-		a->s[k++] = (struct sync_status_rec){rec->uid,
-						     letters(rec->flags),
-						     rec->mtime};
+		a->s[k++] = (struct sync_status_rec){
+		    rec->uid, letters(rec->flags), rec->mtime};
 	a->snap.status = a->s;
 	a->snap.status_nr = k;
 }
@@ -1262,10 +1264,10 @@ int sync_folder(const struct sync_folder_job *job,
 	int ret;
 
 	memset(res, 0, sizeof(*res));
-	ex.expunge = job->expunge && !job->dry_run &&
-		     !job->plan.readonly[SYNC_REMOTE];
-	log_debug(OIM_DBG_SYNC, "%s: syncing folder %s <-> %s%s",
-		  job->account, job->remote_name, job->local_name,
+	ex.expunge =
+	    job->expunge && !job->dry_run && !job->plan.readonly[SYNC_REMOTE];
+	log_debug(OIM_DBG_SYNC, "%s: syncing folder %s <-> %s%s", job->account,
+		  job->remote_name, job->local_name,
 		  job->dry_run ? " (dry run)" : "");
 	ret = sync_body(&ex, err);
 	if (ret < 0 && stopped(&ex) && err->sev == OIM_SEV_NONE)

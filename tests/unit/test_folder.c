@@ -144,8 +144,8 @@ static int m_fetch(struct store_folder *f, const struct store_msg *const *msgs,
 		if (cb->data(ctx, m->body, half, &e) < 0)
 			continue;
 		if (m->uid == s->die_uid)
-			return oim_error(err, OIM_SEV_ACCOUNT,
-					 OIM_E_CONN_LOST, "connection lost");
+			return oim_error(err, OIM_SEV_ACCOUNT, OIM_E_CONN_LOST,
+					 "connection lost");
 		if (cb->data(ctx, m->body + half, m->len - half, &e) < 0)
 			continue;
 		cb->end(ctx, &e);
@@ -555,9 +555,8 @@ static void test_journaled_upload_found_on_server(void **state)
 	uint32_t uid = ms_add(&fx->remote, text(1), 0, 1700000200);
 	struct strbuf sb = STRBUF_INIT;
 	crlf(&sb, text(1), strlen(text(1)));
-	assert_int_equal(status_journal_open(fx->account_dir, "INBOX", 0, &j,
-					     &err),
-			 0);
+	assert_int_equal(
+	    status_journal_open(fx->account_dir, "INBOX", 0, &j, &err), 0);
 	assert_int_equal(status_journal_add(j, "new/1700000200.M1P1.host",
 					    "<m1@test>", sb.len, 1700000200,
 					    &id, &err),
@@ -634,8 +633,8 @@ static void test_flag_batch_with_one_refusal(void **state)
 			if (de->d_name[0] == '.')
 				continue;
 			char *from = xasprintf("%s/%s", p, de->d_name);
-			char *base = xstrndup(de->d_name,
-					      strcspn(de->d_name, ":"));
+			char *base =
+			    xstrndup(de->d_name, strcspn(de->d_name, ":"));
 			char *to = xasprintf("%s/cur/%s:2,S", fx->inbox, base);
 			assert_int_equal(rename(from, to), 0);
 			free(from);
