@@ -47,7 +47,6 @@ struct exec {
 	struct status *st;
 	struct status_journal *jr;
 	struct store_msglist list[2];
-	bool scanned[2];
 	struct sync_plan_opts opts;
 	struct sync_plan plan;
 	bool have_plan;
@@ -60,14 +59,18 @@ struct exec {
 	/* lowest UID an upload of this run can get */
 	uint32_t upload_min_uid;
 	/*
-	 * Remote deletions are recorded only after close_folder() expunged
-	 * them: a message marked \Deleted but still on the server, whose
-	 * record was already dropped, would look like new remote mail to
-	 * the next run and come back (with T).  Until the EXPUNGE, the
-	 * record makes the next run delete it again instead.
+	 * Remote deletions are recorded only after close_folder() returned:
+	 * a message marked \Deleted but still on the server, whose record
+	 * was already dropped, would look like new remote mail to the next
+	 * run and come back (with T).  Until the EXPUNGE, the record makes
+	 * the next run delete it again instead.  (The IMAP driver expunges
+	 * in delete() already with STORE_OPEN_EXPUNGE; waiting for the
+	 * close keeps this safe with a driver that does not.)
 	 */
 	bool expunge;
 	size_t *deferred, ndeferred, adeferred; /* step indexes */
+	/* files the scans left alone (already warned about) */
+	size_t skipped;
 };
 
 static const char *side_name(enum sync_side side)
@@ -911,7 +914,7 @@ static int scan(struct exec *ex, enum sync_side side, struct oim_err *err)
 	struct store_folder *f = ex->f[side];
 	if (f->ops->scan(f, &so, &ex->list[side], err) < 0)
 		return -1;
-	ex->scanned[side] = true;
+	ex->skipped += ex->list[side].skipped;
 	log_debug(OIM_DBG_SYNC, "folder %s: %s has %zu messages",
 		  ex->job->remote_name, side_name(side), ex->list[side].nr);
 	return 0;
@@ -1133,6 +1136,8 @@ static int open_all(struct exec *ex, struct oim_err *err)
 		return -1;
 	if (job->plan.readonly[SYNC_REMOTE] || job->dry_run)
 		rflags |= STORE_OPEN_READONLY;
+	else if (ex->expunge)
+		rflags |= STORE_OPEN_EXPUNGE;
 	if (job->remote->ops->open_folder(job->remote, job->remote_name, NULL,
 					  rflags, &ex->f[SYNC_REMOTE],
 					  err) < 0) {
@@ -1330,6 +1335,13 @@ int sync_folder(const struct sync_folder_job *job,
 				"folder %s: %zu message%s failed (see above)",
 				job->remote_name, res->failed_messages,
 				res->failed_messages == 1 ? "" : "s");
+	} else if (ret == 0 && ex.skipped) {
+		/* store.h: files a scan could not trust end the run non-zero */
+		ret = oim_error(
+		    err, OIM_SEV_FOLDER, OIM_E_GENERIC,
+		    "folder %s: %zu file%s with names that cannot be "
+		    "trusted left alone (see above)",
+		    job->local_name, ex.skipped, ex.skipped == 1 ? "" : "s");
 	}
 	log_debug(OIM_DBG_SYNC, "%s: folder %s done: %s", job->account,
 		  job->remote_name, ret ? err->msg : "ok");

@@ -376,3 +376,17 @@ def test_crash_before_expunge_does_not_bring_mail_back(side, imap):
     assert remote_summary(imap) == [(u2, ("\\Flagged",), msgid(2))]
     assert side.status() == [(u2, "F")]
     assert_idle(side, imap)
+
+
+def test_untrusted_file_names_end_non_zero(side, imap):
+    """A Maildir file whose name the driver will not trust (a control
+    character) is left alone, the rest syncs, the folder says so."""
+    imap.append(FOLDER, msg(1))
+    md.add_local_message(side.root, FOLDER, msg(2))
+    md.add_local_message(side.root, FOLDER, msg(3), name="bad\x01name")
+    r = side.sync(expect=1)
+    assert r["copy_local"] == 1 and r["copy_remote"] == 1, r
+    assert "left alone" in r["error"], r
+    assert os.path.exists(os.path.join(side.root, FOLDER, "new",
+                                       "bad\x01name"))
+    assert sorted(m[2] for m in remote_summary(imap)) == [msgid(1), msgid(2)]
