@@ -682,8 +682,13 @@ static void run_phase(struct exec *ex, size_t a, size_t b)
 	const struct sync_step *steps = ex->plan.steps;
 	enum sync_phase ph = steps[a].phase;
 
-	log_debug(OIM_DBG_SYNC, "folder %s: phase %d, %zu steps",
-		  ex->job->remote_name, (int)ph, b - a);
+	static const char *const names[] = {
+	    "copy remote->local", "delete remote->local", "flags remote->local",
+	    "copy local->remote", "delete local->remote", "flags local->remote",
+	};
+	log_debug(OIM_DBG_SYNC, "folder %s: phase %s, %zu steps",
+		  ex->job->remote_name,
+		  (size_t)ph < ARRAY_SIZE(names) ? names[ph] : "?", b - a);
 	run_status_only(ex, a, b);
 	switch (ph) {
 	case SYNC_PH_R2L_COPY:
