@@ -511,6 +511,14 @@ static int mfolder_set_flags(struct store_folder *sf,
 		cur = (cur | madd) & ~mdel;
 		if (maildir_msg_set_flags(f->md, m->id, cur, &name, &merr) <
 		    0) {
+			struct stat st;
+			/* Gone (a mail reader deleted it, and no file holds
+			 * its UID): this message only; the next scan sees
+			 * the deletion. */
+			if (merr.sev > OIM_SEV_MESSAGE &&
+			    fstatat(f->dfd, m->id, &st, 0) < 0 &&
+			    errno == ENOENT)
+				merr.sev = OIM_SEV_MESSAGE;
 			if (merr.sev > OIM_SEV_MESSAGE) {
 				*err = merr;
 				return -1;
