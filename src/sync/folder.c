@@ -28,6 +28,7 @@
 #include "sync.h"
 
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 #include "../util/log.h"
@@ -46,7 +47,6 @@ struct exec {
 	struct status *st;
 	struct status_journal *jr;
 	struct store_msglist list[2];
-	bool scanned[2];
 	struct sync_plan_opts opts;
 	struct sync_plan plan;
 	bool have_plan;
@@ -58,6 +58,19 @@ struct exec {
 	struct oim_err stop;
 	/* lowest UID an upload of this run can get */
 	uint32_t upload_min_uid;
+	/*
+	 * Remote deletions are recorded only after close_folder() returned:
+	 * a message marked \Deleted but still on the server, whose record
+	 * was already dropped, would look like new remote mail to the next
+	 * run and come back (with T).  Until the EXPUNGE, the record makes
+	 * the next run delete it again instead.  (The IMAP driver expunges
+	 * in delete() already with STORE_OPEN_EXPUNGE; waiting for the
+	 * close keeps this safe with a driver that does not.)
+	 */
+	bool expunge;
+	size_t *deferred, ndeferred, adeferred; /* step indexes */
+	/* files the scans left alone (already warned about) */
+	size_t skipped;
 };
 
 static const char *side_name(enum sync_side side)
@@ -97,16 +110,17 @@ static void step_failed(struct exec *ex, const char *what,
 			const struct oim_err *e)
 {
 	char buf[32];
+	const char *label = buf;
 	if (e->sev >= OIM_SEV_FOLDER) {
 		set_stop(ex, e);
 		return;
 	}
 	if (m)
-		msg_label(m, buf, sizeof(buf));
+		label = msg_label(m, buf, sizeof(buf));
 	else
 		snprintf(buf, sizeof(buf), "UID %" PRIu32, uid);
 	log_error("%s: folder %s: %s message %s failed: %s", ex->job->account,
-		  ex->job->remote_name, what, buf, e->msg);
+		  ex->job->remote_name, what, label, e->msg);
 	ex->res->failed_messages++;
 }
 
@@ -192,16 +206,22 @@ static int record(struct exec *ex, const struct sync_step *s, uint32_t uid)
  * before the step is recorded: the crash tests check that the next run
  * finishes the job without losing or duplicating anything.
  */
+static atomic_ulong steps_in_process;
+
 static void step_done(struct exec *ex, const struct sync_step *s)
 {
+	/* Counted across the folders of the process (folders may run in
+	 * parallel), so N = 1, 2, ... walks every crash point of a whole
+	 * account sync, not only those of the first folder. */
+	unsigned long n = atomic_fetch_add(&steps_in_process, 1) + 1;
+
 	ex->steps_done++;
 	log_debug(OIM_DBG_SYNC, "folder %s: step %lu done: %s %s UID %" PRIu32,
-		  ex->job->remote_name, ex->steps_done,
-		  sync_step_kind_name(s->kind), side_name(s->to), s->uid);
-	if (ex->job->stop_after_step &&
-	    ex->steps_done == ex->job->stop_after_step) {
+		  ex->job->remote_name, n, sync_step_kind_name(s->kind),
+		  side_name(s->to), s->uid);
+	if (ex->job->stop_after_step && n == ex->job->stop_after_step) {
 		log_debug(OIM_DBG_SYNC, "stopping after step %lu (test hook)",
-			  ex->steps_done);
+			  n);
 		_exit(77);
 	}
 }
@@ -347,8 +367,8 @@ static void run_downloads(struct exec *ex, size_t a, size_t b)
 			break;
 		log_debug(OIM_DBG_SYNC, "folder %s: fetching %zu messages",
 			  ex->job->remote_name, n);
-		int r = ex->f[SYNC_REMOTE]->ops->fetch(
-		    ex->f[SYNC_REMOTE], batch, n, &cb, &d, &e);
+		int r = ex->f[SYNC_REMOTE]->ops->fetch(ex->f[SYNC_REMOTE],
+						       batch, n, &cb, &d, &e);
 		if (d.w) {
 			/* the fetch died inside a message */
 			ex->f[SYNC_LOCAL]->ops->save_abort(d.w);
@@ -370,8 +390,8 @@ static void run_downloads(struct exec *ex, size_t a, size_t b)
 				log_warn("%s: folder %s: message UID %" PRIu32
 					 " vanished from the server before it "
 					 "was downloaded",
-					 ex->job->account,
-					 ex->job->remote_name, steps[si].uid);
+					 ex->job->account, ex->job->remote_name,
+					 steps[si].uid);
 		}
 	}
 	free(batch);
@@ -398,8 +418,7 @@ static int ul_begin(void *ctx, const struct store_msg *m, struct oim_err *err)
 	return 0;
 }
 
-static int ul_data(void *ctx, const void *data, size_t len,
-		   struct oim_err *err)
+static int ul_data(void *ctx, const void *data, size_t len, struct oim_err *err)
 {
 	struct ul *u = ctx;
 	const unsigned char *p = data;
@@ -549,7 +568,7 @@ static void change_batch(struct exec *ex, const size_t *idx, size_t n)
 		before[i] = msgs[i]->flags;
 	}
 	if (s0->kind == SYNC_STEP_DELETE)
-		r = f->ops->delete(f, msgs, n, &e);
+		r = f->ops->delete (f, msgs, n, &e);
 	else
 		r = f->ops->set_flags(f, msgs, n, s0->add, s0->del, &e);
 	if (r < 0) {
@@ -572,6 +591,12 @@ static void change_batch(struct exec *ex, const size_t *idx, size_t n)
 			ex->res->sum.del[s->to]++;
 		else if (((before[i] | s->add) & ~s->del) != before[i])
 			ex->res->sum.flags[s->to]++;
+		if (s->kind == SYNC_STEP_DELETE && s->to == SYNC_REMOTE &&
+		    ex->expunge) {
+			ALLOC_GROW(ex->deferred, ex->ndeferred, ex->adeferred);
+			ex->deferred[ex->ndeferred++] = idx[i];
+			continue;
+		}
 		if (record(ex, s, s->uid) < 0)
 			break;
 	}
@@ -682,8 +707,8 @@ static void run_phase(struct exec *ex, size_t a, size_t b)
 /* ---- validity, journal recovery -----------------------------------------
  */
 
-static int validity_error(struct exec *ex, enum sync_side side,
-			  uint64_t saved, uint64_t now, struct oim_err *err)
+static int validity_error(struct exec *ex, enum sync_side side, uint64_t saved,
+			  uint64_t now, struct oim_err *err)
 {
 	const struct sync_folder_job *job = ex->job;
 	const char *folder =
@@ -696,18 +721,19 @@ static int validity_error(struct exec *ex, enum sync_side side,
 				 &e) < 0)
 		vpath = xstrdup("(validity file)");
 	spath = xstrdup(status_path(ex->st));
-	oim_error(err, OIM_SEV_FOLDER, OIM_E_UIDVALIDITY,
-		  "UIDVALIDITY of folder %s changed on the %s side (saved %" PRIu64
-		  ", now %" PRIu64 "): the %s renumbered its messages and oimap "
-		  "will not guess which is which, so this folder was not "
-		  "synced and nothing was changed.  To resync it: move the "
-		  "local folder %s away as a backup, move away %s and %s, "
-		  "and run again; the folder is then downloaded anew (mail "
-		  "that only the backup has can be moved into the new "
-		  "folder's new/ directory to be uploaded)",
-		  folder, side_name(side), saved, now,
-		  side == SYNC_REMOTE ? "server" : "local repository",
-		  job->local_name, spath, vpath);
+	oim_error(
+	    err, OIM_SEV_FOLDER, OIM_E_UIDVALIDITY,
+	    "UIDVALIDITY of folder %s changed on the %s side (saved %" PRIu64
+	    ", now %" PRIu64 "): the %s renumbered its messages and oimap "
+	    "will not guess which is which, so this folder was not "
+	    "synced and nothing was changed.  To resync it: move the "
+	    "local folder %s away as a backup, move away %s and %s, "
+	    "and run again; the folder is then downloaded anew (mail "
+	    "that only the backup has can be moved into the new "
+	    "folder's new/ directory to be uploaded)",
+	    folder, side_name(side), saved, now,
+	    side == SYNC_REMOTE ? "server" : "local repository",
+	    job->local_name, spath, vpath);
 	free(vpath);
 	free(spath);
 	return -1;
@@ -719,7 +745,8 @@ static int check_validity(struct exec *ex, struct oim_err *err)
 	bool known = ex->list[SYNC_LOCAL].nr > 0 || status_count(ex->st) > 0;
 
 	for (int side = 0; side < 2; side++) {
-		struct store *s = side == SYNC_REMOTE ? job->remote : job->local;
+		struct store *s =
+		    side == SYNC_REMOTE ? job->remote : job->local;
 		const char *folder =
 		    side == SYNC_REMOTE ? job->remote_name : job->local_name;
 		uint64_t now = ex->f[side]->state.uidvalidity, saved = 0;
@@ -741,8 +768,9 @@ static int check_validity(struct exec *ex, struct oim_err *err)
 		/* Nothing to mismatch yet (accounts.py saves it then). */
 		if (job->dry_run)
 			continue;
-		log_debug(OIM_DBG_SYNC, "folder %s: saving %s UIDVALIDITY %" PRIu64,
-			  folder, side_name(side), now);
+		log_debug(OIM_DBG_SYNC,
+			  "folder %s: saving %s UIDVALIDITY %" PRIu64, folder,
+			  side_name(side), now);
 		if (status_validity_write(job->metadata_dir, s->repo, folder,
 					  now, !job->fsync, err) < 0)
 			return -1;
@@ -793,8 +821,8 @@ static struct store_msg *find_local(struct exec *ex, const char *name)
 
 /*
  * Uploads journaled by a run that did not finish them.  For each: is it
- * on the server?  Then the local message gets that UID and a status
- * record; else it stays new local mail and is uploaded by this run.
+ * on the server?  Then the local message gets that UID in its name;
+ * else it stays new local mail and is uploaded by this run.
  *
  * Where to look: the journal does not record the UIDNEXT seen before the
  * APPEND, but that was above every UID the status knew then, and the
@@ -837,9 +865,9 @@ static int recover_uploads(struct exec *ex, struct oim_err *err)
 				      err) < 0) {
 			/* without the answer the message could be uploaded
 			 * twice: stop the folder */
-			oim_err_prefix(err,
-				       "looking for an interrupted upload of %s",
-				       v[i].local_name);
+			oim_err_prefix(
+			    err, "looking for an interrupted upload of %s",
+			    v[i].local_name);
 			if (err->sev < OIM_SEV_FOLDER)
 				err->sev = OIM_SEV_FOLDER;
 			ret = -1;
@@ -848,9 +876,14 @@ static int recover_uploads(struct exec *ex, struct oim_err *err)
 		m = find_local(ex, v[i].local_name);
 		log_info("%s: folder %s: interrupted upload of %s: %s%s",
 			 ex->job->account, ex->job->remote_name,
-			 v[i].local_name, uid ? "found on the server" :
-			 "not on the server, uploading it again",
+			 v[i].local_name,
+			 uid ? "found on the server"
+			     : "not on the server, uploading it again",
 			 uid && !m ? " (local file gone or renamed)" : "");
+		/* Only the name gets the UID: with both sides holding it
+		 * and no status record, the plan links the two and the
+		 * local flags win (plan.h), so a flag the user changed
+		 * since the upload is not undone. */
 		if (uid && m && m->uid != uid) {
 			if (lf->ops->set_uid &&
 			    lf->ops->set_uid(lf, m, uid, err) < 0) {
@@ -858,13 +891,6 @@ static int recover_uploads(struct exec *ex, struct oim_err *err)
 				break;
 			}
 			m->uid = uid;
-			char fl[SYNC_FLAGS_STR_MAX];
-			if (status_set(ex->st, uid,
-				       sync_flags_format(m->flags, fl), 0,
-				       NULL, err) < 0) {
-				ret = -1;
-				break;
-			}
 		}
 		if (status_journal_done(ex->jr, v[i].id, uid, err) < 0)
 			ret = -1;
@@ -888,7 +914,7 @@ static int scan(struct exec *ex, enum sync_side side, struct oim_err *err)
 	struct store_folder *f = ex->f[side];
 	if (f->ops->scan(f, &so, &ex->list[side], err) < 0)
 		return -1;
-	ex->scanned[side] = true;
+	ex->skipped += ex->list[side].skipped;
 	log_debug(OIM_DBG_SYNC, "folder %s: %s has %zu messages",
 		  ex->job->remote_name, side_name(side), ex->list[side].nr);
 	return 0;
@@ -931,9 +957,8 @@ static void snap_fill(struct exec *ex, struct snap_arrays *a, bool with_remote)
 	a->snap.local_nr = ll->nr;
 	a->s = xcalloc(ns + 1, sizeof(*a->s));
 	while ((rec = status_next(ex->st, &iter)) && k < ns)
-		a->s[k++] = (struct sync_status_rec){rec->uid,
-						     letters(rec->flags),
-						     rec->mtime};
+		a->s[k++] = (struct sync_status_rec){
+		    rec->uid, letters(rec->flags), rec->mtime};
 	a->snap.status = a->s;
 	a->snap.status_nr = k;
 }
@@ -943,6 +968,115 @@ static void snap_release(struct snap_arrays *a)
 	free(a->r);
 	free(a->l);
 	free(a->s);
+}
+
+/* ---- the no-change fast path ---------------------------------------------
+ *
+ * DESIGN.md "fast by design": with CONDSTORE the server's folder state
+ * (UIDVALIDITY, UIDNEXT, EXISTS, HIGHESTMODSEQ) changes whenever a message
+ * is added, removed or has its flags changed.  After a sync that left the
+ * remote as it found it, that state is saved with the status cache; a
+ * later run that finds the same state and a local folder equal to the
+ * status knows the plan would be empty and skips the remote scan.
+ *
+ * OfflineIMAP shares the status cache and does not update our values, so
+ * they carry a fingerprint of the records they were saved with (count and
+ * an order-independent hash of UID and flags); any other writer's change
+ * makes it differ.
+ */
+#define META_STATE "oimap.remote-state"
+#define META_FPR   "oimap.status-fpr"
+
+static uint64_t status_fingerprint(const struct status *st)
+{
+	size_t iter = 0;
+	uint64_t sum = 0;
+	const struct status_rec *rec;
+
+	while ((rec = status_next(st, &iter))) {
+		uint64_t h = 14695981039346656037ull; /* FNV-1a */
+		unsigned char b[4] = {(unsigned char)rec->uid,
+				      (unsigned char)(rec->uid >> 8),
+				      (unsigned char)(rec->uid >> 16),
+				      (unsigned char)(rec->uid >> 24)};
+		for (size_t i = 0; i < 4; i++)
+			h = (h ^ b[i]) * 1099511628211ull;
+		for (const char *p = rec->flags; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ull;
+		sum += h;
+	}
+	return sum;
+}
+
+static void fast_values(const struct exec *ex, char *state, size_t scap,
+			char *fpr, size_t fcap)
+{
+	const struct store_folder_state *fs = &ex->f[SYNC_REMOTE]->state;
+	snprintf(state, scap, "%" PRIu32 ":%" PRIu32 ":%" PRIu32 ":%" PRIu64,
+		 fs->uidvalidity, fs->uidnext, fs->exists, fs->highestmodseq);
+	snprintf(fpr, fcap, "%zu:%016" PRIx64, status_count(ex->st),
+		 status_fingerprint(ex->st));
+}
+
+static bool fast_path_usable(const struct exec *ex)
+{
+	const struct sync_plan_opts *o = &ex->opts;
+	const struct store_folder_state *fs = &ex->f[SYNC_REMOTE]->state;
+	return fs->highestmodseq && fs->uidnext && !o->local_is_imap &&
+	       !o->maxage_since && !o->maxage_cutoff &&
+	       o->startdate_side == SYNC_STARTDATE_NONE;
+}
+
+static bool fast_unchanged(struct exec *ex)
+{
+	char state[STATUS_META_MAX_VALUE], fpr[STATUS_META_MAX_VALUE];
+	const char *sv, *fv;
+	struct snap_arrays sa;
+	struct sync_plan_opts o;
+	bool same;
+
+	if (!fast_path_usable(ex))
+		return false;
+	sv = status_meta_get(ex->st, META_STATE);
+	fv = status_meta_get(ex->st, META_FPR);
+	if (!sv || !fv)
+		return false;
+	fast_values(ex, state, sizeof(state), fpr, sizeof(fpr));
+	if (strcmp(sv, state) || strcmp(fv, fpr))
+		return false;
+	/* the local side equals the status: the Maildir half of -q */
+	snap_fill(ex, &sa, false);
+	o = ex->opts;
+	o.remote_exists = sa.snap.status_nr;
+	same = sync_plan_quick_unchanged(&sa.snap, &o);
+	snap_release(&sa);
+	return same;
+}
+
+/* After a complete sync that changed nothing on the server. */
+static void fast_save(struct exec *ex)
+{
+	char state[STATUS_META_MAX_VALUE], fpr[STATUS_META_MAX_VALUE];
+	struct oim_err e = OIM_ERR_INIT;
+	const struct sync_plan_summary *sum = &ex->res->sum;
+
+	if (!fast_path_usable(ex) || ex->res->failed_messages ||
+	    sum->copy[SYNC_REMOTE] || sum->del[SYNC_REMOTE] ||
+	    sum->flags[SYNC_REMOTE] || stopped(ex))
+		return;
+	fast_values(ex, state, sizeof(state), fpr, sizeof(fpr));
+	const char *sv = status_meta_get(ex->st, META_STATE);
+	const char *fv = status_meta_get(ex->st, META_FPR);
+	if (sv && fv && !strcmp(sv, state) && !strcmp(fv, fpr))
+		return;
+	if (tx_begin(ex) < 0)
+		return;
+	if (status_meta_set(ex->st, META_STATE, state, &e) < 0 ||
+	    status_meta_set(ex->st, META_FPR, fpr, &e) < 0) {
+		set_stop(ex, &e);
+		return;
+	}
+	tx_commit(ex);
 }
 
 static void dry_run_report(struct exec *ex)
@@ -1002,14 +1136,20 @@ static int open_all(struct exec *ex, struct oim_err *err)
 		return -1;
 	if (job->plan.readonly[SYNC_REMOTE] || job->dry_run)
 		rflags |= STORE_OPEN_READONLY;
+	else if (ex->expunge)
+		rflags |= STORE_OPEN_EXPUNGE;
 	if (job->remote->ops->open_folder(job->remote, job->remote_name, NULL,
 					  rflags, &ex->f[SYNC_REMOTE],
 					  err) < 0) {
 		ex->f[SYNC_REMOTE] = NULL;
 		return -1;
 	}
+	/* Read-only local: the plan changes nothing there, but an uploaded
+	 * message still gets its UID in its name (OfflineIMAP's
+	 * change_message_uid() does that in a read-only repository too),
+	 * so the folder is not opened read-only; it is not created either. */
 	if (job->plan.readonly[SYNC_LOCAL])
-		lflags = STORE_OPEN_READONLY;
+		lflags = 0;
 	else if (job->dry_run)
 		lflags = STORE_OPEN_READONLY; /* create nothing */
 	if (job->local->ops->open_folder(job->local, job->local_name,
@@ -1065,6 +1205,14 @@ static int sync_body(struct exec *ex, struct oim_err *err)
 			return 0;
 		}
 	}
+	if (fast_unchanged(ex)) {
+		log_debug(OIM_DBG_SYNC,
+			  "folder %s: server state and local folder as after "
+			  "the last sync: nothing to do",
+			  job->remote_name);
+		ex->res->unchanged_skipped = true;
+		return 0;
+	}
 
 	if (scan(ex, SYNC_REMOTE, err) < 0)
 		return -1;
@@ -1081,6 +1229,11 @@ static int sync_body(struct exec *ex, struct oim_err *err)
 	ex->have_plan = true;
 	log_debug(OIM_DBG_SYNC, "folder %s: plan of %zu steps",
 		  job->remote_name, ex->plan.nr);
+	/* what was held back is reported as planned */
+	ex->res->sum.held_valve = ex->plan.sum.held_valve;
+	ex->res->sum.held_maxsize = ex->plan.sum.held_maxsize;
+	ex->res->sum.held_window = ex->plan.sum.held_window;
+	ex->res->sum.held_ignore = ex->plan.sum.held_ignore;
 	if (ex->plan.valve[SYNC_REMOTE] || ex->plan.valve[SYNC_LOCAL])
 		return valve_error(ex, err);
 	if (ex->plan.quick_skipped) {
@@ -1092,11 +1245,6 @@ static int sync_body(struct exec *ex, struct oim_err *err)
 		ex->res->sum = ex->plan.sum;
 		return 0;
 	}
-	/* what was held back is reported as planned */
-	ex->res->sum.held_valve = ex->plan.sum.held_valve;
-	ex->res->sum.held_maxsize = ex->plan.sum.held_maxsize;
-	ex->res->sum.held_window = ex->plan.sum.held_window;
-	ex->res->sum.held_ignore = ex->plan.sum.held_ignore;
 
 	for (a = 0; a < ex->plan.nr && !stopped(ex); a = i) {
 		for (i = a; i < ex->plan.nr &&
@@ -1105,6 +1253,7 @@ static int sync_body(struct exec *ex, struct oim_err *err)
 			;
 		run_phase(ex, a, i);
 	}
+	fast_save(ex);
 	if (stopped(ex)) {
 		*err = ex->stop;
 		return -1;
@@ -1120,8 +1269,10 @@ int sync_folder(const struct sync_folder_job *job,
 	int ret;
 
 	memset(res, 0, sizeof(*res));
-	log_debug(OIM_DBG_SYNC, "%s: syncing folder %s <-> %s%s",
-		  job->account, job->remote_name, job->local_name,
+	ex.expunge =
+	    job->expunge && !job->dry_run && !job->plan.readonly[SYNC_REMOTE];
+	log_debug(OIM_DBG_SYNC, "%s: syncing folder %s <-> %s%s", job->account,
+		  job->remote_name, job->local_name,
 		  job->dry_run ? " (dry run)" : "");
 	ret = sync_body(&ex, err);
 	if (ret < 0 && stopped(&ex) && err->sev == OIM_SEV_NONE)
@@ -1134,15 +1285,22 @@ int sync_folder(const struct sync_folder_job *job,
 		ret = -1;
 	}
 	if (ex.f[SYNC_REMOTE]) {
-		bool expunge = job->expunge && !job->dry_run &&
-			       !job->plan.readonly[SYNC_REMOTE] &&
-			       !(ret < 0 && err->sev >= OIM_SEV_ACCOUNT);
-		if (job->remote->ops->close_folder(ex.f[SYNC_REMOTE], expunge,
-						   &e) < 0 &&
-		    ret == 0) {
+		bool dead = ret < 0 && err->sev >= OIM_SEV_ACCOUNT;
+		int rc = job->remote->ops->close_folder(
+		    ex.f[SYNC_REMOTE], ex.expunge && !dead, &e);
+		if (rc < 0 && ret == 0) {
 			*err = e;
 			if (err->sev < OIM_SEV_FOLDER)
 				err->sev = OIM_SEV_FOLDER;
+			ret = -1;
+		}
+		/* expunged: now the deletions can be recorded */
+		for (size_t i = 0; rc == 0 && i < ex.ndeferred; i++)
+			if (record(&ex, &ex.plan.steps[ex.deferred[i]], 0) < 0)
+				break;
+		tx_commit(&ex);
+		if (stopped(&ex) && ret == 0) {
+			*err = ex.stop;
 			ret = -1;
 		}
 	}
@@ -1170,12 +1328,20 @@ int sync_folder(const struct sync_folder_job *job,
 		sync_plan_release(&ex.plan);
 	store_msglist_release(&ex.list[SYNC_REMOTE]);
 	store_msglist_release(&ex.list[SYNC_LOCAL]);
+	free(ex.deferred);
 
 	if (ret == 0 && res->failed_messages) {
 		ret = oim_error(err, OIM_SEV_FOLDER, OIM_E_GENERIC,
 				"folder %s: %zu message%s failed (see above)",
 				job->remote_name, res->failed_messages,
 				res->failed_messages == 1 ? "" : "s");
+	} else if (ret == 0 && ex.skipped) {
+		/* store.h: files a scan could not trust end the run non-zero */
+		ret = oim_error(
+		    err, OIM_SEV_FOLDER, OIM_E_GENERIC,
+		    "folder %s: %zu file%s with names that cannot be "
+		    "trusted left alone (see above)",
+		    job->local_name, ex.skipped, ex.skipped == 1 ? "" : "s");
 	}
 	log_debug(OIM_DBG_SYNC, "%s: folder %s done: %s", job->account,
 		  job->remote_name, ret ? err->msg : "ok");
