@@ -32,9 +32,39 @@
  * returns -1 with OIM_SEV_ACCOUNT (connection lost) a message begun may
  * never see end(): the caller drops whatever it had begun.
  *
- * find_uid's size is the size on the server (RFC822.SIZE, CRLF line ends,
- * what save_commit sent); 0 skips the size check.  date <= 0 (or one we
- * did not send, before 1981) skips the date check.
+ * A UID FETCH answered NO (Dovecot: some messages could not be read) is
+ * logged as a warning; what did arrive is delivered, the rest is not.
+ *
+ * Uploads: save_begin spools to an unlinked temporary file ($TMPDIR), and
+ * save_commit APPENDs it from there (LF made CRLF by the client) with the
+ * flags and, from 1981 on, the date as INTERNALDATE in the local zone (as
+ * OfflineIMAP).  The UID comes from APPENDUID (Dovecot sends it even
+ * without announcing UIDPLUS), else 0 and the caller uses find_uid.
+ *
+ * find_uid: candidates from UID SEARCH UID min:* HEADER Message-ID "<id>"
+ * (every UID >= min_uid when the id is 8-bit and cannot be quoted), then
+ * each checked by FETCH: RFC822.SIZE, INTERNALDATE and the Message-ID
+ * header itself (SEARCH matches substrings).  size is the size on the
+ * server (CRLF line ends, what save_commit sent); 0 skips the size check.
+ * date <= 0 (or one we did not send, before 1981) skips the date check;
+ * an empty message_id matches by size and date alone.  The lowest
+ * matching UID wins.
+ *
+ * Deleting: UID STORE +FLAGS.SILENT (\Deleted).  With STORE_OPEN_EXPUNGE
+ * the same UIDs are expunged at once, else at close_folder(expunge):
+ * UID EXPUNGE of exactly the UIDs this store marked, so a \Deleted
+ * message of the user's survives; without UIDPLUS a plain EXPUNGE, as
+ * OfflineIMAP does.  The folder is then left with UNSELECT, never CLOSE
+ * (which would expunge everything marked).
+ *
+ * Read-only: a read-only repository always EXAMINEs; on a read-only store
+ * or folder every change (save, flags, delete, create) is an error
+ * (OIM_SEV_FOLDER) naming the repository and folder.
+ *
+ * Errors: what the client reports keeps its severity (a lost connection
+ * is OIM_SEV_ACCOUNT, a NO or BAD OIM_SEV_FOLDER), prefixed with the
+ * repository and folder; an APPEND refused with NO costs only that
+ * message (OIM_SEV_MESSAGE).
  */
 #include "store.h"
 
@@ -374,7 +404,7 @@ static int imap_open_folder(struct store *st, const char *name,
 		sf |= IMAP_SELECT_EXAMINE;
 	struct imap_mailbox mb;
 	int rc = imap_select(s->c, f->wire, sf, &mb, err);
-	if (rc && (flags & STORE_OPEN_CREATE) && !s->base.readonly &&
+	if (rc && (flags & STORE_OPEN_CREATE) && !f->readonly &&
 	    err->kind == OIM_E_IMAP_NO && !imap_client_broken(s->c)) {
 		/* NO [TRYCREATE] / [NONEXISTENT], or any NO: try CREATE;
 		 * if that fails too, the SELECT's error is the one to tell */
@@ -1197,8 +1227,12 @@ int store_imap_open(struct store **s_r, const struct store_imap_opts *o,
 	co.enable_condstore = true;
 	co.send_id = true;
 	struct imap_client *c;
-	if (imap_client_open(&c, &co, err))
+	if (imap_client_open(&c, &co, err)) {
+		/* the client names the repository in some messages only */
+		if (o->repo && !strstr(err->msg, o->repo))
+			oim_err_prefix(err, "repository %s", o->repo);
 		return -1;
+	}
 	struct imap_store *s = xcalloc(1, sizeof(*s));
 	s->base.ops = &imap_store_ops;
 	s->base.repo = xstrdup(o->repo ? o->repo : "");

@@ -364,6 +364,9 @@ def test_readonly(probe, imap, tmp_path):
     assert p.returncode == 1 and "read-only" in p.err
     p = probe("open", "Y", opts=["--readonly", "--create"], check=False)
     assert p.returncode == 1
+    # a folder opened read-only (dry run) is never created either
+    p = probe("open", "Z", opts=["--examine", "--create"], check=False)
+    assert p.returncode == 1 and "Z" not in imap.list()
     assert "X" not in imap.list() and "Y" not in imap.list()
     # a read-only open of a folder (EXAMINE) refuses changes too
     p = probe("flags", "INBOX", "+F", str(uid), opts=["--examine"],
@@ -444,3 +447,22 @@ def test_append_refused_costs_the_message(probe, imap, tmp_path):
     # the folder is still usable after it
     f.write_bytes(mail.to_lf(mail.make_message("after")))
     assert int(probe("save", "INBOX", str(f), "-", "0").out.split()[1]) > 0
+
+
+def test_connection_errors_name_the_repository(probe, imap_user):
+    class Nowhere:
+        host = "127.0.0.1"
+        port = 1
+        user = imap_user.user
+        password = imap_user.password
+    p = probe("list", user=Nowhere, check=False)
+    assert p.returncode == 1
+    assert p.err.startswith("error: account ")
+    assert "repository probe" in p.err
+    class Wrong(Nowhere):
+        port = imap_user.port
+        password = "Wr0ng-s3cret"
+    p = probe("list", user=Wrong, check=False)
+    assert p.returncode == 1
+    assert p.err.startswith("error: account ") and "probe" in p.err
+    assert "Wr0ng-s3cret" not in p.err
