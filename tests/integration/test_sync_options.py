@@ -9,14 +9,13 @@ Set OIMAPTEST_ENGINE=offlineimap to run these against offlineimap3.
 import datetime
 import os
 
-import pytest
 
 from conftest import Account
 from oimaptest import dovecot as dovecotmod
-from oimaptest import mail
+
 from oimaptest import rc as rcmod
 from oimaptest.sync_helpers import (ENGINE, add_local, assert_synced,
-                                    find_local, fmd5, local_state,
+                                    find_local, local_state,
                                     local_names, mid, msg, oimap_only,
                                     rename_flags, seed, seed_standard,
                                     server_state, snapshot, status_path,
