@@ -7,7 +7,7 @@ import re
 from oimaptest.sync_helpers import (NONASCII, add_local, assert_synced,
                                     find_local, mid, msg, rename_flags,
                                     seed_standard, server_state, snapshot,
-                                    status_records, sync, sync_ok)
+                                    status_records, sync_ok)
 
 # offlineimap3's -u basic lines for work it does
 WORK_RE = re.compile(r"(?m)^(Copy message|Deleting \d+ message|Adding flag|"

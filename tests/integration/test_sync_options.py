@@ -9,10 +9,8 @@ Set OIMAPTEST_ENGINE=offlineimap to run these against offlineimap3.
 import datetime
 import os
 
-
 from conftest import Account
 from oimaptest import dovecot as dovecotmod
-
 from oimaptest import rc as rcmod
 from oimaptest.sync_helpers import (ENGINE, add_local, assert_synced,
                                     find_local, local_state,
