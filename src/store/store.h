@@ -76,6 +76,10 @@ struct store_msg {
 struct store_msglist {
 	struct store_msg *v;
 	size_t nr, alloc;
+	/* Files the scan left alone and did not list (Maildir: names that
+	 * cannot be trusted, each already logged with log_warn): the run
+	 * should end non-zero when this is not 0.  Always 0 for IMAP. */
+	size_t skipped;
 };
 
 void store_msglist_release(struct store_msglist *l);
