@@ -10,6 +10,7 @@ import shutil
 
 from oimaptest import mail
 from oimaptest.sync_helpers import (add_local, assert_synced, find_local,
+                                    rename_flags, snapshot,
                                     local_state, mid, msg, oimap_only, seed,
                                     server_state, sync, sync_ok)
 from oimaptest import maildir as maildirmod
@@ -152,3 +153,52 @@ def test_sync_over_tls(account, imap):
     assert_synced(account, imap)
     assert ids(local_state(account.maildir)["INBOX"]) == sorted(
         [mid("t1"), mid("t2")])
+
+
+def test_keywords_survive_local_flag_changes(account, imap):
+    """Flags are changed one by one (+FLAGS/-FLAGS), so keywords the Maildir
+    cannot hold stay on the server."""
+    uid = imap.append("INBOX", msg("kw"), flags=["\\Seen", "$Label1",
+                                                   "Junk"])
+    sync_ok(account)
+    rename_flags(find_local(account, "INBOX", "kw"), "F")   # -S +F
+    sync_ok(account)
+    flags = [m.flags for m in imap.fetch("INBOX", bodies=False)
+             if m.uid == uid][0]
+    assert sorted(flags) == sorted(["\\Flagged", "$Label1", "Junk"])
+    assert_synced(account, imap)
+
+
+FUNNY = ["With Space", "A&B", "Ünï/Sub Folder", "dash-and_under"]
+
+
+def test_folder_names_with_special_characters(account, imap):
+    seed(imap, {f: [("f%d" % i, [])] for i, f in enumerate(FUNNY)})
+    sync_ok(account)
+    assert "A&-B" in account.tree()                 # modified UTF-7, as
+    assert "&ANw-n&AO8-.Sub Folder" in account.tree()  # OfflineIMAP names it
+    add_local(account, "New &APw- Space", "f9")     # 'New ü Space'
+    sync_ok(account)
+    assert "New ü Space" in imap.list()
+    srv = assert_synced(account, imap)
+    assert srv["Ünï/Sub Folder"] == [(mid("f2"), "")]
+    assert srv["New ü Space"] == [(mid("f9"), "")]
+    before = snapshot(account, imap)
+    sync_ok(account)
+    assert snapshot(account, imap) == before
+
+
+def test_windows_compatible_names(account, imap):
+    seed(imap, {"INBOX": [("w1", ["\\Seen"]), ("w2", [])]})
+    account.write_rc(overrides={"account": {
+        "maildir-windows-compatible": True}})
+    sync_ok(account)
+    names = [m.name for m in account.tree()["INBOX"]]
+    assert all("!2," in n and ":" not in n for n in names), names
+    assert sorted(m.flags for m in account.tree()["INBOX"]) == ["", "S"]
+    m = find_local(account, "INBOX", "w2")
+    os.rename(m.path, os.path.join(os.path.dirname(os.path.dirname(m.path)),
+                                   "cur", m.name.replace("!2,", "!2,F")))
+    sync_ok(account)
+    assert dict(server_state(imap)["INBOX"]) == {mid("w1"): "S",
+                                                 mid("w2"): "F"}
