@@ -195,8 +195,8 @@ static int readonly_fail(struct imap_store_folder *f, const char *what,
 }
 
 /* The name on the wire for a store name. */
-static int wire_name(struct imap_store *s, const char *name,
-		     struct strbuf *out, struct oim_err *err)
+static int wire_name(struct imap_store *s, const char *name, struct strbuf *out,
+		     struct oim_err *err)
 {
 	if (!s->utf8) {
 		strbuf_addstr(out, name);
@@ -236,6 +236,7 @@ static int list_cb(void *vctx, const struct imap_list_entry *e,
 	struct strbuf name = STRBUF_INIT;
 	if (l->s->utf8) {
 		if (imap_utf7_decode(e->name, e->name_len, &name, err)) {
+			strbuf_release(&name);
 			oim_err_prefix(err, "repository %s", l->s->base.repo);
 			return -1;
 		}
@@ -246,7 +247,7 @@ static int list_cb(void *vctx, const struct imap_list_entry *e,
 	for (size_t i = 0; i < l->out->nr; i++) {
 		if (!strcmp(l->out->v[i].name, name.buf)) {
 			l->out->v[i].noselect &=
-				!!(e->flags & IMAP_LIST_NOSELECT);
+			    !!(e->flags & IMAP_LIST_NOSELECT);
 			strbuf_release(&name);
 			return 0;
 		}
@@ -262,9 +263,8 @@ static int imap_list_folders(struct store *st, struct store_folder_list *out,
 			     struct oim_err *err)
 {
 	struct imap_store *s = (struct imap_store *)st;
-	struct list_ctx l = { s, out, false };
-	out->v = NULL;
-	out->nr = out->alloc = 0;
+	struct list_ctx l = {s, out, false};
+	memset(out, 0, sizeof(*out));
 	out->sep = '/';
 	if (imap_list(s->c, s->subscribed_only,
 		      s->reference ? s->reference : "", "*", list_cb, &l,
@@ -355,8 +355,10 @@ static int imap_open_folder(struct store *st, const char *name,
 	struct imap_store *s = (struct imap_store *)st;
 	*f_r = NULL;
 	struct strbuf wire = STRBUF_INIT;
-	if (wire_name(s, name, &wire, err))
+	if (wire_name(s, name, &wire, err)) {
+		strbuf_release(&wire);
 		return -1;
+	}
 	struct imap_store_folder *f = xcalloc(1, sizeof(*f));
 	f->base.ops = &imap_folder_ops;
 	f->base.store = st;
@@ -420,10 +422,9 @@ static int expunge_ours(struct imap_store_folder *f, struct oim_err *err)
 	struct strbuf sb = STRBUF_INIT;
 	for (size_t i = 0; i < n;) {
 		strbuf_reset(&sb);
-		size_t k = imap_uids_format(&sb, f->deleted + i,
-					    n - i < FETCH_BATCH ? n - i
-								: FETCH_BATCH,
-					    UID_SET_MAX);
+		size_t k = imap_uids_format(
+		    &sb, f->deleted + i,
+		    n - i < FETCH_BATCH ? n - i : FETCH_BATCH, UID_SET_MAX);
 		if (imap_expunge(c, sb.buf, err)) {
 			strbuf_release(&sb);
 			return -1;
@@ -448,8 +449,7 @@ static int imap_close_folder(struct store_folder *bf, bool expunge,
 		folder_free(f);
 		return rc;
 	}
-	if (expunge && f->ndeleted && !f->readonly &&
-	    expunge_ours(f, err))
+	if (expunge && f->ndeleted && !f->readonly && expunge_ours(f, err))
 		rc = folder_fail(f, err);
 	if (imap_selected(c)) {
 		struct oim_err e2 = OIM_ERR_INIT;
@@ -480,8 +480,7 @@ struct scan_ctx {
 	uint32_t min_uid;
 };
 
-static int scan_cb(void *vctx, const struct imap_fetch *fe,
-		   struct oim_err *err)
+static int scan_cb(void *vctx, const struct imap_fetch *fe, struct oim_err *err)
 {
 	struct scan_ctx *sc = vctx;
 	/* unsolicited FETCH (a flag change by another client) without
@@ -508,22 +507,21 @@ static int imap_scan(struct store_folder *bf, const struct store_scan_opts *o,
 		     struct store_msglist *out, struct oim_err *err)
 {
 	struct imap_store_folder *f = (struct imap_store_folder *)bf;
-	out->v = NULL;
-	out->nr = out->alloc = 0;
+	memset(out, 0, sizeof(*out));
 	if (!f->base.state.exists)
 		return 0;
 	uint32_t min = o && o->min_uid ? o->min_uid : 1;
 	char set[32];
 	snprintf(set, sizeof(set), "%u:*", min);
-	struct scan_ctx sc = { out, min };
-	if (imap_uid_fetch(f->s->c, set,
-			   "(UID FLAGS RFC822.SIZE INTERNALDATE)", 0, scan_cb,
-			   NULL, &sc, err)) {
+	struct scan_ctx sc = {out, min};
+	if (imap_uid_fetch(f->s->c, set, "(UID FLAGS RFC822.SIZE INTERNALDATE)",
+			   0, scan_cb, NULL, &sc, err)) {
 		store_msglist_release(out);
 		return folder_fail(f, err);
 	}
 	/* sorted by UID, a UID reported twice listed once (the last) */
-	qsort(out->v, out->nr, sizeof(*out->v), cmp_msg_uid);
+	if (out->nr > 1)
+		qsort(out->v, out->nr, sizeof(*out->v), cmp_msg_uid);
 	size_t k = 0;
 	for (size_t i = 0; i < out->nr; i++) {
 		if (k && out->v[k - 1].uid == out->v[i].uid)
@@ -569,7 +567,7 @@ static int cmp_want(const void *a, const void *b)
 
 static struct want *want_find(struct fetch_ctx *fc, uint32_t uid)
 {
-	struct want key = { uid, false, NULL };
+	struct want key = {uid, false, NULL};
 	return bsearch(&key, fc->w, fc->nw, sizeof(key), cmp_want);
 }
 
@@ -582,9 +580,11 @@ static void cb_failed(struct fetch_ctx *fc, struct want *w,
 		fc->stopped = true;
 		fc->stop = *e;
 	} else {
-		log_debug(OIM_DBG_IMAP, "repository %s, folder %s: UID %u "
-			  "skipped: %s", fc->f->s->base.repo,
-			  fc->f->base.name, w->uid, e->msg);
+		log_debug(OIM_DBG_IMAP,
+			  "repository %s, folder %s: UID %u "
+			  "skipped: %s",
+			  fc->f->s->base.repo, fc->f->base.name, w->uid,
+			  e->msg);
 	}
 }
 
@@ -679,9 +679,9 @@ static int sink_end(void *vctx, struct oim_err *err)
 }
 
 static const struct imap_body_sink fetch_sink = {
-	sink_begin,
-	sink_data,
-	sink_end,
+    sink_begin,
+    sink_data,
+    sink_end,
 };
 
 /* Deliver a body held in memory or in the spool file. */
@@ -764,7 +764,7 @@ static int imap_fetch(struct store_folder *bf,
 	struct imap_client *c = f->s->c;
 	if (!n)
 		return 0;
-	struct fetch_ctx fc = { 0 };
+	struct fetch_ctx fc = {0};
 	fc.f = f;
 	fc.cb = cb;
 	fc.cbctx = ctx;
@@ -794,13 +794,12 @@ static int imap_fetch(struct store_folder *bf,
 	for (size_t i = 0; i < fc.nw && !fc.stopped;) {
 		strbuf_reset(&set);
 		size_t left = fc.nw - i;
-		size_t k2 = imap_uids_format(&set, uids + i,
-					     left < FETCH_BATCH ? left
-								: FETCH_BATCH,
-					     UID_SET_MAX);
+		size_t k2 = imap_uids_format(
+		    &set, uids + i, left < FETCH_BATCH ? left : FETCH_BATCH,
+		    UID_SET_MAX);
 		i += k2;
-		if (imap_uid_fetch(c, set.buf, "(UID BODY.PEEK[])", 0,
-				   fetch_cb, NULL, &fc, err)) {
+		if (imap_uid_fetch(c, set.buf, "(UID BODY.PEEK[])", 0, fetch_cb,
+				   NULL, &fc, err)) {
 			if (err->kind == OIM_E_IMAP_NO &&
 			    !imap_client_broken(c)) {
 				/* some messages could not be fetched (gone):
@@ -831,9 +830,8 @@ static int imap_fetch(struct store_folder *bf,
 /* ---- save ---- */
 
 static int imap_save_begin(struct store_folder *bf, uint32_t uid,
-			   sync_flags_t flags, int64_t date,
-			   uint64_t size_hint, struct store_writer **w_r,
-			   struct oim_err *err)
+			   sync_flags_t flags, int64_t date, uint64_t size_hint,
+			   struct store_writer **w_r, struct oim_err *err)
 {
 	struct imap_store_folder *f = (struct imap_store_folder *)bf;
 	*w_r = NULL;
@@ -851,8 +849,8 @@ static int imap_save_begin(struct store_folder *bf, uint32_t uid,
 	return 0;
 }
 
-static int imap_save_write(struct store_writer *w, const void *data,
-			   size_t len, struct oim_err *err)
+static int imap_save_write(struct store_writer *w, const void *data, size_t len,
+			   struct oim_err *err)
 {
 	if (write_all(w->fd, data, len)) {
 		oim_error(err, OIM_SEV_MESSAGE, OIM_E_IO,
@@ -885,7 +883,7 @@ static int imap_save_commit(struct store_writer *w, uint32_t *uid_r,
 		imap_save_abort(w);
 		return folder_fail(f, err);
 	}
-	struct imap_append a = { 0 };
+	struct imap_append a = {0};
 	a.mailbox = f->wire;
 	a.flags = flags_to_imap(w->flags);
 	a.fd = w->fd;
@@ -915,6 +913,9 @@ static int imap_save_commit(struct store_writer *w, uint32_t *uid_r,
 			  uidvalidity, f->base.state.uidvalidity);
 		return folder_fail(f, err);
 	}
+	/* scan skips the FETCH of a folder that was empty when opened:
+	 * it is not empty any more */
+	f->base.state.exists++;
 	*uid_r = uid;
 	return 0;
 }
@@ -941,14 +942,12 @@ static bool header_msgid_is(const char *h, size_t len, const char *id,
 	struct strbuf v = STRBUF_INIT;
 	for (; p < end; p++) {
 		if (*p == '\r' || *p == '\n') {
+			if (*p == '\r' && p + 1 < end && p[1] == '\n')
+				p++;
 			/* a continuation line starts with blank space */
 			if (p + 1 < end && (p[1] == ' ' || p[1] == '\t'))
 				continue;
-			if (*p == '\r' && p + 1 < end && p[1] == '\n')
-				p++;
-			if (p + 1 < end && p[1] != '\r' && p[1] != '\n')
-				break; /* next header: only the first counts */
-			continue;
+			break; /* the next header or the blank line */
 		}
 		strbuf_addch(&v, *p);
 	}
@@ -958,8 +957,7 @@ static bool header_msgid_is(const char *h, size_t len, const char *id,
 	return eq;
 }
 
-static int find_cb(void *vctx, const struct imap_fetch *fe,
-		   struct oim_err *err)
+static int find_cb(void *vctx, const struct imap_fetch *fe, struct oim_err *err)
 {
 	struct find_ctx *fx = vctx;
 	if (!(fe->has & IMAP_FETCH_UID) || fe->uid < fx->min_uid ||
@@ -995,7 +993,7 @@ static int imap_find_uid(struct store_folder *bf, const char *message_id,
 	*uid_r = 0;
 	if (!min_uid)
 		min_uid = 1;
-	struct find_ctx fx = { 0 };
+	struct find_ctx fx = {0};
 	fx.size = size;
 	fx.date = date >= MIN_APPEND_DATE ? date : 0;
 	fx.min_uid = min_uid;
@@ -1003,8 +1001,8 @@ static int imap_find_uid(struct store_folder *bf, const char *message_id,
 		while (*message_id == ' ' || *message_id == '\t')
 			message_id++;
 		size_t l = strlen(message_id);
-		while (l && (message_id[l - 1] == ' ' ||
-			     message_id[l - 1] == '\t'))
+		while (l &&
+		       (message_id[l - 1] == ' ' || message_id[l - 1] == '\t'))
 			l--;
 		if (l) {
 			fx.msgid = message_id;
@@ -1072,8 +1070,8 @@ static int store_uids(struct imap_store_folder *f, const uint32_t *uids,
 	for (size_t i = 0; i < n;) {
 		strbuf_reset(&sb);
 		i += imap_uids_format(&sb, uids + i, n - i, UID_SET_MAX);
-		if (imap_uid_store(f->s->c, sb.buf, op, flags, NULL, 0, 0,
-				   NULL, err)) {
+		if (imap_uid_store(f->s->c, sb.buf, op, flags, NULL, 0, 0, NULL,
+				   err)) {
 			strbuf_release(&sb);
 			return folder_fail(f, err);
 		}
@@ -1117,9 +1115,9 @@ static int imap_delete_msgs(struct store_folder *bf,
 	uint32_t *uids = sorted_uids(msgs, n, &nu);
 	/* a UID already expunged is not an error: STORE on a UID set
 	 * skips UIDs that do not exist */
-	int rc = nu ? store_uids(f, uids, nu, IMAP_STORE_ADD,
-				 IMAP_FLAG_DELETED, err)
-		    : 0;
+	int rc =
+	    nu ? store_uids(f, uids, nu, IMAP_STORE_ADD, IMAP_FLAG_DELETED, err)
+	       : 0;
 	if (rc == 0) {
 		for (size_t i = 0; i < nu; i++) {
 			ALLOC_GROW(f->deleted, f->ndeleted + 1,
@@ -1136,33 +1134,33 @@ static int imap_delete_msgs(struct store_folder *bf,
 /* ---- open ---- */
 
 static const struct store_folder_ops imap_folder_ops = {
-	.scan = imap_scan,
-	.fetch = imap_fetch,
-	.save_begin = imap_save_begin,
-	.save_write = imap_save_write,
-	.save_commit = imap_save_commit,
-	.save_abort = imap_save_abort,
-	.find_uid = imap_find_uid,
-	.set_flags = imap_set_flags,
-	.delete = imap_delete_msgs,
-	.set_uid = NULL,
-	.msg_info = NULL,
+    .scan = imap_scan,
+    .fetch = imap_fetch,
+    .save_begin = imap_save_begin,
+    .save_write = imap_save_write,
+    .save_commit = imap_save_commit,
+    .save_abort = imap_save_abort,
+    .find_uid = imap_find_uid,
+    .set_flags = imap_set_flags,
+    .delete = imap_delete_msgs,
+    .set_uid = NULL,
+    .msg_info = NULL,
 };
 
 static const struct store_ops imap_store_ops = {
-	.kind = "IMAP",
-	.list_folders = imap_list_folders,
-	.create_folder = imap_create_folder,
-	.open_folder = imap_open_folder,
-	.close_folder = imap_close_folder,
-	.free = imap_store_free,
+    .kind = "IMAP",
+    .list_folders = imap_list_folders,
+    .create_folder = imap_create_folder,
+    .open_folder = imap_open_folder,
+    .close_folder = imap_close_folder,
+    .free = imap_store_free,
 };
 
 int store_imap_open(struct store **s_r, const struct store_imap_opts *o,
 		    struct oim_err *err)
 {
 	*s_r = NULL;
-	struct imap_client_opts co = { 0 };
+	struct imap_client_opts co = {0};
 	co.name = o->repo;
 	co.host = o->host;
 	co.port = o->port;

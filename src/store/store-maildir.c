@@ -154,18 +154,22 @@ static int mstore_open_folder(struct store *s, const char *name,
 	struct mstore *ms = to_mstore(s);
 	struct maildir_folder *md;
 	struct mfolder *f;
+	bool ro;
 	int dfd;
 
 	*f_r = NULL;
-	if ((flags & STORE_OPEN_CREATE) && !s->readonly &&
+	/* A read-only store or folder (readonly, --dry-run) creates
+	 * nothing. */
+	ro = s->readonly || (flags & STORE_OPEN_READONLY);
+	if ((flags & STORE_OPEN_CREATE) && !ro &&
 	    maildir_repo_create_folder(ms->repo, name, err) < 0)
 		return -1;
 	md = maildir_folder_open(ms->repo, name, visible_name, err);
 	if (!md) {
-		if ((flags & STORE_OPEN_CREATE) && s->readonly)
+		if ((flags & STORE_OPEN_CREATE) && ro)
 			oim_err_prefix(err,
-				       "Maildir repository %s is read-only, "
-				       "folder not created",
+				       "Maildir folder opened read-only in "
+				       "repository %s, so not created",
 				       s->repo);
 		return -1;
 	}
@@ -187,7 +191,7 @@ static int mstore_open_folder(struct store *s, const char *name,
 	f->base.state.uidvalidity = 42;
 	f->md = md;
 	f->dfd = dfd;
-	f->readonly = s->readonly || (flags & STORE_OPEN_READONLY);
+	f->readonly = ro;
 	*f_r = &f->base;
 	return 0;
 }
@@ -262,7 +266,8 @@ int store_maildir_open(struct store **s_r, const struct store_maildir_opts *o,
 
 /* ---- scan ---- */
 
-static int mfolder_scan(struct store_folder *sf, const struct store_scan_opts *o,
+static int mfolder_scan(struct store_folder *sf,
+			const struct store_scan_opts *o,
 			struct store_msglist *out, struct oim_err *err)
 {
 	struct mfolder *f = to_mfolder(sf);
@@ -425,8 +430,7 @@ static int mfolder_save_begin(struct store_folder *sf, uint32_t uid,
 				 "Maildir folder %s: a message is saved with "
 				 "the UID it has on the other side, not 0",
 				 sf->name);
-	if (maildir_delivery_begin(f->md, uid, flags_to_md(flags), &d, err) <
-	    0)
+	if (maildir_delivery_begin(f->md, uid, flags_to_md(flags), &d, err) < 0)
 		return -1;
 	w = xcalloc(1, sizeof(*w));
 	w->f = f;

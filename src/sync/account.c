@@ -713,19 +713,31 @@ static int sync_structure(struct account *ac, struct store **st,
 	memset(&cp, 0, sizeof(cp));
 	if (list_both(ac, st, l, err))
 		goto out;
-	if (acct_plan_create(rr, &l[SYNC_REMOTE], lr, &l[SYNC_LOCAL], &cp,
-			     err))
-		goto out;
-	if (cp.n_create_local || cp.n_create_remote) {
+	/*
+	 * oimap: a second pass after creating folders on the server, so
+	 * that the parents created with a new nested folder get their local
+	 * folder in this run too (OfflineIMAP stops the account there: it
+	 * finds a remote folder without local counterpart).
+	 */
+	for (int pass = 0; pass < 2; pass++) {
+		if (acct_plan_create(rr, &l[SYNC_REMOTE], lr, &l[SYNC_LOCAL],
+				     &cp, err))
+			goto out;
+		if (!cp.n_create_local && !cp.n_create_remote)
+			break;
 		if (create_folders(ac, st, &cp, err))
 			goto out;
-		if (!ac->dry_run) {
-			/* forgetfolders(): list again after creating */
-			store_folder_list_release(&l[0]);
-			store_folder_list_release(&l[1]);
-			if (list_both(ac, st, l, err))
-				goto out;
-		}
+		bool again = cp.n_create_remote > 0;
+		acct_folder_plan_release(&cp);
+		if (ac->dry_run)
+			break;
+		/* forgetfolders(): list again after creating */
+		store_folder_list_release(&l[0]);
+		store_folder_list_release(&l[1]);
+		if (list_both(ac, st, l, err))
+			goto out;
+		if (!again)
+			break;
 	}
 	if (acct_plan_pairs(rr, &l[SYNC_REMOTE], lr, &l[SYNC_LOCAL],
 			    ac->dry_run, &ac->fp, err))

@@ -28,6 +28,7 @@
 #include "sync.h"
 
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 #include "../util/log.h"
@@ -97,16 +98,17 @@ static void step_failed(struct exec *ex, const char *what,
 			const struct oim_err *e)
 {
 	char buf[32];
+	const char *label = buf;
 	if (e->sev >= OIM_SEV_FOLDER) {
 		set_stop(ex, e);
 		return;
 	}
 	if (m)
-		msg_label(m, buf, sizeof(buf));
+		label = msg_label(m, buf, sizeof(buf));
 	else
 		snprintf(buf, sizeof(buf), "UID %" PRIu32, uid);
 	log_error("%s: folder %s: %s message %s failed: %s", ex->job->account,
-		  ex->job->remote_name, what, buf, e->msg);
+		  ex->job->remote_name, what, label, e->msg);
 	ex->res->failed_messages++;
 }
 
@@ -192,16 +194,22 @@ static int record(struct exec *ex, const struct sync_step *s, uint32_t uid)
  * before the step is recorded: the crash tests check that the next run
  * finishes the job without losing or duplicating anything.
  */
+static atomic_ulong steps_in_process;
+
 static void step_done(struct exec *ex, const struct sync_step *s)
 {
+	/* Counted across the folders of the process (folders may run in
+	 * parallel), so N = 1, 2, ... walks every crash point of a whole
+	 * account sync, not only those of the first folder. */
+	unsigned long n = atomic_fetch_add(&steps_in_process, 1) + 1;
+
 	ex->steps_done++;
 	log_debug(OIM_DBG_SYNC, "folder %s: step %lu done: %s %s UID %" PRIu32,
-		  ex->job->remote_name, ex->steps_done,
-		  sync_step_kind_name(s->kind), side_name(s->to), s->uid);
-	if (ex->job->stop_after_step &&
-	    ex->steps_done == ex->job->stop_after_step) {
+		  ex->job->remote_name, n, sync_step_kind_name(s->kind),
+		  side_name(s->to), s->uid);
+	if (ex->job->stop_after_step && n == ex->job->stop_after_step) {
 		log_debug(OIM_DBG_SYNC, "stopping after step %lu (test hook)",
-			  ex->steps_done);
+			  n);
 		_exit(77);
 	}
 }
@@ -945,6 +953,115 @@ static void snap_release(struct snap_arrays *a)
 	free(a->s);
 }
 
+/* ---- the no-change fast path ---------------------------------------------
+ *
+ * DESIGN.md "fast by design": with CONDSTORE the server's folder state
+ * (UIDVALIDITY, UIDNEXT, EXISTS, HIGHESTMODSEQ) changes whenever a message
+ * is added, removed or has its flags changed.  After a sync that left the
+ * remote as it found it, that state is saved with the status cache; a
+ * later run that finds the same state and a local folder equal to the
+ * status knows the plan would be empty and skips the remote scan.
+ *
+ * OfflineIMAP shares the status cache and does not update our values, so
+ * they carry a fingerprint of the records they were saved with (count and
+ * an order-independent hash of UID and flags); any other writer's change
+ * makes it differ.
+ */
+#define META_STATE "oimap.remote-state"
+#define META_FPR   "oimap.status-fpr"
+
+static uint64_t status_fingerprint(const struct status *st)
+{
+	size_t iter = 0;
+	uint64_t sum = 0;
+	const struct status_rec *rec;
+
+	while ((rec = status_next(st, &iter))) {
+		uint64_t h = 14695981039346656037ull; /* FNV-1a */
+		unsigned char b[4] = {(unsigned char)rec->uid,
+				      (unsigned char)(rec->uid >> 8),
+				      (unsigned char)(rec->uid >> 16),
+				      (unsigned char)(rec->uid >> 24)};
+		for (size_t i = 0; i < 4; i++)
+			h = (h ^ b[i]) * 1099511628211ull;
+		for (const char *p = rec->flags; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ull;
+		sum += h;
+	}
+	return sum;
+}
+
+static void fast_values(const struct exec *ex, char *state, size_t scap,
+			char *fpr, size_t fcap)
+{
+	const struct store_folder_state *fs = &ex->f[SYNC_REMOTE]->state;
+	snprintf(state, scap, "%" PRIu32 ":%" PRIu32 ":%" PRIu32 ":%" PRIu64,
+		 fs->uidvalidity, fs->uidnext, fs->exists, fs->highestmodseq);
+	snprintf(fpr, fcap, "%zu:%016" PRIx64, status_count(ex->st),
+		 status_fingerprint(ex->st));
+}
+
+static bool fast_path_usable(const struct exec *ex)
+{
+	const struct sync_plan_opts *o = &ex->opts;
+	const struct store_folder_state *fs = &ex->f[SYNC_REMOTE]->state;
+	return fs->highestmodseq && fs->uidnext && !o->local_is_imap &&
+	       !o->maxage_since && !o->maxage_cutoff &&
+	       o->startdate_side == SYNC_STARTDATE_NONE;
+}
+
+static bool fast_unchanged(struct exec *ex)
+{
+	char state[STATUS_META_MAX_VALUE], fpr[STATUS_META_MAX_VALUE];
+	const char *sv, *fv;
+	struct snap_arrays sa;
+	struct sync_plan_opts o;
+	bool same;
+
+	if (!fast_path_usable(ex))
+		return false;
+	sv = status_meta_get(ex->st, META_STATE);
+	fv = status_meta_get(ex->st, META_FPR);
+	if (!sv || !fv)
+		return false;
+	fast_values(ex, state, sizeof(state), fpr, sizeof(fpr));
+	if (strcmp(sv, state) || strcmp(fv, fpr))
+		return false;
+	/* the local side equals the status: the Maildir half of -q */
+	snap_fill(ex, &sa, false);
+	o = ex->opts;
+	o.remote_exists = sa.snap.status_nr;
+	same = sync_plan_quick_unchanged(&sa.snap, &o);
+	snap_release(&sa);
+	return same;
+}
+
+/* After a complete sync that changed nothing on the server. */
+static void fast_save(struct exec *ex)
+{
+	char state[STATUS_META_MAX_VALUE], fpr[STATUS_META_MAX_VALUE];
+	struct oim_err e = OIM_ERR_INIT;
+	const struct sync_plan_summary *sum = &ex->res->sum;
+
+	if (!fast_path_usable(ex) || ex->res->failed_messages ||
+	    sum->copy[SYNC_REMOTE] || sum->del[SYNC_REMOTE] ||
+	    sum->flags[SYNC_REMOTE] || stopped(ex))
+		return;
+	fast_values(ex, state, sizeof(state), fpr, sizeof(fpr));
+	const char *sv = status_meta_get(ex->st, META_STATE);
+	const char *fv = status_meta_get(ex->st, META_FPR);
+	if (sv && fv && !strcmp(sv, state) && !strcmp(fv, fpr))
+		return;
+	if (tx_begin(ex) < 0)
+		return;
+	if (status_meta_set(ex->st, META_STATE, state, &e) < 0 ||
+	    status_meta_set(ex->st, META_FPR, fpr, &e) < 0) {
+		set_stop(ex, &e);
+		return;
+	}
+	tx_commit(ex);
+}
+
 static void dry_run_report(struct exec *ex)
 {
 	const struct sync_plan *p = &ex->plan;
@@ -1065,6 +1182,14 @@ static int sync_body(struct exec *ex, struct oim_err *err)
 			return 0;
 		}
 	}
+	if (fast_unchanged(ex)) {
+		log_debug(OIM_DBG_SYNC,
+			  "folder %s: server state and local folder as after "
+			  "the last sync: nothing to do",
+			  job->remote_name);
+		ex->res->unchanged_skipped = true;
+		return 0;
+	}
 
 	if (scan(ex, SYNC_REMOTE, err) < 0)
 		return -1;
@@ -1081,6 +1206,11 @@ static int sync_body(struct exec *ex, struct oim_err *err)
 	ex->have_plan = true;
 	log_debug(OIM_DBG_SYNC, "folder %s: plan of %zu steps",
 		  job->remote_name, ex->plan.nr);
+	/* what was held back is reported as planned */
+	ex->res->sum.held_valve = ex->plan.sum.held_valve;
+	ex->res->sum.held_maxsize = ex->plan.sum.held_maxsize;
+	ex->res->sum.held_window = ex->plan.sum.held_window;
+	ex->res->sum.held_ignore = ex->plan.sum.held_ignore;
 	if (ex->plan.valve[SYNC_REMOTE] || ex->plan.valve[SYNC_LOCAL])
 		return valve_error(ex, err);
 	if (ex->plan.quick_skipped) {
@@ -1092,11 +1222,6 @@ static int sync_body(struct exec *ex, struct oim_err *err)
 		ex->res->sum = ex->plan.sum;
 		return 0;
 	}
-	/* what was held back is reported as planned */
-	ex->res->sum.held_valve = ex->plan.sum.held_valve;
-	ex->res->sum.held_maxsize = ex->plan.sum.held_maxsize;
-	ex->res->sum.held_window = ex->plan.sum.held_window;
-	ex->res->sum.held_ignore = ex->plan.sum.held_ignore;
 
 	for (a = 0; a < ex->plan.nr && !stopped(ex); a = i) {
 		for (i = a; i < ex->plan.nr &&
@@ -1105,6 +1230,7 @@ static int sync_body(struct exec *ex, struct oim_err *err)
 			;
 		run_phase(ex, a, i);
 	}
+	fast_save(ex);
 	if (stopped(ex)) {
 		*err = ex->stop;
 		return -1;

@@ -47,7 +47,8 @@ struct sync_folder_job {
 	bool fsync;		    /* fsync status and journal writes */
 	/* hidden test hook (--debug-stop-after-step=N): stop the process
 	 * with _exit(77) right after the N-th step was carried out (before
-	 * it is recorded in the status); 0 = off */
+	 * it is recorded in the status); steps are counted across all
+	 * sync_folder() calls of the process; 0 = off */
 	unsigned long stop_after_step;
 };
 

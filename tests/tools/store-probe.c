@@ -5,19 +5,21 @@
  *
  *   store-probe --host H --port P --user U --pass W
  *               [--reference R] [--subscribed] [--readonly] [--utf8]
- *               [--examine] [--create] COMMAND ARGS...
+ *               [--examine] [--create] [--debug] COMMAND ARGS...
  *
  *   list                              "sep C", then "name<TAB>0|1" (noselect)
  *   create NAME
  *   scan FOLDER [MIN_UID]             "state UIDVALIDITY UIDNEXT MODSEQ EXISTS"
  *                                     then "UID FLAGS SIZE DATE" per message
  *   fetch FOLDER OUTDIR UID...        bodies to OUTDIR/UID, "fetched UID SIZE"
- *   save FOLDER FILE FLAGS DATE       "uid N" (0 without APPENDUID)
+ *   save FOLDER FILE FLAGS DATE       "uid N" (0 without APPENDUID), then
+ *                                     "scan N": messages a scan sees now
  *   find-uid FOLDER MSGID SIZE DATE MIN_UID   "uid N"
  *   flags FOLDER +LETTERS|-LETTERS UID...
  *   delete FOLDER expunge|keep UID...
  *   open FOLDER                       just open and close (with --create)
  *
+ * --debug logs the IMAP transcript (-d imap) to stderr.
  * FLAGS "-" means none.  Exit codes: 0 ok, 2 usage, 1 error, printed as
  * "error: SEV KIND: message" on stderr (SEV: message/folder/account).
  */
@@ -27,13 +29,14 @@
 
 #include "store/store.h"
 #include "util/err.h"
+#include "util/log.h"
 #include "util/strbuf.h"
 #include "util/util.h"
 
 static int fail(const struct oim_err *err)
 {
-	static const char *const sev[] = { "none", "message", "folder",
-					   "account", "fatal" };
+	static const char *const sev[] = {"none", "message", "folder",
+					  "account", "fatal"};
 	fprintf(stderr, "error: %s %s: %s\n",
 		err->sev < ARRAY_SIZE(sev) ? sev[err->sev] : "?",
 		oim_err_kind_name(err->kind), err->msg);
@@ -69,8 +72,7 @@ struct fetch_out {
 	uint64_t size;
 };
 
-static int fo_begin(void *ctx, const struct store_msg *msg,
-		    struct oim_err *err)
+static int fo_begin(void *ctx, const struct store_msg *msg, struct oim_err *err)
 {
 	struct fetch_out *fo = ctx;
 	char *path = xasprintf("%s/%u", fo->dir, msg->uid);
@@ -84,8 +86,7 @@ static int fo_begin(void *ctx, const struct store_msg *msg,
 	return 0;
 }
 
-static int fo_data(void *ctx, const void *data, size_t len,
-		   struct oim_err *err)
+static int fo_data(void *ctx, const void *data, size_t len, struct oim_err *err)
 {
 	struct fetch_out *fo = ctx;
 	const char *p = data;
@@ -113,12 +114,12 @@ static int fo_end(void *ctx, struct oim_err *err)
 	return 0;
 }
 
-static const struct store_body_cb fo_cb = { fo_begin, fo_data, fo_end };
+static const struct store_body_cb fo_cb = {fo_begin, fo_data, fo_end};
 
 /* ---- folder commands ---- */
 
-static int cmd_folder(struct store *s, const char *cmd, char **argv,
-		      int argc, unsigned oflags, struct oim_err *err)
+static int cmd_folder(struct store *s, const char *cmd, char **argv, int argc,
+		      unsigned oflags, struct oim_err *err)
 {
 	struct store_folder *f;
 	bool expunge = false;
@@ -129,14 +130,14 @@ static int cmd_folder(struct store *s, const char *cmd, char **argv,
 	argv++;
 	argc--;
 	int rc = 0;
-	struct store_msglist ml = { 0 };
+	struct store_msglist ml = {0};
 	if (!strcmp(cmd, "open")) {
 		printf("state %u %u %llu %u\n", f->state.uidvalidity,
 		       f->state.uidnext,
 		       (unsigned long long)f->state.highestmodseq,
 		       f->state.exists);
 	} else if (!strcmp(cmd, "scan")) {
-		struct store_scan_opts so = { 0 };
+		struct store_scan_opts so = {0};
 		uint64_t v;
 		if (argc > 0 && !parse_u64(argv[0], &v))
 			so.min_uid = (uint32_t)v;
@@ -161,7 +162,7 @@ static int cmd_folder(struct store *s, const char *cmd, char **argv,
 			rc = usage();
 			goto out;
 		}
-		struct store_scan_opts so = { 0 };
+		struct store_scan_opts so = {0};
 		if (f->ops->scan(f, &so, &ml, err)) {
 			rc = fail(err);
 			goto out;
@@ -182,7 +183,7 @@ static int cmd_folder(struct store *s, const char *cmd, char **argv,
 				msgs[i] = &extra[i];
 			}
 		}
-		struct fetch_out fo = { argv[0], -1, 0, 0 };
+		struct fetch_out fo = {argv[0], -1, 0, 0};
 		if (f->ops->fetch(f, msgs, n, &fo_cb, &fo, err))
 			rc = fail(err);
 		free(msgs);
@@ -226,6 +227,12 @@ static int cmd_folder(struct store *s, const char *cmd, char **argv,
 		}
 		printf("uid %u\n", uid);
 		free(id);
+		/* the folder as this session sees it after the upload */
+		if (f->ops->scan(f, NULL, &ml, err)) {
+			rc = fail(err);
+			goto out;
+		}
+		printf("scan %zu\n", ml.nr);
 	} else if (!strcmp(cmd, "find-uid")) {
 		uint64_t size, date, min;
 		if (argc < 4 || parse_u64(argv[1], &size) ||
@@ -271,7 +278,7 @@ static int cmd_folder(struct store *s, const char *cmd, char **argv,
 					       argv[0][0] == '+' ? fl : 0,
 					       argv[0][0] == '-' ? fl : 0, err);
 		else
-			r2 = f->ops->delete(f, msgs, k, err);
+			r2 = f->ops->delete (f, msgs, k, err);
 		if (r2)
 			rc = fail(err);
 		for (size_t i = 0; i < k && !r2; i++) {
@@ -295,7 +302,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	struct store_imap_opts o = { 0 };
+	struct store_imap_opts o = {0};
 	unsigned oflags = 0;
 	uint64_t port = 0;
 	int i;
@@ -324,6 +331,8 @@ int main(int argc, char **argv)
 			oflags |= STORE_OPEN_READONLY;
 		else if (!strcmp(a, "--create"))
 			oflags |= STORE_OPEN_CREATE;
+		else if (!strcmp(a, "--debug"))
+			log_set_debug(OIM_DBG_IMAP);
 		else
 			return usage();
 	}
@@ -339,7 +348,7 @@ int main(int argc, char **argv)
 		return fail(&err);
 	int rc = 0;
 	if (!strcmp(cmd, "list")) {
-		struct store_folder_list l = { 0 };
+		struct store_folder_list l = {0};
 		if (s->ops->list_folders(s, &l, &err)) {
 			rc = fail(&err);
 		} else {

@@ -18,7 +18,7 @@
  *
  * Prints one line "rc=<0|1> copy_remote=.. copy_local=.. del_remote=..
  * del_local=.. flags_remote=.. flags_local=.. link=.. forget=..
- * held_valve=.. failed=.. quick_skipped=<0|1>" and, on failure,
+ * held_valve=.. failed=.. quick_skipped=<0|1> unchanged_skipped=<0|1>" and, on failure,
  * "error kind=<kind> sev=<n>: <message>".  Exit status 0, 1 on a sync
  * error, 2 on bad usage, 77 from --stop-after.
  */
@@ -191,12 +191,14 @@ int main(int argc, char **argv)
 	int r = sync_folder(&job, &res, &err);
 	printf("rc=%d copy_remote=%zu copy_local=%zu del_remote=%zu "
 	       "del_local=%zu flags_remote=%zu flags_local=%zu link=%zu "
-	       "forget=%zu held_valve=%zu failed=%zu quick_skipped=%d\n",
+	       "forget=%zu held_valve=%zu failed=%zu quick_skipped=%d "
+	       "unchanged_skipped=%d\n",
 	       r < 0, res.sum.copy[SYNC_REMOTE], res.sum.copy[SYNC_LOCAL],
 	       res.sum.del[SYNC_REMOTE], res.sum.del[SYNC_LOCAL],
 	       res.sum.flags[SYNC_REMOTE], res.sum.flags[SYNC_LOCAL],
 	       res.sum.link, res.sum.forget, res.sum.held_valve,
-	       res.failed_messages, res.quick_skipped);
+	       res.failed_messages, res.quick_skipped,
+	       res.unchanged_skipped);
 	free(account_dir);
 	free(status_name);
 	if (r == 0)

@@ -96,6 +96,16 @@ static size_t count_files(const char *dir)
 	return n;
 }
 
+static struct store *open_store_opts(const struct store_maildir_opts *o)
+{
+	struct oim_err err = OIM_ERR_INIT;
+	struct store *s = NULL;
+	if (store_maildir_open(&s, o, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_non_null(s);
+	return s;
+}
+
 static struct store *open_store(const char *root, char sep, bool win,
 				bool readonly)
 {
@@ -315,9 +325,8 @@ static void test_open_missing(void **state)
 	struct oim_err err = OIM_ERR_INIT;
 	struct store_folder *f = NULL;
 
-	assert_int_equal(fx->s->ops->open_folder(fx->s, "Nope", NULL, 0, &f,
-						 &err),
-			 -1);
+	assert_int_equal(
+	    fx->s->ops->open_folder(fx->s, "Nope", NULL, 0, &f, &err), -1);
 	assert_null(f);
 	assert_int_equal(err.sev, OIM_SEV_FOLDER);
 	assert_non_null(strstr(err.msg, "Nope"));
@@ -397,12 +406,10 @@ static void test_save_abort(void **state)
 	struct store_writer *w = NULL;
 	struct store_msglist l;
 
-	assert_int_equal(fx->f->ops->save_begin(fx->f, 5, SYNC_F_SEEN, 0, 0,
-						&w, &err),
-			 0);
-	assert_int_equal(fx->f->ops->save_write(w, "X: y\r\n\r\nz\r\n", 11,
-						&err),
-			 0);
+	assert_int_equal(
+	    fx->f->ops->save_begin(fx->f, 5, SYNC_F_SEEN, 0, 0, &w, &err), 0);
+	assert_int_equal(
+	    fx->f->ops->save_write(w, "X: y\r\n\r\nz\r\n", 11, &err), 0);
 	assert_int_equal(count_files(path_of(fx, "INBOX", "tmp")), 1);
 	fx->f->ops->save_abort(w);
 	assert_int_equal(count_files(path_of(fx, "INBOX", "tmp")), 0);
@@ -426,8 +433,7 @@ struct got {
 	enum oim_sev fail_sev;
 };
 
-static int cb_begin(void *ctx, const struct store_msg *msg,
-		    struct oim_err *err)
+static int cb_begin(void *ctx, const struct store_msg *msg, struct oim_err *err)
 {
 	struct got *g = ctx;
 	if (g->fail_begin_uid && msg->uid == (uint32_t)g->fail_begin_uid)
@@ -438,8 +444,7 @@ static int cb_begin(void *ctx, const struct store_msg *msg,
 	return 0;
 }
 
-static int cb_data(void *ctx, const void *data, size_t len,
-		   struct oim_err *err)
+static int cb_data(void *ctx, const void *data, size_t len, struct oim_err *err)
 {
 	struct got *g = ctx;
 	(void)err;
@@ -632,25 +637,24 @@ static void test_set_flags(void **state)
 	store_msglist_release(&l);
 
 	/* flags plan.h cannot express (digits) survive, keywords count */
-	put_file(path_of(fx, "INBOX",
-			 "cur/100_0.1.h,U=9,FMD5=" FMD5_INBOX ":2,3S"),
-		 "A: b\n\nc\n");
+	put_file(
+	    path_of(fx, "INBOX", "cur/100_0.1.h,U=9,FMD5=" FMD5_INBOX ":2,3S"),
+	    "A: b\n\nc\n");
 	scan(fx->f, &l);
 	m = find_uid(&l, 9);
 	assert_non_null(m);
 	assert_true(m->flags == SYNC_F_SEEN);
 	mp[0] = m;
 	assert_int_equal(fx->f->ops->set_flags(fx->f, mp, 1,
-					       SYNC_FLAG('b') | SYNC_F_DRAFT,
-					       0, &err),
+					       SYNC_FLAG('b') | SYNC_F_DRAFT, 0,
+					       &err),
 			 0);
 	assert_string_equal(m->id,
 			    "cur/100_0.1.h,U=9,FMD5=" FMD5_INBOX ":2,3DSb");
 	assert_true(m->flags == (SYNC_F_SEEN | SYNC_F_DRAFT | SYNC_FLAG('b')));
 	/* a no-op change keeps the name */
-	assert_int_equal(fx->f->ops->set_flags(fx->f, mp, 1, SYNC_F_SEEN, 0,
-					       &err),
-			 0);
+	assert_int_equal(
+	    fx->f->ops->set_flags(fx->f, mp, 1, SYNC_F_SEEN, 0, &err), 0);
 	assert_string_equal(m->id,
 			    "cur/100_0.1.h,U=9,FMD5=" FMD5_INBOX ":2,3DSb");
 	p = path_of(fx, "INBOX", m->id);
@@ -677,9 +681,8 @@ static void test_set_flags_batch_gone(void **state)
 	/* the first one is gone for good: the second still changes */
 	p = path_of(fx, "INBOX", ids[0]);
 	assert_int_equal(unlink(p), 0);
-	assert_int_equal(fx->f->ops->set_flags(fx->f, mp, 2, SYNC_F_SEEN, 0,
-					       &err),
-			 -1);
+	assert_int_equal(
+	    fx->f->ops->set_flags(fx->f, mp, 2, SYNC_F_SEEN, 0, &err), -1);
 	assert_true(mp[1]->flags == SYNC_F_SEEN);
 	assert_true(oim_starts_with(mp[1]->id, "cur/"));
 	assert_true(mp[0]->flags == 0);
@@ -721,8 +724,7 @@ static void test_set_uid(void **state)
 	 * '%d_%d.%d.%s,U=%d,FMD5=%s%s2,%s' name */
 	hostname(host, sizeof(host));
 	snprintf(re, sizeof(re),
-		 "^new/([0-9]+)_[0-9]+\\.%ld\\.%s,U=99,FMD5=" FMD5_INBOX
-		 ":2,$",
+		 "^new/([0-9]+)_[0-9]+\\.%ld\\.%s,U=99,FMD5=" FMD5_INBOX ":2,$",
 		 (long)getpid(), host);
 	assert_true(matches(m->id, re));
 	assert_true(strtoll(m->id + 4, NULL, 10) >= (long long)before);
@@ -745,8 +747,7 @@ static void test_set_uid(void **state)
 	/* and the next scan knows both by UID */
 	scan(fx->f, &l);
 	assert_true(has_uid(&l, 99));
-		assert_true(find_uid(&l, 100)->flags ==
-		    (SYNC_F_FLAGGED | SYNC_F_SEEN));
+	assert_true(find_uid(&l, 100)->flags == (SYNC_F_FLAGGED | SYNC_F_SEEN));
 	store_msglist_release(&l);
 }
 
@@ -757,19 +758,19 @@ static void test_foreign_fmd5(void **state)
 	struct store_msg *m;
 
 	/* moved in from folder "Other" */
-	put_file(path_of(fx, "INBOX",
-			 "cur/100_0.1.h,U=5,FMD5=" FMD5_OTHER ":2,S"),
-		 "A: b\n\n");
+	put_file(
+	    path_of(fx, "INBOX", "cur/100_0.1.h,U=5,FMD5=" FMD5_OTHER ":2,S"),
+	    "A: b\n\n");
 	/* mbsync's ",U=" without FMD5 */
 	put_file(path_of(fx, "INBOX", "cur/101.1_2.h,U=6:2,F"), "A: b\n\n");
 	/* ours */
-	put_file(path_of(fx, "INBOX",
-			 "cur/102_0.1.h,U=7,FMD5=" FMD5_INBOX ":2,S"),
-		 "A: b\n\n");
+	put_file(
+	    path_of(fx, "INBOX", "cur/102_0.1.h,U=7,FMD5=" FMD5_INBOX ":2,S"),
+	    "A: b\n\n");
 	/* names that cannot be trusted: left alone, counted */
-	put_file(path_of(fx, "INBOX",
-			 "cur/103_0.1.h,U=0,FMD5=" FMD5_INBOX ":2,S"),
-		 "A: b\n\n");
+	put_file(
+	    path_of(fx, "INBOX", "cur/103_0.1.h,U=0,FMD5=" FMD5_INBOX ":2,S"),
+	    "A: b\n\n");
 	run("mkdir '%s'", path_of(fx, "INBOX", "new/adir"));
 	scan(fx->f, &l);
 	assert_int_equal(l.nr, 3);
@@ -801,9 +802,9 @@ static void test_visible_name(void **state)
 	f = open_folder(fx->s, "INBOX", "Foo", 0);
 	id = save(f, 3, SYNC_F_SEEN, "A: b\r\n\r\n", 100);
 	assert_true(matches(id, ",U=3,FMD5=" FMD5_FOO ":2,S$"));
-	put_file(path_of(fx, "INBOX",
-			 "cur/102_0.1.h,U=8,FMD5=" FMD5_INBOX ":2,S"),
-		 "A: b\n\n");
+	put_file(
+	    path_of(fx, "INBOX", "cur/102_0.1.h,U=8,FMD5=" FMD5_INBOX ":2,S"),
+	    "A: b\n\n");
 	scan(f, &l);
 	assert_int_equal(l.nr, 2);
 	assert_true(has_uid(&l, 3));
@@ -859,13 +860,13 @@ static void test_delete(void **state)
 	scan(fx->f, &l);
 	mp[0] = find_id(&l, ids[0]);
 	mp[1] = find_id(&l, ids[1]);
-	assert_int_equal(fx->f->ops->delete(fx->f, mp, 2, &err), 0);
+	assert_int_equal(fx->f->ops->delete (fx->f, mp, 2, &err), 0);
 	for (int i = 0; i < 2; i++) {
 		p = path_of(fx, "INBOX", ids[i]);
 		assert_false(exists(p));
 	}
 	/* already gone: fine */
-	assert_int_equal(fx->f->ops->delete(fx->f, mp, 2, &err), 0);
+	assert_int_equal(fx->f->ops->delete (fx->f, mp, 2, &err), 0);
 	store_msglist_release(&l);
 	scan(fx->f, &l);
 	assert_int_equal(l.nr, 0);
@@ -896,9 +897,9 @@ static void test_readonly(void **state)
 	assert_int_equal(err.sev, OIM_SEV_FOLDER);
 	assert_non_null(strstr(err.msg, "read-only"));
 	assert_false(exists(path_of(fx, "New", "")));
-	assert_int_equal(s->ops->open_folder(s, "New2", NULL,
-					     STORE_OPEN_CREATE, &f, &err),
-			 -1);
+	assert_int_equal(
+	    s->ops->open_folder(s, "New2", NULL, STORE_OPEN_CREATE, &f, &err),
+	    -1);
 	assert_null(f);
 	assert_false(exists(path_of(fx, "New2", "")));
 
@@ -915,9 +916,8 @@ static void test_readonly(void **state)
 	/* changing does not */
 	assert_int_equal(f->ops->save_begin(f, 2, 0, 0, 0, &w, &err), -1);
 	assert_null(w);
-	assert_int_equal(f->ops->set_flags(f, mp, 1, SYNC_F_SEEN, 0, &err),
-			 -1);
-	assert_int_equal(f->ops->delete(f, mp, 1, &err), -1);
+	assert_int_equal(f->ops->set_flags(f, mp, 1, SYNC_F_SEEN, 0, &err), -1);
+	assert_int_equal(f->ops->delete (f, mp, 1, &err), -1);
 	assert_int_equal(f->ops->set_uid(f, mp[0], 5, &err), -1);
 	assert_non_null(strstr(err.msg, "read-only"));
 	assert_string_equal(mp[0]->id, id);
@@ -929,15 +929,75 @@ static void test_readonly(void **state)
 	close_folder(f);
 	store_close(s);
 
+	/* read-only and create: nothing is created */
+	f = NULL;
+	assert_int_equal(fx->s->ops->open_folder(
+			     fx->s, "New3", NULL,
+			     STORE_OPEN_CREATE | STORE_OPEN_READONLY, &f, &err),
+			 -1);
+	assert_null(f);
+	assert_false(exists(path_of(fx, "New3", "")));
+
 	/* a folder opened read-only in a writable store refuses too */
 	close_folder(fx->f);
 	fx->f = open_folder(fx->s, "INBOX", NULL, STORE_OPEN_READONLY);
 	scan(fx->f, &l);
 	mp[0] = &l.v[0];
-	assert_int_equal(fx->f->ops->delete(fx->f, mp, 1, &err), -1);
+	assert_int_equal(fx->f->ops->delete (fx->f, mp, 1, &err), -1);
 	p = path_of(fx, "INBOX", id);
 	assert_true(exists(p));
 	store_msglist_release(&l);
+	free(id);
+}
+
+/* ---- options reach the library ---- */
+
+static void test_options(void **state)
+{
+	struct fx *fx = *state;
+	char root[1100], *id;
+	struct store_maildir_opts o = {
+	    .repo = "opts",
+	    .fsync = true,
+	    .filename_use_mail_timestamp = true,
+	    .utime_from_header = true,
+	    .restoreatime = true,
+	};
+	struct timespec old_atime[2] = {{.tv_sec = 1000000000},
+					{.tv_nsec = UTIME_OMIT}};
+	struct store *s;
+	struct store_folder *f;
+	struct store_msglist l;
+	struct stat st;
+
+	snprintf(root, sizeof(root), "%s/opts", fx->root);
+	o.root = root;
+	s = open_store_opts(&o);
+	f = open_folder(s, "INBOX", NULL, STORE_OPEN_CREATE);
+	/* Tue, 14 Nov 2023 22:13:20 +0000 = 1700000000 */
+	id = save(f, 21, SYNC_F_SEEN,
+		  "Date: Tue, 14 Nov 2023 22:13:20 +0000\r\nA: b\r\n\r\nc\r\n",
+		  5);
+	assert_true(oim_starts_with(id, "cur/1700000000_"));
+	assert_int_equal(stat(path_of(fx, "opts/INBOX", id), &st), 0);
+	assert_int_equal(st.st_mtime, 1700000000);
+	scan(f, &l);
+	assert_int_equal(l.nr, 1);
+	assert_int_equal(l.v[0].date, 1700000000);
+	store_msglist_release(&l);
+	close_folder(f);
+
+	/* restoreatime: cur/'s atime at open comes back at close */
+	assert_int_equal(
+	    utimensat(AT_FDCWD, path_of(fx, "opts/INBOX", "cur"), old_atime, 0),
+	    0);
+	f = open_folder(s, "INBOX", NULL, 0);
+	scan(f, &l);
+	store_msglist_release(&l);
+	close_folder(f);
+	assert_int_equal(stat(path_of(fx, "opts/INBOX", "cur"), &st), 0);
+	assert_int_equal(st.st_atime, 1000000000);
+	store_close(s);
 	free(id);
 }
 
@@ -947,8 +1007,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_folders_dot, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_folders_slash, setup,
 					    teardown),
-	    cmocka_unit_test_setup_teardown(test_open_missing, setup,
-					    teardown),
+	    cmocka_unit_test_setup_teardown(test_open_missing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_save_scan, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_save_abort, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fetch, setup, teardown),
@@ -958,13 +1017,12 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_set_flags_batch_gone, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_set_uid, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_foreign_fmd5, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_visible_name, setup,
-					    teardown),
+	    cmocka_unit_test_setup_teardown(test_foreign_fmd5, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_visible_name, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_windows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_readonly, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_options, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
