@@ -11,6 +11,8 @@ import os
 
 from conftest import Account
 from oimaptest import dovecot as dovecotmod
+from oimaptest import mail
+from oimaptest import maildir as maildirmod
 from oimaptest import rc as rcmod
 from oimaptest.sync_helpers import (ENGINE, add_local, assert_synced,
                                     find_local, local_state,
@@ -91,11 +93,13 @@ def test_maxsize(account, imap):
     sync_ok(account)
     assert ids(local_state(account.maildir)["INBOX"]) == [mid("small")]
     add_local(account, "INBOX", "locsmall")
+    maildirmod.add_local_message(account.maildir, "INBOX", mail.to_lf(
+        msg("locbig", body_lines=2000)))
     sync_ok(account)
     assert ids(server_state(imap)["INBOX"]) == sorted(
         [mid("small"), mid("big"), mid("locsmall")])
     assert ids(local_state(account.maildir)["INBOX"]) == sorted(
-        [mid("small"), mid("locsmall")])
+        [mid("small"), mid("locsmall"), mid("locbig")])
 
 
 # -q, -f, folderfilter --------------------------------------------------------
