@@ -25,8 +25,8 @@ void imap_creds_release(struct imap_creds *c)
 
 /* Compile and evaluate an *eval option as a string; *out_r NULL when the
  * option is unset.  Secret results must be freed with oim_free_secret. */
-static int eval_str(struct config *cfg, const char *section,
-		    const char *option, char **out_r, struct oim_err *err)
+static int eval_str(struct config *cfg, const char *section, const char *option,
+		    char **out_r, struct oim_err *err)
 {
 	struct pyeval_expr *e = NULL;
 	const char *text = NULL;
@@ -162,15 +162,17 @@ static int get_password(struct config *cfg, const char *section,
 	for (int i = 0; i < 2; i++) {
 		const char *path;
 		if (i == 0) {
-			path = paths && paths->home ? paths->home
-						    : (home = home_netrc_path());
+			path = paths && paths->home
+				   ? paths->home
+				   : (home = home_netrc_path());
 		} else {
 			path = paths && paths->etc ? paths->etc : "/etc/netrc";
 		}
 		rc = netrc_get(path, c->host, i == 1, &login, &pass, err);
 		if (rc < 0)
 			goto out;
-		if (rc > 0 && pass && (!c->user || (login && !strcmp(c->user, login)))) {
+		if (rc > 0 && pass &&
+		    (!c->user || (login && !strcmp(c->user, login)))) {
 			c->password = pass;
 			pass = NULL;
 			rc = 0;
@@ -189,8 +191,8 @@ out:
 }
 
 static int get_user(struct config *cfg, const char *section,
-		    const struct creds_netrc_paths *paths,
-		    struct imap_creds *c, struct oim_err *err)
+		    const struct creds_netrc_paths *paths, struct imap_creds *c,
+		    struct oim_err *err)
 {
 	const char *s = NULL;
 	char *home = NULL, *login = NULL, *pass = NULL;

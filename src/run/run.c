@@ -47,8 +47,8 @@ struct runner {
 	pthread_cond_t cv;
 	unsigned slots; /* accounts that may start syncing now */
 	bool stop;
-	bool wake;	/* SIGUSR1: end the sleeps */
-	bool exiting;	/* tells the signal thread to return */
+	bool wake;    /* SIGUSR1: end the sleeps */
+	bool exiting; /* tells the signal thread to return */
 	bool failed;
 };
 
@@ -61,15 +61,15 @@ struct acct_thread {
 
 /* ---- hooks ---- */
 
-int run_hook(const char *account, const char *cmd, bool dry_run,
-	     int *status_r, struct oim_err *err)
+int run_hook(const char *account, const char *cmd, bool dry_run, int *status_r,
+	     struct oim_err *err)
 {
 	int fds[2];
 	pid_t pid;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t none;
-	char *argv[] = { (char *)"/bin/sh", (char *)"-c", (char *)cmd, NULL };
+	char *argv[] = {(char *)"/bin/sh", (char *)"-c", (char *)cmd, NULL};
 	struct strbuf out = STRBUF_INIT;
 	char buf[4096];
 	int st = 0, rc;
@@ -177,9 +177,9 @@ static bool sync_once(struct acct_thread *t)
 {
 	struct runner *r = t->r;
 	const struct config_account *a = t->a;
-	struct account_lock lk = { .fd = -1, .path = NULL };
+	struct account_lock lk = {.fd = -1, .path = NULL};
 	struct oim_err err = OIM_ERR_INIT;
-	struct sync_account_opts ao = { .quick = next_quick(t) };
+	struct sync_account_opts ao = {.quick = next_quick(t)};
 	struct sync_account_stats stats;
 	struct timespec t0, t1;
 	bool dry = dry_run_of(r);
@@ -200,7 +200,7 @@ static bool sync_once(struct acct_thread *t)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ui_account_done(a->name, ok,
 			(double)(t1.tv_sec - t0.tv_sec) +
-				(double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+			    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	return ok;
 }
 
@@ -261,7 +261,7 @@ static void *account_main(void *arg)
 		r->wake = false;
 		while (!r->stop && !r->wake &&
 		       pthread_cond_timedwait(&r->cv, &r->mu, &until) !=
-			       ETIMEDOUT)
+			   ETIMEDOUT)
 			;
 		bool stop = r->stop;
 		pthread_mutex_unlock(&r->mu);
@@ -327,9 +327,10 @@ static void *signal_main(void *arg)
 /* ---- Python ---- */
 
 static const char *const expr_opts[] = {
-	"remotepasseval", "remoteusereval", "remotehosteval",
-	"remoteporteval", "nametrans", "foldersort", "copy_ignore_eval",
-	"oauth2_access_token_eval",
+    "remotepasseval",	"remoteusereval",
+    "remotehosteval",	"remoteporteval",
+    "nametrans",	"foldersort",
+    "copy_ignore_eval", "oauth2_access_token_eval",
 };
 
 static bool repo_needs_python(struct config *cfg, const char *section,

@@ -20,7 +20,7 @@
  * dry_run only says "Calling hook".  *status_r: the exit code (128 + signal
  * when killed).  -1 only when it could not be started.
  */
-int run_hook(const char *account, const char *cmd, bool dry_run,
-	     int *status_r, struct oim_err *err) OIM_WUR;
+int run_hook(const char *account, const char *cmd, bool dry_run, int *status_r,
+	     struct oim_err *err) OIM_WUR;
 
 #endif
