@@ -415,21 +415,19 @@ int oim_sync_main(struct config *cfg, const struct oim_options *o)
 		t[i].r = &r;
 		t[i].a = config_account_at(cfg, i);
 	}
-	if (n == 1 || r.slots == 1) {
-		/* nothing to run in parallel: stay on this thread, one
-		 * account after the other (each with its own loop only
-		 * when there is a single account) */
-		if (n == 1) {
-			account_main(&t[0]);
-		} else {
-			for (size_t i = 0; i < n; i++) {
-				if (pthread_create(&t[i].tid, NULL,
-						   account_main, &t[i]))
-					break;
-				started++;
-			}
-		}
+	bool refresh = false;
+	for (size_t i = 0; i < n; i++)
+		refresh = refresh || refresh_minutes(&r, t[i].a) > 0;
+	if (n == 1 || (r.slots == 1 && !refresh)) {
+		/* Nothing runs in parallel: stay on this thread and sync the
+		 * accounts in the configured order (as OfflineIMAP with
+		 * maxsyncaccounts = 1 does). */
+		for (size_t i = 0; i < n && !sync_account_stop_requested(); i++)
+			account_main(&t[i]);
 	} else {
+		/* One thread per account, each with its own autorefresh
+		 * loop; the slots let maxsyncaccounts of them sync at a
+		 * time. */
 		for (size_t i = 0; i < n; i++) {
 			if (pthread_create(&t[i].tid, NULL, account_main,
 					   &t[i])) {
