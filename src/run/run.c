@@ -57,6 +57,7 @@ struct acct_thread {
 	const struct config_account *a;
 	pthread_t tid;
 	unsigned quicknum;
+	unsigned fails; /* account-level failures in a row */
 };
 
 /* ---- hooks ---- */
@@ -173,7 +174,9 @@ static int next_quick(struct acct_thread *t)
 	return 1;
 }
 
-static bool sync_once(struct acct_thread *t)
+/* One sync; false on any failure, *account_failed_r when the account as
+ * a whole failed (not only some folders). */
+static bool sync_once(struct acct_thread *t, bool *account_failed_r)
 {
 	struct runner *r = t->r;
 	const struct config_account *a = t->a;
@@ -186,13 +189,16 @@ static bool sync_once(struct acct_thread *t)
 	bool ok;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	*account_failed_r = false;
 	if (account_lock_take(&lk, r->metadata, a->name, &err)) {
 		ui_account_error(a->name, &err);
+		*account_failed_r = true;
 		return false;
 	}
 	ui_account_start(a->name, dry);
 	call_hook(r, a, "presynchook", dry);
 	ok = sync_account_run(r->cfg, r->o, a->name, &ao, &stats, &err) == 0;
+	*account_failed_r = !ok && err.sev >= OIM_SEV_ACCOUNT;
 	/* accounts.py: postsynchook only after a sync that went through */
 	if (ok)
 		call_hook(r, a, "postsynchook", dry);
@@ -235,7 +241,11 @@ static void *account_main(void *arg)
 		r->slots--;
 		pthread_mutex_unlock(&r->mu);
 
-		bool ok = sync_once(t);
+		bool acct_failed = false;
+		bool ok = sync_once(t, &acct_failed);
+		/* accounts.py: an account failing as a whole three times in a
+		 * row stops looping. */
+		t->fails = acct_failed ? t->fails + 1 : 0;
 
 		pthread_mutex_lock(&r->mu);
 		r->slots++;
@@ -247,6 +257,12 @@ static void *account_main(void *arg)
 		double m = refresh_minutes(r, t->a);
 		if (m <= 0)
 			break;
+		if (t->fails >= RUN_MAX_ACCOUNT_FAILURES) {
+			log_error("Account %s: failed %u times in a row; not "
+				  "syncing it again",
+				  t->a->name, t->fails);
+			break;
+		}
 		ui_sleep(t->a->name, m * 60.0);
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);

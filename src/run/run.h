@@ -13,6 +13,9 @@
 /* Bytes of a hook's standard output we keep to show (the rest is read
  * and dropped). */
 #define RUN_HOOK_MAX_OUTPUT (64u * 1024)
+/* With autorefresh, an account that failed as a whole this many times in
+ * a row is not synced again (OfflineIMAP's syncrunner). */
+#define RUN_MAX_ACCOUNT_FAILURES 3u
 
 /*
  * Run a pre/postsynchook as OfflineIMAP does: /bin/sh -c cmd, stdin from
