@@ -35,6 +35,7 @@
 #include "../util/strbuf.h"
 #include "../util/util.h"
 #include "lock.h"
+#include "passwords.h"
 #include "run.h"
 
 extern char **environ;
@@ -470,6 +471,7 @@ int oim_sync_main(struct config *cfg, const struct oim_options *o)
 	pthread_cond_destroy(&r.cv);
 	pthread_mutex_destroy(&r.mu);
 	free(t);
+	imap_creds_cache_clear();
 	pyeval_shutdown();
 	return r.failed ? 1 : 0;
 }

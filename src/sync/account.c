@@ -792,6 +792,11 @@ out:
 	 * is reported here, once. */
 	if (rc && !ac.failed)
 		ui_account_error(account, err);
+	/* A refused password is evaluated anew next time. */
+	if (rc && err->kind == OIM_E_AUTH && ac.a) {
+		imap_creds_forget(ac.a->remote.section);
+		imap_creds_forget(ac.a->local.section);
+	}
 	close_pair(st);
 	if (stats_r) {
 		stats_r->folders_ok = ac.ok;

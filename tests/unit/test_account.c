@@ -452,6 +452,36 @@ static void test_password_eval_first(void **state)
 			 &t, NULL);
 	assert_string_equal(p, "from-eval");
 	free(p);
+
+	/* evaluated once per repository: the counter file grows once; after
+	 * imap_creds_forget() it is evaluated again */
+	char *count = xasprintf("%s/count", t.dir);
+	char *body = xasprintf("remotepasseval = open('%s', 'a').write('x') "
+			       "and 'counted'\n",
+			       count);
+	imap_creds_forget("Repository R");
+	for (int i = 0; i < 2; i++) {
+		p = password_for(body, &t, NULL);
+		assert_string_equal(p, "counted");
+		free(p);
+	}
+	FILE *f = fopen(count, "r");
+	char buf[16] = "";
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	assert_string_equal(buf, "x");
+	imap_creds_forget("Repository R");
+	p = password_for(body, &t, NULL);
+	free(p);
+	f = fopen(count, "r");
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	assert_string_equal(buf, "xx");
+	imap_creds_cache_clear();
+	unlink(count);
+	free(count);
+	free(body);
 	tmp_cleanup(&t);
 }
 
