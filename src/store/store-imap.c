@@ -28,9 +28,9 @@
  *
  * Callback rules for fetch (store.h leaves them to the driver): after
  * begin() succeeded, end() follows unless data() failed; a failing data()
- * or end() means the callback dropped the message itself.  If fetch()
- * returns -1 with OIM_SEV_ACCOUNT (connection lost) a message begun may
- * never see end(): the caller drops whatever it had begun.
+ * or end() means the callback dropped the message itself.  When fetch()
+ * returns -1 (connection lost, a spool file unreadable) a message begun
+ * may never see end(): the caller drops whatever it had begun.
  *
  * A UID FETCH answered NO (Dovecot: some messages could not be read) is
  * logged as a warning; what did arrive is delivered, the rest is not.

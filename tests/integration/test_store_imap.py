@@ -466,3 +466,46 @@ def test_connection_errors_name_the_repository(probe, imap_user):
     assert p.returncode == 1
     assert p.err.startswith("error: account ") and "probe" in p.err
     assert "Wr0ng-s3cret" not in p.err
+
+
+def test_fetch_answered_no_delivers_what_came(probe, fake_imap, tmp_path):
+    from oimaptest import fakeimap
+    m1 = mail.make_message("n1")
+    caps = "IMAP4rev1 LITERAL+ UIDPLUS UNSELECT AUTH=PLAIN"
+    date = '"01-Jan-2020 00:00:00 +0000"'
+    script = fakeimap.preamble(caps) + [
+        (r'\S+ SELECT "?INBOX"?',
+         "* 2 EXISTS\n* OK [UIDVALIDITY 7] v\n* OK [UIDNEXT 12] n\n"
+         "{tag} OK [READ-WRITE] selected"),
+        (r"\S+ UID FETCH 1:\* \(UID FLAGS RFC822\.SIZE INTERNALDATE\)",
+         "* 1 FETCH (UID 10 FLAGS () RFC822.SIZE %d INTERNALDATE %s)\n"
+         "* 2 FETCH (UID 11 FLAGS () RFC822.SIZE 5 INTERNALDATE %s)\n"
+         "{tag} OK done" % (len(m1), date, date)),
+        (r"\S+ UID FETCH 10:11 \(UID BODY\.PEEK\[\]\)",
+         "* 1 FETCH (UID 10 BODY[] " + fakeimap.literal(m1) + ")\n"
+         "* 2 FETCH (UID 11 BODY[] NIL)\n"
+         "{tag} NO [EXPUNGEISSUED] Some messages were expunged"),
+        (r"\S+ UNSELECT", "{tag} OK unselected"),
+        (r"\S+ LOGOUT", "* BYE bye\n{tag} OK bye"),
+    ]
+    fake = fake_imap(script, greeting="* OK [CAPABILITY %s] fake" % caps)
+    out = tmp_path / "o"
+    out.mkdir()
+    p = probe("fetch", "INBOX", str(out), "10", "11", user=fake)
+    assert p.out.splitlines() == ["fetched 10 %d" % len(m1)]
+    assert (out / "10").read_bytes() == m1
+    assert "EXPUNGEISSUED" in p.err          # a warning, not an error
+    assert fake.errors == []
+
+
+def test_dot_separator(probe, dovecot_factory):
+    from oimaptest import dovecot as dovecotmod
+    server = dovecot_factory(separator=".")
+    user = dovecotmod.new_user(server, hint="dotsep")
+    probe("create", "Lists.Dev.Announce", user=user)
+    lines = probe("list", user=user).out.splitlines()
+    assert lines[0] == "sep ."
+    names = {ln.split("\t")[0] for ln in lines[1:]}
+    assert {"INBOX", "Lists", "Lists.Dev", "Lists.Dev.Announce"} <= names
+    st, msgs = scan(probe, "Lists.Dev.Announce", user=user)
+    assert st["exists"] == 0 and msgs == []
