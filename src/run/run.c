@@ -48,6 +48,7 @@ struct runner {
 	unsigned slots; /* accounts that may start syncing now */
 	bool stop;
 	bool wake;	/* SIGUSR1: end the sleeps */
+	bool exiting;	/* tells the signal thread to return */
 	bool failed;
 };
 
@@ -246,7 +247,7 @@ static void *account_main(void *arg)
 		double m = refresh_minutes(r, t->a);
 		if (m <= 0)
 			break;
-		ui_sleep(t->a->name, m);
+		ui_sleep(t->a->name, m * 60.0);
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);
 		double secs = m * 60.0;
@@ -293,6 +294,10 @@ static void *signal_main(void *arg)
 		if (sigwait(&set, &sig))
 			continue;
 		pthread_mutex_lock(&r->mu);
+		if (r->exiting) {
+			pthread_mutex_unlock(&r->mu);
+			return NULL;
+		}
 		if (sig == SIGUSR1) {
 			r->wake = true;
 		} else {
@@ -439,7 +444,12 @@ int oim_sync_main(struct config *cfg, const struct oim_options *o)
 	for (size_t i = 0; i < started; i++)
 		pthread_join(t[i].tid, NULL);
 
-	pthread_cancel(sigtid);
+	/* Not pthread_cancel(): the thread may be inside log_warn(), holding
+	 * the log's lock at a cancellation point. */
+	pthread_mutex_lock(&r.mu);
+	r.exiting = true;
+	pthread_mutex_unlock(&r.mu);
+	pthread_kill(sigtid, SIGUSR1);
 	pthread_join(sigtid, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_cond_destroy(&r.cv);

@@ -28,13 +28,43 @@
  *
  * Callback rules for fetch (store.h leaves them to the driver): after
  * begin() succeeded, end() follows unless data() failed; a failing data()
- * or end() means the callback dropped the message itself.  If fetch()
- * returns -1 with OIM_SEV_ACCOUNT (connection lost) a message begun may
- * never see end(): the caller drops whatever it had begun.
+ * or end() means the callback dropped the message itself.  When fetch()
+ * returns -1 (connection lost, a spool file unreadable) a message begun
+ * may never see end(): the caller drops whatever it had begun.
  *
- * find_uid's size is the size on the server (RFC822.SIZE, CRLF line ends,
- * what save_commit sent); 0 skips the size check.  date <= 0 (or one we
- * did not send, before 1981) skips the date check.
+ * A UID FETCH answered NO (Dovecot: some messages could not be read) is
+ * logged as a warning; what did arrive is delivered, the rest is not.
+ *
+ * Uploads: save_begin spools to an unlinked temporary file ($TMPDIR), and
+ * save_commit APPENDs it from there (LF made CRLF by the client) with the
+ * flags and, from 1981 on, the date as INTERNALDATE in the local zone (as
+ * OfflineIMAP).  The UID comes from APPENDUID (Dovecot sends it even
+ * without announcing UIDPLUS), else 0 and the caller uses find_uid.
+ *
+ * find_uid: candidates from UID SEARCH UID min:* HEADER Message-ID "<id>"
+ * (every UID >= min_uid when the id is 8-bit and cannot be quoted), then
+ * each checked by FETCH: RFC822.SIZE, INTERNALDATE and the Message-ID
+ * header itself (SEARCH matches substrings).  size is the size on the
+ * server (CRLF line ends, what save_commit sent); 0 skips the size check.
+ * date <= 0 (or one we did not send, before 1981) skips the date check;
+ * an empty message_id matches by size and date alone.  The lowest
+ * matching UID wins.
+ *
+ * Deleting: UID STORE +FLAGS.SILENT (\Deleted).  With STORE_OPEN_EXPUNGE
+ * the same UIDs are expunged at once, else at close_folder(expunge):
+ * UID EXPUNGE of exactly the UIDs this store marked, so a \Deleted
+ * message of the user's survives; without UIDPLUS a plain EXPUNGE, as
+ * OfflineIMAP does.  The folder is then left with UNSELECT, never CLOSE
+ * (which would expunge everything marked).
+ *
+ * Read-only: a read-only repository always EXAMINEs; on a read-only store
+ * or folder every change (save, flags, delete, create) is an error
+ * (OIM_SEV_FOLDER) naming the repository and folder.
+ *
+ * Errors: what the client reports keeps its severity (a lost connection
+ * is OIM_SEV_ACCOUNT, a NO or BAD OIM_SEV_FOLDER), prefixed with the
+ * repository and folder; an APPEND refused with NO costs only that
+ * message (OIM_SEV_MESSAGE).
  */
 #include "store.h"
 
@@ -69,6 +99,7 @@ struct imap_store_folder {
 	struct imap_store *s;
 	char *wire; /* the name as sent (modified UTF-7) */
 	bool readonly;
+	bool expunge_now; /* STORE_OPEN_EXPUNGE */
 	/* UIDs this store marked \Deleted, for UID EXPUNGE */
 	uint32_t *deleted;
 	size_t ndeleted, deleted_alloc;
@@ -366,13 +397,14 @@ static int imap_open_folder(struct store *st, const char *name,
 	f->s = s;
 	f->wire = strbuf_detach(&wire, NULL);
 	f->readonly = s->base.readonly || (flags & STORE_OPEN_READONLY);
+	f->expunge_now = !!(flags & STORE_OPEN_EXPUNGE);
 
 	unsigned sf = IMAP_SELECT_CONDSTORE;
 	if (f->readonly)
 		sf |= IMAP_SELECT_EXAMINE;
 	struct imap_mailbox mb;
 	int rc = imap_select(s->c, f->wire, sf, &mb, err);
-	if (rc && (flags & STORE_OPEN_CREATE) && !s->base.readonly &&
+	if (rc && (flags & STORE_OPEN_CREATE) && !f->readonly &&
 	    err->kind == OIM_E_IMAP_NO && !imap_client_broken(s->c)) {
 		/* NO [TRYCREATE] / [NONEXISTENT], or any NO: try CREATE;
 		 * if that fails too, the SELECT's error is the one to tell */
@@ -411,28 +443,35 @@ static void folder_free(struct imap_store_folder *f)
 	free(f);
 }
 
-static int expunge_ours(struct imap_store_folder *f, struct oim_err *err)
+/* UID EXPUNGE uids[0..n) (sorted, unique) with UIDPLUS, else EXPUNGE. */
+static int expunge_uids(struct imap_client *c, const uint32_t *uids, size_t n,
+			struct oim_err *err)
 {
-	struct imap_client *c = f->s->c;
 	if (!imap_has_cap(c, "UIDPLUS"))
 		/* as OfflineIMAP: a plain EXPUNGE (which also removes other
 		 * messages marked \Deleted) */
 		return imap_expunge(c, NULL, err);
-	size_t n = sort_uids(f->deleted, f->ndeleted);
 	struct strbuf sb = STRBUF_INIT;
 	for (size_t i = 0; i < n;) {
 		strbuf_reset(&sb);
-		size_t k = imap_uids_format(
-		    &sb, f->deleted + i,
-		    n - i < FETCH_BATCH ? n - i : FETCH_BATCH, UID_SET_MAX);
+		size_t left = n - i;
+		i += imap_uids_format(&sb, uids + i,
+				      left < FETCH_BATCH ? left : FETCH_BATCH,
+				      UID_SET_MAX);
 		if (imap_expunge(c, sb.buf, err)) {
 			strbuf_release(&sb);
 			return -1;
 		}
-		i += k;
 	}
 	strbuf_release(&sb);
 	return 0;
+}
+
+static int expunge_ours(struct imap_store_folder *f, struct oim_err *err)
+{
+	size_t n = sort_uids(f->deleted, f->ndeleted);
+	f->ndeleted = n;
+	return expunge_uids(f->s->c, f->deleted, n, err);
 }
 
 static int imap_close_folder(struct store_folder *bf, bool expunge,
@@ -1118,6 +1157,14 @@ static int imap_delete_msgs(struct store_folder *bf,
 	int rc =
 	    nu ? store_uids(f, uids, nu, IMAP_STORE_ADD, IMAP_FLAG_DELETED, err)
 	       : 0;
+	if (rc == 0 && nu && f->expunge_now) {
+		/* gone before delete() returns: see STORE_OPEN_EXPUNGE */
+		if (expunge_uids(f->s->c, uids, nu, err)) {
+			free(uids);
+			return folder_fail(f, err);
+		}
+		nu = 0; /* nothing left for close_folder */
+	}
 	if (rc == 0) {
 		for (size_t i = 0; i < nu; i++) {
 			ALLOC_GROW(f->deleted, f->ndeleted + 1,
@@ -1180,8 +1227,12 @@ int store_imap_open(struct store **s_r, const struct store_imap_opts *o,
 	co.enable_condstore = true;
 	co.send_id = true;
 	struct imap_client *c;
-	if (imap_client_open(&c, &co, err))
+	if (imap_client_open(&c, &co, err)) {
+		/* the client names the repository in some messages only */
+		if (o->repo && !strstr(err->msg, o->repo))
+			oim_err_prefix(err, "repository %s", o->repo);
 		return -1;
+	}
 	struct imap_store *s = xcalloc(1, sizeof(*s));
 	s->base.ops = &imap_store_ops;
 	s->base.repo = xstrdup(o->repo ? o->repo : "");

@@ -47,7 +47,6 @@ struct exec {
 	struct status *st;
 	struct status_journal *jr;
 	struct store_msglist list[2];
-	bool scanned[2];
 	struct sync_plan_opts opts;
 	struct sync_plan plan;
 	bool have_plan;
@@ -59,6 +58,19 @@ struct exec {
 	struct oim_err stop;
 	/* lowest UID an upload of this run can get */
 	uint32_t upload_min_uid;
+	/*
+	 * Remote deletions are recorded only after close_folder() returned:
+	 * a message marked \Deleted but still on the server, whose record
+	 * was already dropped, would look like new remote mail to the next
+	 * run and come back (with T).  Until the EXPUNGE, the record makes
+	 * the next run delete it again instead.  (The IMAP driver expunges
+	 * in delete() already with STORE_OPEN_EXPUNGE; waiting for the
+	 * close keeps this safe with a driver that does not.)
+	 */
+	bool expunge;
+	size_t *deferred, ndeferred, adeferred; /* step indexes */
+	/* files the scans left alone (already warned about) */
+	size_t skipped;
 };
 
 static const char *side_name(enum sync_side side)
@@ -355,8 +367,8 @@ static void run_downloads(struct exec *ex, size_t a, size_t b)
 			break;
 		log_debug(OIM_DBG_SYNC, "folder %s: fetching %zu messages",
 			  ex->job->remote_name, n);
-		int r = ex->f[SYNC_REMOTE]->ops->fetch(
-		    ex->f[SYNC_REMOTE], batch, n, &cb, &d, &e);
+		int r = ex->f[SYNC_REMOTE]->ops->fetch(ex->f[SYNC_REMOTE],
+						       batch, n, &cb, &d, &e);
 		if (d.w) {
 			/* the fetch died inside a message */
 			ex->f[SYNC_LOCAL]->ops->save_abort(d.w);
@@ -378,8 +390,8 @@ static void run_downloads(struct exec *ex, size_t a, size_t b)
 				log_warn("%s: folder %s: message UID %" PRIu32
 					 " vanished from the server before it "
 					 "was downloaded",
-					 ex->job->account,
-					 ex->job->remote_name, steps[si].uid);
+					 ex->job->account, ex->job->remote_name,
+					 steps[si].uid);
 		}
 	}
 	free(batch);
@@ -406,8 +418,7 @@ static int ul_begin(void *ctx, const struct store_msg *m, struct oim_err *err)
 	return 0;
 }
 
-static int ul_data(void *ctx, const void *data, size_t len,
-		   struct oim_err *err)
+static int ul_data(void *ctx, const void *data, size_t len, struct oim_err *err)
 {
 	struct ul *u = ctx;
 	const unsigned char *p = data;
@@ -557,7 +568,7 @@ static void change_batch(struct exec *ex, const size_t *idx, size_t n)
 		before[i] = msgs[i]->flags;
 	}
 	if (s0->kind == SYNC_STEP_DELETE)
-		r = f->ops->delete(f, msgs, n, &e);
+		r = f->ops->delete (f, msgs, n, &e);
 	else
 		r = f->ops->set_flags(f, msgs, n, s0->add, s0->del, &e);
 	if (r < 0) {
@@ -580,6 +591,12 @@ static void change_batch(struct exec *ex, const size_t *idx, size_t n)
 			ex->res->sum.del[s->to]++;
 		else if (((before[i] | s->add) & ~s->del) != before[i])
 			ex->res->sum.flags[s->to]++;
+		if (s->kind == SYNC_STEP_DELETE && s->to == SYNC_REMOTE &&
+		    ex->expunge) {
+			ALLOC_GROW(ex->deferred, ex->ndeferred, ex->adeferred);
+			ex->deferred[ex->ndeferred++] = idx[i];
+			continue;
+		}
 		if (record(ex, s, s->uid) < 0)
 			break;
 	}
@@ -690,8 +707,8 @@ static void run_phase(struct exec *ex, size_t a, size_t b)
 /* ---- validity, journal recovery -----------------------------------------
  */
 
-static int validity_error(struct exec *ex, enum sync_side side,
-			  uint64_t saved, uint64_t now, struct oim_err *err)
+static int validity_error(struct exec *ex, enum sync_side side, uint64_t saved,
+			  uint64_t now, struct oim_err *err)
 {
 	const struct sync_folder_job *job = ex->job;
 	const char *folder =
@@ -704,18 +721,19 @@ static int validity_error(struct exec *ex, enum sync_side side,
 				 &e) < 0)
 		vpath = xstrdup("(validity file)");
 	spath = xstrdup(status_path(ex->st));
-	oim_error(err, OIM_SEV_FOLDER, OIM_E_UIDVALIDITY,
-		  "UIDVALIDITY of folder %s changed on the %s side (saved %" PRIu64
-		  ", now %" PRIu64 "): the %s renumbered its messages and oimap "
-		  "will not guess which is which, so this folder was not "
-		  "synced and nothing was changed.  To resync it: move the "
-		  "local folder %s away as a backup, move away %s and %s, "
-		  "and run again; the folder is then downloaded anew (mail "
-		  "that only the backup has can be moved into the new "
-		  "folder's new/ directory to be uploaded)",
-		  folder, side_name(side), saved, now,
-		  side == SYNC_REMOTE ? "server" : "local repository",
-		  job->local_name, spath, vpath);
+	oim_error(
+	    err, OIM_SEV_FOLDER, OIM_E_UIDVALIDITY,
+	    "UIDVALIDITY of folder %s changed on the %s side (saved %" PRIu64
+	    ", now %" PRIu64 "): the %s renumbered its messages and oimap "
+	    "will not guess which is which, so this folder was not "
+	    "synced and nothing was changed.  To resync it: move the "
+	    "local folder %s away as a backup, move away %s and %s, "
+	    "and run again; the folder is then downloaded anew (mail "
+	    "that only the backup has can be moved into the new "
+	    "folder's new/ directory to be uploaded)",
+	    folder, side_name(side), saved, now,
+	    side == SYNC_REMOTE ? "server" : "local repository",
+	    job->local_name, spath, vpath);
 	free(vpath);
 	free(spath);
 	return -1;
@@ -727,7 +745,8 @@ static int check_validity(struct exec *ex, struct oim_err *err)
 	bool known = ex->list[SYNC_LOCAL].nr > 0 || status_count(ex->st) > 0;
 
 	for (int side = 0; side < 2; side++) {
-		struct store *s = side == SYNC_REMOTE ? job->remote : job->local;
+		struct store *s =
+		    side == SYNC_REMOTE ? job->remote : job->local;
 		const char *folder =
 		    side == SYNC_REMOTE ? job->remote_name : job->local_name;
 		uint64_t now = ex->f[side]->state.uidvalidity, saved = 0;
@@ -749,8 +768,9 @@ static int check_validity(struct exec *ex, struct oim_err *err)
 		/* Nothing to mismatch yet (accounts.py saves it then). */
 		if (job->dry_run)
 			continue;
-		log_debug(OIM_DBG_SYNC, "folder %s: saving %s UIDVALIDITY %" PRIu64,
-			  folder, side_name(side), now);
+		log_debug(OIM_DBG_SYNC,
+			  "folder %s: saving %s UIDVALIDITY %" PRIu64, folder,
+			  side_name(side), now);
 		if (status_validity_write(job->metadata_dir, s->repo, folder,
 					  now, !job->fsync, err) < 0)
 			return -1;
@@ -801,8 +821,8 @@ static struct store_msg *find_local(struct exec *ex, const char *name)
 
 /*
  * Uploads journaled by a run that did not finish them.  For each: is it
- * on the server?  Then the local message gets that UID and a status
- * record; else it stays new local mail and is uploaded by this run.
+ * on the server?  Then the local message gets that UID in its name;
+ * else it stays new local mail and is uploaded by this run.
  *
  * Where to look: the journal does not record the UIDNEXT seen before the
  * APPEND, but that was above every UID the status knew then, and the
@@ -845,9 +865,9 @@ static int recover_uploads(struct exec *ex, struct oim_err *err)
 				      err) < 0) {
 			/* without the answer the message could be uploaded
 			 * twice: stop the folder */
-			oim_err_prefix(err,
-				       "looking for an interrupted upload of %s",
-				       v[i].local_name);
+			oim_err_prefix(
+			    err, "looking for an interrupted upload of %s",
+			    v[i].local_name);
 			if (err->sev < OIM_SEV_FOLDER)
 				err->sev = OIM_SEV_FOLDER;
 			ret = -1;
@@ -856,9 +876,14 @@ static int recover_uploads(struct exec *ex, struct oim_err *err)
 		m = find_local(ex, v[i].local_name);
 		log_info("%s: folder %s: interrupted upload of %s: %s%s",
 			 ex->job->account, ex->job->remote_name,
-			 v[i].local_name, uid ? "found on the server" :
-			 "not on the server, uploading it again",
+			 v[i].local_name,
+			 uid ? "found on the server"
+			     : "not on the server, uploading it again",
 			 uid && !m ? " (local file gone or renamed)" : "");
+		/* Only the name gets the UID: with both sides holding it
+		 * and no status record, the plan links the two and the
+		 * local flags win (plan.h), so a flag the user changed
+		 * since the upload is not undone. */
 		if (uid && m && m->uid != uid) {
 			if (lf->ops->set_uid &&
 			    lf->ops->set_uid(lf, m, uid, err) < 0) {
@@ -866,13 +891,6 @@ static int recover_uploads(struct exec *ex, struct oim_err *err)
 				break;
 			}
 			m->uid = uid;
-			char fl[SYNC_FLAGS_STR_MAX];
-			if (status_set(ex->st, uid,
-				       sync_flags_format(m->flags, fl), 0,
-				       NULL, err) < 0) {
-				ret = -1;
-				break;
-			}
 		}
 		if (status_journal_done(ex->jr, v[i].id, uid, err) < 0)
 			ret = -1;
@@ -896,7 +914,7 @@ static int scan(struct exec *ex, enum sync_side side, struct oim_err *err)
 	struct store_folder *f = ex->f[side];
 	if (f->ops->scan(f, &so, &ex->list[side], err) < 0)
 		return -1;
-	ex->scanned[side] = true;
+	ex->skipped += ex->list[side].skipped;
 	log_debug(OIM_DBG_SYNC, "folder %s: %s has %zu messages",
 		  ex->job->remote_name, side_name(side), ex->list[side].nr);
 	return 0;
@@ -939,9 +957,8 @@ static void snap_fill(struct exec *ex, struct snap_arrays *a, bool with_remote)
 	a->snap.local_nr = ll->nr;
 	a->s = xcalloc(ns + 1, sizeof(*a->s));
 	while ((rec = status_next(ex->st, &iter)) && k < ns)
-		a->s[k++] = (struct sync_status_rec){rec->uid,
-						     letters(rec->flags),
-						     rec->mtime};
+		a->s[k++] = (struct sync_status_rec){
+		    rec->uid, letters(rec->flags), rec->mtime};
 	a->snap.status = a->s;
 	a->snap.status_nr = k;
 }
@@ -1119,14 +1136,20 @@ static int open_all(struct exec *ex, struct oim_err *err)
 		return -1;
 	if (job->plan.readonly[SYNC_REMOTE] || job->dry_run)
 		rflags |= STORE_OPEN_READONLY;
+	else if (ex->expunge)
+		rflags |= STORE_OPEN_EXPUNGE;
 	if (job->remote->ops->open_folder(job->remote, job->remote_name, NULL,
 					  rflags, &ex->f[SYNC_REMOTE],
 					  err) < 0) {
 		ex->f[SYNC_REMOTE] = NULL;
 		return -1;
 	}
+	/* Read-only local: the plan changes nothing there, but an uploaded
+	 * message still gets its UID in its name (OfflineIMAP's
+	 * change_message_uid() does that in a read-only repository too),
+	 * so the folder is not opened read-only; it is not created either. */
 	if (job->plan.readonly[SYNC_LOCAL])
-		lflags = STORE_OPEN_READONLY;
+		lflags = 0;
 	else if (job->dry_run)
 		lflags = STORE_OPEN_READONLY; /* create nothing */
 	if (job->local->ops->open_folder(job->local, job->local_name,
@@ -1246,8 +1269,10 @@ int sync_folder(const struct sync_folder_job *job,
 	int ret;
 
 	memset(res, 0, sizeof(*res));
-	log_debug(OIM_DBG_SYNC, "%s: syncing folder %s <-> %s%s",
-		  job->account, job->remote_name, job->local_name,
+	ex.expunge =
+	    job->expunge && !job->dry_run && !job->plan.readonly[SYNC_REMOTE];
+	log_debug(OIM_DBG_SYNC, "%s: syncing folder %s <-> %s%s", job->account,
+		  job->remote_name, job->local_name,
 		  job->dry_run ? " (dry run)" : "");
 	ret = sync_body(&ex, err);
 	if (ret < 0 && stopped(&ex) && err->sev == OIM_SEV_NONE)
@@ -1260,15 +1285,22 @@ int sync_folder(const struct sync_folder_job *job,
 		ret = -1;
 	}
 	if (ex.f[SYNC_REMOTE]) {
-		bool expunge = job->expunge && !job->dry_run &&
-			       !job->plan.readonly[SYNC_REMOTE] &&
-			       !(ret < 0 && err->sev >= OIM_SEV_ACCOUNT);
-		if (job->remote->ops->close_folder(ex.f[SYNC_REMOTE], expunge,
-						   &e) < 0 &&
-		    ret == 0) {
+		bool dead = ret < 0 && err->sev >= OIM_SEV_ACCOUNT;
+		int rc = job->remote->ops->close_folder(
+		    ex.f[SYNC_REMOTE], ex.expunge && !dead, &e);
+		if (rc < 0 && ret == 0) {
 			*err = e;
 			if (err->sev < OIM_SEV_FOLDER)
 				err->sev = OIM_SEV_FOLDER;
+			ret = -1;
+		}
+		/* expunged: now the deletions can be recorded */
+		for (size_t i = 0; rc == 0 && i < ex.ndeferred; i++)
+			if (record(&ex, &ex.plan.steps[ex.deferred[i]], 0) < 0)
+				break;
+		tx_commit(&ex);
+		if (stopped(&ex) && ret == 0) {
+			*err = ex.stop;
 			ret = -1;
 		}
 	}
@@ -1296,12 +1328,20 @@ int sync_folder(const struct sync_folder_job *job,
 		sync_plan_release(&ex.plan);
 	store_msglist_release(&ex.list[SYNC_REMOTE]);
 	store_msglist_release(&ex.list[SYNC_LOCAL]);
+	free(ex.deferred);
 
 	if (ret == 0 && res->failed_messages) {
 		ret = oim_error(err, OIM_SEV_FOLDER, OIM_E_GENERIC,
 				"folder %s: %zu message%s failed (see above)",
 				job->remote_name, res->failed_messages,
 				res->failed_messages == 1 ? "" : "s");
+	} else if (ret == 0 && ex.skipped) {
+		/* store.h: files a scan could not trust end the run non-zero */
+		ret = oim_error(
+		    err, OIM_SEV_FOLDER, OIM_E_GENERIC,
+		    "folder %s: %zu file%s with names that cannot be "
+		    "trusted left alone (see above)",
+		    job->local_name, ex.skipped, ex.skipped == 1 ? "" : "s");
 	}
 	log_debug(OIM_DBG_SYNC, "%s: folder %s done: %s", job->account,
 		  job->remote_name, ret ? err->msg : "ok");

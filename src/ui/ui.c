@@ -113,7 +113,9 @@ void ui_hook(const char *account, const char *what, const char *text)
 	ui_info("Account %s: %s%s", account, what, text ? text : "");
 }
 
-void ui_sleep(const char *account, double minutes)
+void ui_sleep(const char *account, double secs)
 {
-	ui_info("Account %s: next refresh in %.1f minutes", account, minutes);
+	unsigned long s = secs > 0 ? (unsigned long)(secs + 0.5) : 0;
+	ui_info("Account %s: next refresh in %lu:%02lu", account, s / 60,
+		s % 60);
 }

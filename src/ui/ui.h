@@ -60,7 +60,8 @@ void ui_folder_error(const char *account, const char *folder,
 void ui_make_folder(const char *account, const char *repo,
 		    const char *folder, bool dry_run);
 void ui_hook(const char *account, const char *what, const char *text);
-void ui_sleep(const char *account, double minutes);
+/* autorefresh: sleeping secs before the next sync. */
+void ui_sleep(const char *account, double secs);
 /* A free-form informational line (hidden by quiet). */
 void ui_info(const char *fmt, ...) OIM_PRINTF(1, 2);
 

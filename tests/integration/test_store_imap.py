@@ -328,6 +328,24 @@ def test_delete_expunges_only_ours(probe, imap):
     assert fl[uids[4]] == ["\\Deleted"]
 
 
+def test_delete_expunge_at_once(probe, imap):
+    """STORE_OPEN_EXPUNGE: gone when delete() returns, even if the
+    folder is then closed without expunging (a run killed there)."""
+    uids = [imap.append("INBOX", mail.make_message(i)) for i in range(4)]
+    imap.select("INBOX")
+    imap._ok(imap.c.uid("STORE", str(uids[3]), "+FLAGS.SILENT",
+                        "(\\Deleted)"), "STORE")
+    imap.c.unselect()
+    p = probe("delete", "INBOX", "keep", str(uids[0]), str(uids[1]),
+              opts=["--expunge-now", "--debug"])
+    sent = re.findall(r"C: \S+ (.*)", p.err)
+    i = sent.index("UID STORE %d:%d +FLAGS.SILENT (\\Deleted)"
+                   % (uids[0], uids[1]))
+    assert sent[i + 1] == "UID EXPUNGE %d:%d" % (uids[0], uids[1])
+    fl = server_flags(imap, "INBOX")
+    assert sorted(fl) == uids[2:] and fl[uids[3]] == ["\\Deleted"]
+
+
 # ---- read-only -------------------------------------------------------------
 
 def test_readonly(probe, imap, tmp_path):
@@ -346,6 +364,9 @@ def test_readonly(probe, imap, tmp_path):
     assert p.returncode == 1 and "read-only" in p.err
     p = probe("open", "Y", opts=["--readonly", "--create"], check=False)
     assert p.returncode == 1
+    # a folder opened read-only (dry run) is never created either
+    p = probe("open", "Z", opts=["--examine", "--create"], check=False)
+    assert p.returncode == 1 and "Z" not in imap.list()
     assert "X" not in imap.list() and "Y" not in imap.list()
     # a read-only open of a folder (EXAMINE) refuses changes too
     p = probe("flags", "INBOX", "+F", str(uid), opts=["--examine"],
@@ -426,3 +447,65 @@ def test_append_refused_costs_the_message(probe, imap, tmp_path):
     # the folder is still usable after it
     f.write_bytes(mail.to_lf(mail.make_message("after")))
     assert int(probe("save", "INBOX", str(f), "-", "0").out.split()[1]) > 0
+
+
+def test_connection_errors_name_the_repository(probe, imap_user):
+    class Nowhere:
+        host = "127.0.0.1"
+        port = 1
+        user = imap_user.user
+        password = imap_user.password
+    p = probe("list", user=Nowhere, check=False)
+    assert p.returncode == 1
+    assert p.err.startswith("error: account ")
+    assert "repository probe" in p.err
+    class Wrong(Nowhere):
+        port = imap_user.port
+        password = "Wr0ng-s3cret"
+    p = probe("list", user=Wrong, check=False)
+    assert p.returncode == 1
+    assert p.err.startswith("error: account ") and "probe" in p.err
+    assert "Wr0ng-s3cret" not in p.err
+
+
+def test_fetch_answered_no_delivers_what_came(probe, fake_imap, tmp_path):
+    from oimaptest import fakeimap
+    m1 = mail.make_message("n1")
+    caps = "IMAP4rev1 LITERAL+ UIDPLUS UNSELECT AUTH=PLAIN"
+    date = '"01-Jan-2020 00:00:00 +0000"'
+    script = fakeimap.preamble(caps) + [
+        (r'\S+ SELECT "?INBOX"?',
+         "* 2 EXISTS\n* OK [UIDVALIDITY 7] v\n* OK [UIDNEXT 12] n\n"
+         "{tag} OK [READ-WRITE] selected"),
+        (r"\S+ UID FETCH 1:\* \(UID FLAGS RFC822\.SIZE INTERNALDATE\)",
+         "* 1 FETCH (UID 10 FLAGS () RFC822.SIZE %d INTERNALDATE %s)\n"
+         "* 2 FETCH (UID 11 FLAGS () RFC822.SIZE 5 INTERNALDATE %s)\n"
+         "{tag} OK done" % (len(m1), date, date)),
+        (r"\S+ UID FETCH 10:11 \(UID BODY\.PEEK\[\]\)",
+         "* 1 FETCH (UID 10 BODY[] " + fakeimap.literal(m1) + ")\n"
+         "* 2 FETCH (UID 11 BODY[] NIL)\n"
+         "{tag} NO [EXPUNGEISSUED] Some messages were expunged"),
+        (r"\S+ UNSELECT", "{tag} OK unselected"),
+        (r"\S+ LOGOUT", "* BYE bye\n{tag} OK bye"),
+    ]
+    fake = fake_imap(script, greeting="* OK [CAPABILITY %s] fake" % caps)
+    out = tmp_path / "o"
+    out.mkdir()
+    p = probe("fetch", "INBOX", str(out), "10", "11", user=fake)
+    assert p.out.splitlines() == ["fetched 10 %d" % len(m1)]
+    assert (out / "10").read_bytes() == m1
+    assert "EXPUNGEISSUED" in p.err          # a warning, not an error
+    assert fake.errors == []
+
+
+def test_dot_separator(probe, dovecot_factory):
+    from oimaptest import dovecot as dovecotmod
+    server = dovecot_factory(separator=".")
+    user = dovecotmod.new_user(server, hint="dotsep")
+    probe("create", "Lists.Dev.Announce", user=user)
+    lines = probe("list", user=user).out.splitlines()
+    assert lines[0] == "sep ."
+    names = {ln.split("\t")[0] for ln in lines[1:]}
+    assert {"INBOX", "Lists", "Lists.Dev", "Lists.Dev.Announce"} <= names
+    st, msgs = scan(probe, "Lists.Dev.Announce", user=user)
+    assert st["exists"] == 0 and msgs == []

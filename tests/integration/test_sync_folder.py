@@ -357,3 +357,36 @@ def test_message_failure_does_not_stop_folder(side, imap):
     assert "1 message failed" in r["error"], r
     assert "1700000000.X1.host" in r["stderr"], r
     assert sorted(m[2] for m in remote_summary(imap)) == [msgid(1), msgid(2)]
+
+
+def test_crash_before_expunge_does_not_bring_mail_back(side, imap):
+    """Killed after a remote deletion (\\Deleted set, its phase over) but
+    before the EXPUNGE at the folder's end: the next run must delete it
+    again, not download it as new mail."""
+    u1 = imap.append(FOLDER, msg(1))
+    u2 = imap.append(FOLDER, msg(2))
+    side.sync()
+    loc = {m.uid: m for m in side.local()}
+    os.unlink(loc[u1].path)                               # step 1
+    os.rename(loc[u2].path, loc[u2].path.replace(":2,", ":2,F"))  # step 2
+    side.sync("--expunge", "--stop-after", "2", expect=77)
+    r = side.sync("--expunge")
+    assert r["rc"] == 0 and r["copy_local"] == 0, r
+    assert side.local_summary() == [(u2, "F", msgid(2))]
+    assert remote_summary(imap) == [(u2, ("\\Flagged",), msgid(2))]
+    assert side.status() == [(u2, "F")]
+    assert_idle(side, imap)
+
+
+def test_untrusted_file_names_end_non_zero(side, imap):
+    """A Maildir file whose name the driver will not trust (a control
+    character) is left alone, the rest syncs, the folder says so."""
+    imap.append(FOLDER, msg(1))
+    md.add_local_message(side.root, FOLDER, msg(2))
+    md.add_local_message(side.root, FOLDER, msg(3), name="bad\x01name")
+    r = side.sync(expect=1)
+    assert r["copy_local"] == 1 and r["copy_remote"] == 1, r
+    assert "left alone" in r["error"], r
+    assert os.path.exists(os.path.join(side.root, FOLDER, "new",
+                                       "bad\x01name"))
+    assert sorted(m[2] for m in remote_summary(imap)) == [msgid(1), msgid(2)]

@@ -5,7 +5,8 @@
  *
  *   store-probe --host H --port P --user U --pass W
  *               [--reference R] [--subscribed] [--readonly] [--utf8]
- *               [--examine] [--create] [--debug] COMMAND ARGS...
+ *               [--examine] [--create] [--expunge-now] [--debug]
+ *               COMMAND ARGS...
  *
  *   list                              "sep C", then "name<TAB>0|1" (noselect)
  *   create NAME
@@ -331,6 +332,8 @@ int main(int argc, char **argv)
 			oflags |= STORE_OPEN_READONLY;
 		else if (!strcmp(a, "--create"))
 			oflags |= STORE_OPEN_CREATE;
+		else if (!strcmp(a, "--expunge-now"))
+			oflags |= STORE_OPEN_EXPUNGE;
 		else if (!strcmp(a, "--debug"))
 			log_set_debug(OIM_DBG_IMAP);
 		else

@@ -18,8 +18,8 @@
  *
  * Prints one line "rc=<0|1> copy_remote=.. copy_local=.. del_remote=..
  * del_local=.. flags_remote=.. flags_local=.. link=.. forget=..
- * held_valve=.. failed=.. quick_skipped=<0|1> unchanged_skipped=<0|1>" and, on failure,
- * "error kind=<kind> sev=<n>: <message>".  Exit status 0, 1 on a sync
+ * held_valve=.. failed=.. quick_skipped=<0|1> unchanged_skipped=<0|1>" and, on
+ * failure, "error kind=<kind> sev=<n>: <message>".  Exit status 0, 1 on a sync
  * error, 2 on bad usage, 77 from --stop-after.
  */
 #include <getopt.h>
@@ -197,16 +197,15 @@ int main(int argc, char **argv)
 	       res.sum.del[SYNC_REMOTE], res.sum.del[SYNC_LOCAL],
 	       res.sum.flags[SYNC_REMOTE], res.sum.flags[SYNC_LOCAL],
 	       res.sum.link, res.sum.forget, res.sum.held_valve,
-	       res.failed_messages, res.quick_skipped,
-	       res.unchanged_skipped);
+	       res.failed_messages, res.quick_skipped, res.unchanged_skipped);
 	free(account_dir);
 	free(status_name);
 	if (r == 0)
 		ret = 0;
 out:
 	if (ret)
-		printf("error kind=%s sev=%d: %s\n", oim_err_kind_name(err.kind),
-		       (int)err.sev, err.msg);
+		printf("error kind=%s sev=%d: %s\n",
+		       oim_err_kind_name(err.kind), (int)err.sev, err.msg);
 	fflush(stdout);
 	store_close(local);
 	store_close(remote);
