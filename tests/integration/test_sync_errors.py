@@ -11,9 +11,11 @@ import os
 import re
 import time
 
+from oimaptest import maildir as maildirmod
 from oimaptest.sync_helpers import (ENGINE, add_local, assert_synced,
                                     local_names, local_state, mid, msg, oimap_only,
-                                    seed, server_state, sync, sync_ok)
+                                    seed, server_state, status_path, sync,
+                                    sync_ok)
 
 
 def ids(pairs):
@@ -91,6 +93,27 @@ def test_uidvalidity_change_stops_that_folder(account, imap):
     if ENGINE == "oimap":
         assert r.rc != 0, r
     assert len(local_names(os.path.join(account.maildir, "Lists"))) == 3
+    assert ids(server_state(imap)["Lists"]) == sorted([mid("u2"), mid("u3")])
+    # the way out the message gives: move the folder, its status and its
+    # validity file away, run again, bring back what only the backup has
+    backup = os.path.join(account.home, "Lists.backup")
+    os.rename(os.path.join(account.maildir, "Lists"), backup)
+    os.rename(status_path(account, "Lists"), backup + ".status")
+    os.rename(os.path.join(account.metadata, "Repository-%s-Remote"
+                           % account.name, "FolderValidity", "Lists"),
+              backup + ".validity")
+    sync_ok(account)
+    assert_synced(account, imap)
+    assert ids(local_state(account.maildir)["Lists"]) == sorted(
+        [mid("u2"), mid("u3")])
+    only = [m for m in maildirmod.read_folder(backup, "")
+            if m.message_id == mid("u5")]
+    assert len(only) == 1 and only[0].uid is None
+    os.rename(only[0].path, os.path.join(account.maildir, "Lists", "new",
+                                         only[0].name))
+    sync_ok(account)
+    srv = assert_synced(account, imap)
+    assert ids(srv["Lists"]) == sorted([mid("u2"), mid("u3"), mid("u5")])
 
 
 def _server_dir(imap_user, folder):

@@ -202,3 +202,63 @@ def test_windows_compatible_names(account, imap):
     sync_ok(account)
     assert dict(server_state(imap)["INBOX"]) == {mid("w1"): "S",
                                                  mid("w2"): "F"}
+
+
+def test_trashed_flag_is_a_flag(account, imap):
+    """Maildir's T is IMAP's \\Deleted: it travels as a flag; OfflineIMAP
+    does not expunge a message because of it."""
+    seed(imap, {"INBOX": [("t1", []), ("t2", [])]})
+    sync_ok(account)
+    rename_flags(find_local(account, "INBOX", "t1"), "ST")
+    sync_ok(account)
+    sync_ok(account)
+    srv = assert_synced(account, imap)
+    assert dict(srv["INBOX"]) == {mid("t1"): "ST", mid("t2"): ""}
+
+
+def test_empty_folders_both_ways(account, imap):
+    seed(imap, {"INBOX": [("e1", [])]})
+    imap.create("SrvEmpty")
+    for s in ("cur", "new", "tmp"):
+        os.makedirs(os.path.join(account.maildir, "LocEmpty", s))
+    sync_ok(account)
+    assert {"SrvEmpty", "LocEmpty"} <= set(imap.list())
+    assert {"SrvEmpty", "LocEmpty"} <= set(account.tree())
+    assert_synced(account, imap)
+
+
+def test_bulk_changes(account, imap):
+    """Hundreds of changes at once each way (long UID sets, batching)."""
+    n = 600
+    imap.create("Bulk")
+    uids = [imap.append("Bulk", msg("b%d" % i, body="b\n"))
+            for i in range(n)]
+    sync_ok(account)
+    imap.set_flags("Bulk", uids[::3], ["\\Flagged"], "+")
+    imap.expunge("Bulk", uids[1::7])
+    gone_srv = {mid("b%d" % i) for i in range(1, n, 7)}
+    tree = {m.message_id: m for m in account.tree()["Bulk"]}
+    gone_loc = set()
+    for i in range(0, n, 2):
+        m = tree[mid("b%d" % i)]
+        if i % 10 == 0 and m.message_id not in gone_srv:
+            os.unlink(m.path)
+            gone_loc.add(m.message_id)
+        else:
+            rename_flags(m, "S")
+    for i in range(150):
+        add_local(account, "Bulk", "nb%d" % i)
+    sync_ok(account)
+    srv = assert_synced(account, imap)
+    got = dict(srv["Bulk"])
+    assert len(got) == n - len(gone_srv) - len(gone_loc) + 150
+    for i in range(n):
+        m = mid("b%d" % i)
+        if m in gone_srv or m in gone_loc:
+            assert m not in got
+            continue
+        want = ("F" if i % 3 == 0 else "") + ("S" if i % 2 == 0 else "")
+        assert got[m] == want, (i, got[m])
+    before = snapshot(account, imap)
+    sync_ok(account)
+    assert snapshot(account, imap) == before
