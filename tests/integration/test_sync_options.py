@@ -32,6 +32,11 @@ def ids(pairs):
 # readonly ---------------------------------------------------------------------
 
 def test_readonly_local(account, imap):
+    """offlineimap.conf, 'readonly': "this does NOT mean that the local
+    Maildir can be used with a read-only filesystem: When OfflineImap
+    uploads a new email, it is assigned a new UID by the remote which is
+    stored in the filename."  So new local mail is uploaded and renamed;
+    nothing is downloaded."""
     seed(imap, SMALL)
     sync_ok(account)
     account.write_rc(overrides={"local": {"readonly": True}})
