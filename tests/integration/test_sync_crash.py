@@ -66,15 +66,24 @@ class World:
         self.imap = imap
         self.alive = {}       # message-id -> folder
         self.deleted = set()
+        self.moved = set()    # moved since the last clean run
+        self.folders = list(FOLDERS)
         self.seq = 0
 
     def tag(self, prefix):
         self.seq += 1
         return "%s%d" % (prefix, self.seq)
 
+    def on_server(self):
+        """Folders of the test that exist on the server now (a new local
+        folder does once a run created it)."""
+        there = set(self.imap.list())
+        return [f for f in self.folders if f in there]
+
     def server_new(self, n):
+        folders = self.on_server()
         for _ in range(n):
-            f = self.rnd.choice(FOLDERS)
+            f = self.rnd.choice(folders)
             t = self.tag("s")
             fl = self.rnd.sample(FLAG_LETTERS, self.rnd.randrange(3))
             self.imap.append(f, msg(t, body="x\n"), flags=imap_flags(
@@ -83,7 +92,7 @@ class World:
 
     def local_new(self, n):
         for _ in range(n):
-            f = self.rnd.choice(FOLDERS)
+            f = self.rnd.choice(self.folders)
             t = self.tag("l")
             lf = f.replace("/", ".")
             add_local(self.account, lf, t,
@@ -92,7 +101,7 @@ class World:
             self.alive[mid(t)] = f
 
     def server_flags(self, n):
-        for f in FOLDERS:
+        for f in self.on_server():
             msgs = self.imap.fetch(f, bodies=False)
             for m in self.rnd.sample(msgs, min(n, len(msgs))):
                 letter = self.rnd.choice(FLAG_LETTERS)
@@ -115,19 +124,59 @@ class World:
         the status have (called right after a clean run)."""
         tree = maildirmod.read_tree(self.account.maildir)
         for lf, msgs in tree.items():
+            msgs = [m for m in msgs if m.message_id not in self.moved]
             for m in self.rnd.sample(msgs, min(n, len(msgs))):
                 os.unlink(m.path)
                 self.deleted.add(m.message_id)
                 self.alive.pop(m.message_id, None)
-        for f in FOLDERS:
+        for f in self.on_server():
             msgs = [m for m in self.imap.fetch(f, bodies=False)
-                    if m.message_id not in self.deleted]
+                    if m.message_id not in self.deleted
+                    and m.message_id not in self.moved]
             gone = self.rnd.sample(msgs, min(n, len(msgs)))
             if gone:
                 self.imap.expunge(f, [m.uid for m in gone])
             for m in gone:
                 self.deleted.add(m.message_id)
                 self.alive.pop(m.message_id, None)
+
+    def moves(self, n):
+        """Move n messages between folders on each side, as a mail reader
+        does (called right after a clean run, before deletions)."""
+        self.moved = set()
+        tree = maildirmod.read_tree(self.account.maildir)
+        for lf, msgs in tree.items():
+            for m in self.rnd.sample(msgs, min(n, len(msgs))):
+                to = self.rnd.choice([f for f in tree if f != lf])
+                os.rename(m.path, os.path.join(self.account.maildir, to,
+                                               "cur", m.name))
+                self.moved.add(m.message_id)
+                self.alive[m.message_id] = remote_name(to)
+        folders = self.on_server()
+        for f in folders:
+            msgs = [m for m in self.imap.fetch(f)
+                    if m.message_id not in self.moved]
+            gone = self.rnd.sample(msgs, min(n, len(msgs)))
+            for m in gone:
+                to = self.rnd.choice([x for x in folders if x != f])
+                self.imap.append(to, m.body, flags=m.flags)
+                self.moved.add(m.message_id)
+                self.alive[m.message_id] = to
+            if gone:
+                self.imap.expunge(f, [m.uid for m in gone])
+
+    def new_folders(self, i):
+        """A new folder with mail on each side."""
+        srv, loc = "Lists/S%d" % i, "L%d" % i
+        self.imap.create(srv)
+        for j in range(3):
+            t = self.tag("sf")
+            self.imap.append(srv, msg(t, body="y\n"))
+            self.alive[mid(t)] = srv
+            t = self.tag("lf")
+            add_local(self.account, loc, t)
+            self.alive[mid(t)] = loc
+        self.folders += [srv, loc]
 
 
 def test_sigkill_loop(account, imap):
@@ -147,10 +196,13 @@ def test_sigkill_loop(account, imap):
         if i in (8, 16, 24):
             # a clean run, then deletions both ways of messages it synced
             sync_ok(account)
+            w.moves(2)
             w.deletions(3)
         if i % 2 == 1:
             w.server_new(rnd.randrange(5, 40))
             w.local_new(rnd.randrange(5, 20))
+        if i % 5 == 3:
+            w.new_folders(i)
         if i % 3 == 2:
             w.server_flags(5)
             w.local_flags(5)

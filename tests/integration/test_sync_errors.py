@@ -13,7 +13,8 @@ import time
 
 from oimaptest import maildir as maildirmod
 from oimaptest.sync_helpers import (ENGINE, add_local, assert_synced,
-                                    local_names, local_state, mid, msg, oimap_only,
+                                    local_names, local_state, mid, msg,
+                                    oimap_only,
                                     seed, server_state, status_path, sync,
                                     sync_ok)
 

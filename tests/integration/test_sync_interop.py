@@ -9,7 +9,8 @@ import subprocess
 import time
 
 from oimaptest.sync_helpers import (NONASCII, add_local, assert_synced,
-                                    find_local, local_names, mid, msg, rename_flags,
+                                    find_local, local_names, mid, msg,
+                                    rename_flags,
                                     seed_standard, server_state, snapshot,
                                     status_records, sync_ok)
 

@@ -29,9 +29,14 @@ def ids(pairs):
     return sorted(i for i, _ in pairs)
 
 
-# readonly ---------------------------------------------------------------------
+# readonly --------------------------------------------------------------------
 
 def test_readonly_local(account, imap):
+    """offlineimap.conf, 'readonly': "this does NOT mean that the local
+    Maildir can be used with a read-only filesystem: When OfflineImap
+    uploads a new email, it is assigned a new UID by the remote which is
+    stored in the filename."  So new local mail is uploaded and renamed;
+    nothing is downloaded."""
     seed(imap, SMALL)
     sync_ok(account)
     account.write_rc(overrides={"local": {"readonly": True}})
@@ -70,7 +75,7 @@ def test_readonly_remote(account, imap):
     assert uids["Archive"]["a1"]
 
 
-# maxage / maxsize ----------------------------------------------------------------
+# maxage / maxsize ------------------------------------------------------------
 
 def test_maxage(account, imap):
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -182,7 +187,7 @@ def test_nametrans_both_ways(account, imap):
     assert snapshot(account, imap) == before
 
 
-# createfolders, expunge -------------------------------------------------------
+# createfolders, expunge ------------------------------------------------------
 
 @oimap_only       # OfflineIMAP 8 aborts the account ("getfolder() asked
 def test_createfolders_no_local(account, imap):   # for a nonexisting folder")
@@ -219,7 +224,7 @@ def test_expunge_no(account, imap):
     assert "\\Deleted" not in msgs[uids["INBOX"]["s2"]]
 
 
-# status backend -------------------------------------------------------------
+# status backend --------------------------------------------------------------
 
 @oimap_only
 def test_status_backend_plain(account, imap):
@@ -234,7 +239,7 @@ def test_status_backend_plain(account, imap):
     assert_synced(account, imap, backend="plain")
 
 
-# connections, accounts, dry run -----------------------------------------------
+# connections, accounts, dry run ----------------------------------------------
 
 def _mk_account(imap_user, tmp_path, sub, name="Test"):
     d = tmp_path / sub

@@ -5,12 +5,13 @@ The tests drive the real binary through conftest's `account` fixture.  The
 same tests can be pointed at Debian's offlineimap3 to check that they
 encode OfflineIMAP's behaviour and not our guess of it:
 
-    OIMAPTEST_ENGINE=offlineimap python3 -m pytest tests/integration/test_sync_*.py
+    OIMAPTEST_ENGINE=offlineimap python3 -m pytest \
+        tests/integration/test_sync_*.py
 
 Tests of things OfflineIMAP does not do (the empty-side safety valve, a
 non-zero exit on a folder error...) are marked with `oimap_only`.
 
-    r = sync(account, "-f", "INBOX")       # oimap (or offlineimap3) -o -u basic
+    r = sync(account, "-f", "INBOX")  # oimap (or offlineimap3) -o -u basic
     seed_standard(imap)                    # the mailbox of the basic tests
     assert_synced(account, imap)           # both sides and the status agree
     before = snapshot(account, imap); ...; assert snapshot(...) == before
@@ -37,12 +38,13 @@ FLAGMAP = {"\\Seen": "S", "\\Answered": "R", "\\Flagged": "F",
            "\\Deleted": "T", "\\Draft": "D"}
 IMAPFLAG = {v: k for k, v in FLAGMAP.items()}
 
-NAME_RE = re.compile(r"^(?P<time>\d+)_(?P<seq>\d+)\.(?P<pid>\d+)\.(?P<host>[^,/:!]+)"
+NAME_RE = re.compile(r"^(?P<time>\d+)_(?P<seq>\d+)\.(?P<pid>\d+)"
+                     r"\.(?P<host>[^,/:!]+)"
                      r",U=(?P<uid>\d+),FMD5=(?P<fmd5>[0-9a-f]{32})"
                      r":2,(?P<flags>[A-Za-z]*)$")
 
 
-# running ------------------------------------------------------------------
+# running ---------------------------------------------------------------------
 
 def sync(account, *args, **kw):
     """One sync run: `oimap -c RC -o -u basic ARGS` (or offlineimap3 with
@@ -60,7 +62,7 @@ def sync_ok(account, *args, **kw):
     return r
 
 
-# names ----------------------------------------------------------------------
+# names -----------------------------------------------------------------------
 
 def local_name(remote, sep="/"):
     """The Maildir folder OfflineIMAP makes for a remote folder by default:
@@ -85,7 +87,7 @@ def imap_flags(letter_s):
     return [IMAPFLAG[c] for c in letter_s]
 
 
-# the standard mailbox ----------------------------------------------------------
+# the standard mailbox --------------------------------------------------------
 
 def msg(tag, **kw):
     """A small message whose Message-ID is <tag@oimap.test>."""
