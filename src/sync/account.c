@@ -261,7 +261,14 @@ static int side_maildir(struct account *ac, struct side *s, struct oim_err *err)
 		mo->filename_use_mail_timestamp = gen_ts;
 	if (!config_has_option(cfg, sec, "utime_from_header"))
 		mo->utime_from_header = gen_utime;
-	mo->readonly = s->readonly;
+	/*
+	 * readonly on a Maildir is enforced by the plan (no remote -> local
+	 * pass) and by folder creation (rules.create), not by the store:
+	 * OfflineIMAP still renames an uploaded message to carry its new UID
+	 * in a read-only Maildir (offlineimap.conf, 'readonly'), which the
+	 * store would refuse.
+	 */
+	mo->readonly = false;
 	s->maxconn = -1; /* no limit from a Maildir */
 	return 0;
 }
