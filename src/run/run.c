@@ -35,6 +35,7 @@
 #include "../util/strbuf.h"
 #include "../util/util.h"
 #include "lock.h"
+#include "mbnames.h"
 #include "passwords.h"
 #include "run.h"
 
@@ -50,6 +51,7 @@ struct runner {
 	bool stop;
 	bool wake;    /* SIGUSR1: end the sleeps */
 	bool exiting; /* tells the signal thread to return */
+	struct mbnames *mb; /* NULL unless [mbnames] enabled */
 	bool failed;
 };
 
@@ -200,6 +202,19 @@ static bool sync_once(struct acct_thread *t, bool *account_failed_r)
 	call_hook(r, a, "presynchook", dry);
 	ok = sync_account_run(r->cfg, r->o, a->name, &ao, &stats, &err) == 0;
 	*account_failed_r = !ok && err.sev >= OIM_SEV_ACCOUNT;
+	/* accounts.py: the mailbox names of an account that started
+	 * folders, written even when some failed */
+	if (r->mb && stats.n_local_folders) {
+		struct oim_err e = OIM_ERR_INIT;
+		for (size_t i = 0; i < stats.n_local_folders; i++)
+			mbnames_add(r->mb, a->name, stats.local_root,
+				    stats.local_folders[i]);
+		if (mbnames_account_done(r->mb, a->name, &e)) {
+			log_err(&e);
+			ok = false;
+		}
+	}
+	sync_account_stats_release(&stats);
 	/* accounts.py: postsynchook only after a sync that went through */
 	if (ok)
 		call_hook(r, a, "postsynchook", dry);
@@ -371,6 +386,12 @@ static int python_start(struct config *cfg, struct oim_err *err)
 			    err))
 		return -1;
 	need = pythonfile != NULL;
+	if (config_has_section(cfg, "mbnames")) {
+		bool mb = false;
+		if (config_get_bool(cfg, "mbnames", "enabled", false, &mb, err))
+			return -1;
+		need = need || mb;
+	}
 	for (size_t i = 0; i < config_account_count(cfg) && !need; i++) {
 		const struct config_account *a = config_account_at(cfg, i);
 		need = repo_needs_python(cfg, a->remote.section, true) ||
@@ -413,6 +434,25 @@ int oim_sync_main(struct config *cfg, const struct oim_options *o)
 		log_err(&err);
 		pyeval_shutdown();
 		return 1;
+	}
+	if (mbnames_new(cfg, r.metadata, dry_run_of(&r), &r.mb, &err)) {
+		log_err(&err);
+		pyeval_shutdown();
+		return 1;
+	}
+	if (o->mbnames_prune) {
+		/* --mbnames-prune: drop other accounts' intermediate files,
+		 * rewrite the list, sync nothing (OfflineIMAP's init.py) */
+		const char **names = xcalloc(n, sizeof(*names));
+		for (size_t i = 0; i < n; i++)
+			names[i] = config_account_at(cfg, i)->name;
+		int prc = mbnames_prune(r.mb, cfg, r.metadata, names, n, &err);
+		if (prc)
+			log_err(&err);
+		free(names);
+		mbnames_free(r.mb);
+		pyeval_shutdown();
+		return prc ? 1 : 0;
 	}
 	r.slots = (maxsync < 1 || o->single_thread) ? 1 : (unsigned)maxsync;
 	pthread_mutex_init(&r.mu, NULL);
@@ -471,6 +511,13 @@ int oim_sync_main(struct config *cfg, const struct oim_options *o)
 	pthread_cond_destroy(&r.cv);
 	pthread_mutex_destroy(&r.mu);
 	free(t);
+	/* init.py: the list once more at the end (every account) */
+	if (r.mb && !sync_account_stop_requested() &&
+	    mbnames_write(r.mb, &err)) {
+		log_err(&err);
+		r.failed = true;
+	}
+	mbnames_free(r.mb);
 	imap_creds_cache_clear();
 	pyeval_shutdown();
 	return r.failed ? 1 : 0;

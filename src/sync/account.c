@@ -806,9 +806,23 @@ out:
 	}
 	close_pair(st);
 	if (stats_r) {
+		memset(stats_r, 0, sizeof(*stats_r));
 		stats_r->folders_ok = ac.ok;
 		stats_r->folders_failed = ac.failed;
 		stats_r->folders_skipped = ac.skipped;
+		size_t taken =
+		    ac.next < ac.fp.n_pairs ? ac.next : ac.fp.n_pairs;
+		stats_r->local_folders =
+		    xcalloc(taken ? taken : 1, sizeof(char *));
+		for (size_t i = 0; i < taken; i++)
+			if (!ac.fp.pairs[i].local_missing)
+				stats_r->local_folders
+				    [stats_r->n_local_folders++] =
+				    xstrdup(ac.fp.pairs[i].local_name);
+		if (ac.side[SYNC_LOCAL].repo && !ac.side[SYNC_LOCAL].is_imap &&
+		    ac.side[SYNC_LOCAL].md.root)
+			stats_r->local_root =
+			    xstrdup(ac.side[SYNC_LOCAL].md.root);
 	}
 	acct_folder_plan_release(&ac.fp);
 	side_release(&ac.side[0]);
@@ -816,6 +830,15 @@ out:
 	free(ac.account_dir);
 	pthread_mutex_destroy(&ac.mu);
 	return rc;
+}
+
+void sync_account_stats_release(struct sync_account_stats *st)
+{
+	for (size_t i = 0; i < st->n_local_folders; i++)
+		free(st->local_folders[i]);
+	free(st->local_folders);
+	free(st->local_root);
+	memset(st, 0, sizeof(*st));
 }
 
 int sync_account(struct config *cfg, const struct oim_options *o,

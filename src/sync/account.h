@@ -125,7 +125,15 @@ struct sync_account_opts {
 /* What an account's sync did, for the UI and the exit code. */
 struct sync_account_stats {
 	size_t folders_ok, folders_failed, folders_skipped;
+	/* local names of the folders handed to sync_folder() (for
+	 * [mbnames]), and the local Maildir root (NULL for IMAP); owned,
+	 * sync_account_stats_release() */
+	char **local_folders;
+	size_t n_local_folders;
+	char *local_root;
 };
+
+void sync_account_stats_release(struct sync_account_stats *st);
 
 /*
  * sync_account() with explicit options (sync.h's sync_account() is this
