@@ -16,6 +16,7 @@
 
 #include "config/config.h"
 #include "pyeval/pyeval.h"
+#include "run/mbnames.h"
 #include "run/passwords.h"
 #include "run/run.h"
 #include "ui/ui.h"
@@ -551,6 +552,55 @@ static void test_counts_text(void **state)
 			    "unchanged, skipped");
 }
 
+/* ---- mbnames ---- */
+
+static void test_mbnames_json(void **state)
+{
+	/* as Python's json.dump writes it, non-ASCII escaped, and null for
+	 * the localfolders of an IMAP local side */
+	const char *text = "[{\"accountname\": \"A\", \"foldername\": "
+			   "\"Entw\\u00fcrfe\", \"localfolders\": \"/m\"}, "
+			   "{\"foldername\": \"x\\\"y\\ud83d\\ude00\", "
+			   "\"accountname\": \"B\", \"localfolders\": null}]\n";
+	char **items = NULL;
+	size_t n = 0;
+	struct oim_err err = OIM_ERR_INIT;
+	assert_int_equal(
+	    mbnames_parse_json(text, strlen(text), &items, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(items[0], "A");
+	assert_string_equal(items[1], "Entw\xc3\xbcrfe");
+	assert_string_equal(items[2], "/m");
+	assert_string_equal(items[3], "B");
+	assert_string_equal(items[4], "x\"y\xf0\x9f\x98\x80");
+	assert_string_equal(items[5], "None");
+	for (size_t i = 0; i < 6; i++)
+		free(items[i]);
+	free(items);
+
+	assert_int_equal(mbnames_parse_json("[]", 2, &items, &n, &err), 0);
+	assert_int_equal(n, 0);
+	free(items);
+	assert_int_equal(
+	    mbnames_parse_json("[{\"a\": 1}]", 10, &items, &n, &err), -1);
+	assert_int_equal(mbnames_parse_json("[{}", 3, &items, &n, &err), -1);
+}
+
+static void test_mbnames_peritem(void **state)
+{
+	const char *item[3] = {"Acc", "INBOX", "/mail"};
+	struct oim_err err = OIM_ERR_INIT;
+	char *out = NULL;
+	assert_int_equal(mbnames_format_item("+%(accountname)s/%(foldername)s "
+					     "100%% %(localfolders)s",
+					     item, &out, &err),
+			 0);
+	assert_string_equal(out, "+Acc/INBOX 100% /mail");
+	free(out);
+	assert_int_equal(mbnames_format_item("%(nope)s", item, &out, &err), -1);
+	assert_int_equal(mbnames_format_item("%d", item, &out, &err), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -565,6 +615,8 @@ int main(void)
 	    cmocka_unit_test(test_passfile_missing_is_error),
 	    cmocka_unit_test(test_run_hook),
 	    cmocka_unit_test(test_counts_text),
+	    cmocka_unit_test(test_mbnames_json),
+	    cmocka_unit_test(test_mbnames_peritem),
 	    /* these start the interpreter (once per process) */
 	    cmocka_unit_test(test_roundtrip_check),
 	    cmocka_unit_test(test_password_eval_first),
