@@ -179,6 +179,10 @@ class World:
         self.folders += [srv, loc]
 
 
+# offlineimap3 fails this one: killed while downloading, it leaves files its
+# status does not know and uploads them again (e.g. OIMAPTEST_SEED=1047211526:
+# a message twice in the server's INBOX).
+@oimap_only
 def test_sigkill_loop(account, imap):
     seed_value = int(os.environ.get("OIMAPTEST_SEED",
                                     random.randrange(1 << 30)))
