@@ -259,14 +259,14 @@ SCENARIO_SEED = {"INBOX": [("a%d" % i, ["\\Seen"] if i % 2 else [])
                  "Work": [("w%d" % i, []) for i in range(4)]}
 
 
-def _scenario(dovecot, tmp, oimap_bin, name):
+def _scenario(dovecot, tmp, oimap_bin, name, overrides=None):
     """A fresh user and local side, synced, then changed on both sides.
     Returns (account, imap client)."""
     user = dovecotmod.new_user(dovecot, hint=name[:8])
     d = tmp / name
     d.mkdir()
     acc = Account(user, d, oimap_bin)
-    acc.write_rc()
+    acc.write_rc(overrides=overrides)
     c = user.client()
     uids = seed(c, SCENARIO_SEED)
     sync_ok(acc)
@@ -289,20 +289,22 @@ def _scenario(dovecot, tmp, oimap_bin, name):
 
 
 @oimap_only
-def test_stop_after_every_step(dovecot, tmp_path):
+@pytest.mark.parametrize("backend", ["sqlite", "plain"])
+def test_stop_after_every_step(dovecot, tmp_path, backend):
     oimap_bin = os.environ.get("OIMAP_BIN", os.path.join(
         os.path.dirname(os.path.dirname(os.path.dirname(
             os.path.abspath(__file__)))), "build", "oimap"))
-    ref, rc_ = _scenario(dovecot, tmp_path, oimap_bin, "ref")
+    ov = {"account": {"status_backend": backend}}
+    ref, rc_ = _scenario(dovecot, tmp_path, oimap_bin, "ref", ov)
     sync_ok(ref)
-    want = assert_synced(ref, rc_)
+    want = assert_synced(ref, rc_, backend=backend)
     rc_.close()
     n = 0
     deadline = time.monotonic() + 120
     bad = []
     while time.monotonic() < deadline:
         n += 1
-        acc, c = _scenario(dovecot, tmp_path, oimap_bin, "stop%d" % n)
+        acc, c = _scenario(dovecot, tmp_path, oimap_bin, "stop%d" % n, ov)
         try:
             r = sync(acc, "--debug-stop-after-step=%d" % n)
             if n == 1 and r.rc not in (0, 77):
@@ -317,7 +319,7 @@ def test_stop_after_every_step(dovecot, tmp_path):
                 bad.append((n, diff(want, got),
                             diff(want, local_state(acc.maildir))))
                 continue
-            assert_synced(acc, c)
+            assert_synced(acc, c, backend=backend)
             before = (maildirmod.read_tree(acc.maildir), server_state(c))
             sync_ok(acc)
             assert (maildirmod.read_tree(acc.maildir),
