@@ -183,7 +183,10 @@ class World:
 # status does not know and uploads them again (e.g. OIMAPTEST_SEED=1047211526:
 # a message twice in the server's INBOX).
 @oimap_only
-def test_sigkill_loop(account, imap):
+@pytest.mark.parametrize("backend,n_messages,iterations",
+                         [("sqlite", N_MESSAGES, ITERATIONS),
+                          ("plain", 300, 12)])
+def test_sigkill_loop(account, imap, backend, n_messages, iterations):
     seed_value = int(os.environ.get("OIMAPTEST_SEED",
                                     random.randrange(1 << 30)))
     print("OIMAPTEST_SEED=%d" % seed_value)
@@ -192,11 +195,12 @@ def test_sigkill_loop(account, imap):
     for f in FOLDERS:
         if f != "INBOX":
             imap.create(f)
-    w.server_new(N_MESSAGES)
-    account.write_rc(maxconnections=2)
+    w.server_new(n_messages)
+    account.write_rc(overrides={"remote": {"maxconnections": 2},
+                                "account": {"status_backend": backend}})
     kills = 0
     log_path = os.path.join(account.home, "runs.log")
-    for i in range(ITERATIONS):
+    for i in range(iterations):
         if i in (8, 16, 24):
             # a clean run, then deletions both ways of messages it synced
             sync_ok(account)
@@ -221,7 +225,7 @@ def test_sigkill_loop(account, imap):
                 out = log.read()
             assert rc == 0, "run %d ended with %r (seed %d):\n%s" % (
                 i, rc, seed_value, out[-3000:])
-    print("killed %d of %d runs" % (kills, ITERATIONS))
+    print("killed %d of %d runs" % (kills, iterations))
     sync_ok(account)
     srv = server_state(imap)
     loc = local_state(account.maildir)
@@ -242,7 +246,7 @@ def test_sigkill_loop(account, imap):
     # the same flags on both sides, the status agrees, names are right
     # (tmp/ may hold files of killed runs: not checked)
     assert srv == loc
-    assert_synced(account, imap, tmp_ok=True)
+    assert_synced(account, imap, tmp_ok=True, backend=backend)
 
 
 def diff(want, got):
