@@ -4,6 +4,7 @@
  * a password file and netrc, in OfflineIMAP's order (see passwords.h).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -13,6 +14,74 @@
 #include "../util/strbuf.h"
 #include "../util/util.h"
 #include "passwords.h"
+
+/*
+ * remotepasseval results, per repository section, for the life of the
+ * process: OfflineIMAP evaluates it once per repository (a password
+ * manager prompt or a gpg decryption must not come back at every
+ * autorefresh).  Dropped after an authentication failure.
+ */
+struct pass_cache_entry {
+	char *section;
+	char *password; /* secret */
+};
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pass_cache_entry *cache;
+static size_t cache_nr, cache_alloc;
+
+static char *cache_get(const char *section)
+{
+	char *p = NULL;
+	pthread_mutex_lock(&cache_lock);
+	for (size_t i = 0; i < cache_nr && !p; i++)
+		if (!strcmp(cache[i].section, section))
+			p = xstrdup(cache[i].password);
+	pthread_mutex_unlock(&cache_lock);
+	return p;
+}
+
+static void cache_put(const char *section, const char *password)
+{
+	pthread_mutex_lock(&cache_lock);
+	for (size_t i = 0; i < cache_nr; i++)
+		if (!strcmp(cache[i].section, section)) {
+			oim_free_secret(cache[i].password);
+			cache[i].password = xstrdup(password);
+			pthread_mutex_unlock(&cache_lock);
+			return;
+		}
+	ALLOC_GROW(cache, cache_nr, cache_alloc);
+	cache[cache_nr].section = xstrdup(section);
+	cache[cache_nr].password = xstrdup(password);
+	cache_nr++;
+	pthread_mutex_unlock(&cache_lock);
+}
+
+void imap_creds_forget(const char *section)
+{
+	pthread_mutex_lock(&cache_lock);
+	for (size_t i = 0; i < cache_nr; i++)
+		if (!strcmp(cache[i].section, section)) {
+			free(cache[i].section);
+			oim_free_secret(cache[i].password);
+			cache[i] = cache[--cache_nr];
+			break;
+		}
+	pthread_mutex_unlock(&cache_lock);
+}
+
+void imap_creds_cache_clear(void)
+{
+	pthread_mutex_lock(&cache_lock);
+	for (size_t i = 0; i < cache_nr; i++) {
+		free(cache[i].section);
+		oim_free_secret(cache[i].password);
+	}
+	free(cache);
+	cache = NULL;
+	cache_nr = cache_alloc = 0;
+	pthread_mutex_unlock(&cache_lock);
+}
 
 void imap_creds_release(struct imap_creds *c)
 {
@@ -25,8 +94,8 @@ void imap_creds_release(struct imap_creds *c)
 
 /* Compile and evaluate an *eval option as a string; *out_r NULL when the
  * option is unset.  Secret results must be freed with oim_free_secret. */
-static int eval_str(struct config *cfg, const char *section,
-		    const char *option, char **out_r, struct oim_err *err)
+static int eval_str(struct config *cfg, const char *section, const char *option,
+		    char **out_r, struct oim_err *err)
 {
 	struct pyeval_expr *e = NULL;
 	const char *text = NULL;
@@ -141,11 +210,18 @@ static int get_password(struct config *cfg, const char *section,
 	char *home = NULL, *login = NULL, *pass = NULL;
 	int rc;
 
-	/* 1. remotepasseval */
+	/* 1. remotepasseval, evaluated once per process */
+	if (config_has_option(cfg, section, "remotepasseval")) {
+		c->password = cache_get(section);
+		if (c->password)
+			return 0;
+	}
 	if (eval_str(cfg, section, "remotepasseval", &c->password, err))
 		return -1;
-	if (c->password)
+	if (c->password) {
+		cache_put(section, c->password);
 		return 0;
+	}
 	/* 2. remotepass */
 	if (config_get_str(cfg, section, "remotepass", NULL, &s, err))
 		return -1;
@@ -162,15 +238,17 @@ static int get_password(struct config *cfg, const char *section,
 	for (int i = 0; i < 2; i++) {
 		const char *path;
 		if (i == 0) {
-			path = paths && paths->home ? paths->home
-						    : (home = home_netrc_path());
+			path = paths && paths->home
+				   ? paths->home
+				   : (home = home_netrc_path());
 		} else {
 			path = paths && paths->etc ? paths->etc : "/etc/netrc";
 		}
 		rc = netrc_get(path, c->host, i == 1, &login, &pass, err);
 		if (rc < 0)
 			goto out;
-		if (rc > 0 && pass && (!c->user || (login && !strcmp(c->user, login)))) {
+		if (rc > 0 && pass &&
+		    (!c->user || (login && !strcmp(c->user, login)))) {
 			c->password = pass;
 			pass = NULL;
 			rc = 0;
@@ -189,8 +267,8 @@ out:
 }
 
 static int get_user(struct config *cfg, const char *section,
-		    const struct creds_netrc_paths *paths,
-		    struct imap_creds *c, struct oim_err *err)
+		    const struct creds_netrc_paths *paths, struct imap_creds *c,
+		    struct oim_err *err)
 {
 	const char *s = NULL;
 	char *home = NULL, *login = NULL, *pass = NULL;

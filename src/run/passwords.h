@@ -56,4 +56,12 @@ int imap_creds_get(struct config *cfg, const char *section,
 /* Wipe the secrets and free everything; c is zeroed. */
 void imap_creds_release(struct imap_creds *c);
 
+/*
+ * remotepasseval is evaluated once per repository and process (as
+ * OfflineIMAP does), then served from a cache.  Forget one repository's
+ * entry (after the server refused it) or all of them (at exit; wiped).
+ */
+void imap_creds_forget(const char *section);
+void imap_creds_cache_clear(void);
+
 #endif

@@ -35,6 +35,8 @@
 #include "../util/strbuf.h"
 #include "../util/util.h"
 #include "lock.h"
+#include "mbnames.h"
+#include "passwords.h"
 #include "run.h"
 
 extern char **environ;
@@ -47,8 +49,9 @@ struct runner {
 	pthread_cond_t cv;
 	unsigned slots; /* accounts that may start syncing now */
 	bool stop;
-	bool wake;	/* SIGUSR1: end the sleeps */
-	bool exiting;	/* tells the signal thread to return */
+	bool wake;    /* SIGUSR1: end the sleeps */
+	bool exiting; /* tells the signal thread to return */
+	struct mbnames *mb; /* NULL unless [mbnames] enabled */
 	bool failed;
 };
 
@@ -57,19 +60,20 @@ struct acct_thread {
 	const struct config_account *a;
 	pthread_t tid;
 	unsigned quicknum;
+	unsigned fails; /* account-level failures in a row */
 };
 
 /* ---- hooks ---- */
 
-int run_hook(const char *account, const char *cmd, bool dry_run,
-	     int *status_r, struct oim_err *err)
+int run_hook(const char *account, const char *cmd, bool dry_run, int *status_r,
+	     struct oim_err *err)
 {
 	int fds[2];
 	pid_t pid;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t none;
-	char *argv[] = { (char *)"/bin/sh", (char *)"-c", (char *)cmd, NULL };
+	char *argv[] = {(char *)"/bin/sh", (char *)"-c", (char *)cmd, NULL};
 	struct strbuf out = STRBUF_INIT;
 	char buf[4096];
 	int st = 0, rc;
@@ -173,26 +177,44 @@ static int next_quick(struct acct_thread *t)
 	return 1;
 }
 
-static bool sync_once(struct acct_thread *t)
+/* One sync; false on any failure, *account_failed_r when the account as
+ * a whole failed (not only some folders). */
+static bool sync_once(struct acct_thread *t, bool *account_failed_r)
 {
 	struct runner *r = t->r;
 	const struct config_account *a = t->a;
-	struct account_lock lk = { .fd = -1, .path = NULL };
+	struct account_lock lk = {.fd = -1, .path = NULL};
 	struct oim_err err = OIM_ERR_INIT;
-	struct sync_account_opts ao = { .quick = next_quick(t) };
+	struct sync_account_opts ao = {.quick = next_quick(t)};
 	struct sync_account_stats stats;
 	struct timespec t0, t1;
 	bool dry = dry_run_of(r);
 	bool ok;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	*account_failed_r = false;
 	if (account_lock_take(&lk, r->metadata, a->name, &err)) {
 		ui_account_error(a->name, &err);
+		*account_failed_r = true;
 		return false;
 	}
 	ui_account_start(a->name, dry);
 	call_hook(r, a, "presynchook", dry);
 	ok = sync_account_run(r->cfg, r->o, a->name, &ao, &stats, &err) == 0;
+	*account_failed_r = !ok && err.sev >= OIM_SEV_ACCOUNT;
+	/* accounts.py: the mailbox names of an account that started
+	 * folders, written even when some failed */
+	if (r->mb && stats.n_local_folders) {
+		struct oim_err e = OIM_ERR_INIT;
+		for (size_t i = 0; i < stats.n_local_folders; i++)
+			mbnames_add(r->mb, a->name, stats.local_root,
+				    stats.local_folders[i]);
+		if (mbnames_account_done(r->mb, a->name, &e)) {
+			log_err(&e);
+			ok = false;
+		}
+	}
+	sync_account_stats_release(&stats);
 	/* accounts.py: postsynchook only after a sync that went through */
 	if (ok)
 		call_hook(r, a, "postsynchook", dry);
@@ -200,7 +222,7 @@ static bool sync_once(struct acct_thread *t)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ui_account_done(a->name, ok,
 			(double)(t1.tv_sec - t0.tv_sec) +
-				(double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+			    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	return ok;
 }
 
@@ -235,7 +257,11 @@ static void *account_main(void *arg)
 		r->slots--;
 		pthread_mutex_unlock(&r->mu);
 
-		bool ok = sync_once(t);
+		bool acct_failed = false;
+		bool ok = sync_once(t, &acct_failed);
+		/* accounts.py: an account failing as a whole three times in a
+		 * row stops looping. */
+		t->fails = acct_failed ? t->fails + 1 : 0;
 
 		pthread_mutex_lock(&r->mu);
 		r->slots++;
@@ -247,6 +273,12 @@ static void *account_main(void *arg)
 		double m = refresh_minutes(r, t->a);
 		if (m <= 0)
 			break;
+		if (t->fails >= RUN_MAX_ACCOUNT_FAILURES) {
+			log_error("Account %s: failed %u times in a row; not "
+				  "syncing it again",
+				  t->a->name, t->fails);
+			break;
+		}
 		ui_sleep(t->a->name, m * 60.0);
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);
@@ -261,7 +293,7 @@ static void *account_main(void *arg)
 		r->wake = false;
 		while (!r->stop && !r->wake &&
 		       pthread_cond_timedwait(&r->cv, &r->mu, &until) !=
-			       ETIMEDOUT)
+			   ETIMEDOUT)
 			;
 		bool stop = r->stop;
 		pthread_mutex_unlock(&r->mu);
@@ -327,9 +359,10 @@ static void *signal_main(void *arg)
 /* ---- Python ---- */
 
 static const char *const expr_opts[] = {
-	"remotepasseval", "remoteusereval", "remotehosteval",
-	"remoteporteval", "nametrans", "foldersort", "copy_ignore_eval",
-	"oauth2_access_token_eval",
+    "remotepasseval",	"remoteusereval",
+    "remotehosteval",	"remoteporteval",
+    "nametrans",	"foldersort",
+    "copy_ignore_eval", "oauth2_access_token_eval",
 };
 
 static bool repo_needs_python(struct config *cfg, const char *section,
@@ -353,6 +386,12 @@ static int python_start(struct config *cfg, struct oim_err *err)
 			    err))
 		return -1;
 	need = pythonfile != NULL;
+	if (config_has_section(cfg, "mbnames")) {
+		bool mb = false;
+		if (config_get_bool(cfg, "mbnames", "enabled", false, &mb, err))
+			return -1;
+		need = need || mb;
+	}
 	for (size_t i = 0; i < config_account_count(cfg) && !need; i++) {
 		const struct config_account *a = config_account_at(cfg, i);
 		need = repo_needs_python(cfg, a->remote.section, true) ||
@@ -396,6 +435,25 @@ int oim_sync_main(struct config *cfg, const struct oim_options *o)
 		pyeval_shutdown();
 		return 1;
 	}
+	if (mbnames_new(cfg, r.metadata, dry_run_of(&r), &r.mb, &err)) {
+		log_err(&err);
+		pyeval_shutdown();
+		return 1;
+	}
+	if (o->mbnames_prune) {
+		/* --mbnames-prune: drop other accounts' intermediate files,
+		 * rewrite the list, sync nothing (OfflineIMAP's init.py) */
+		const char **names = xcalloc(n, sizeof(*names));
+		for (size_t i = 0; i < n; i++)
+			names[i] = config_account_at(cfg, i)->name;
+		int prc = mbnames_prune(r.mb, cfg, r.metadata, names, n, &err);
+		if (prc)
+			log_err(&err);
+		free(names);
+		mbnames_free(r.mb);
+		pyeval_shutdown();
+		return prc ? 1 : 0;
+	}
 	r.slots = (maxsync < 1 || o->single_thread) ? 1 : (unsigned)maxsync;
 	pthread_mutex_init(&r.mu, NULL);
 	pthread_cond_init(&r.cv, NULL);
@@ -414,21 +472,19 @@ int oim_sync_main(struct config *cfg, const struct oim_options *o)
 		t[i].r = &r;
 		t[i].a = config_account_at(cfg, i);
 	}
-	if (n == 1 || r.slots == 1) {
-		/* nothing to run in parallel: stay on this thread, one
-		 * account after the other (each with its own loop only
-		 * when there is a single account) */
-		if (n == 1) {
-			account_main(&t[0]);
-		} else {
-			for (size_t i = 0; i < n; i++) {
-				if (pthread_create(&t[i].tid, NULL,
-						   account_main, &t[i]))
-					break;
-				started++;
-			}
-		}
+	bool refresh = false;
+	for (size_t i = 0; i < n; i++)
+		refresh = refresh || refresh_minutes(&r, t[i].a) > 0;
+	if (n == 1 || (r.slots == 1 && !refresh)) {
+		/* Nothing runs in parallel: stay on this thread and sync the
+		 * accounts in the configured order (as OfflineIMAP with
+		 * maxsyncaccounts = 1 does). */
+		for (size_t i = 0; i < n && !sync_account_stop_requested(); i++)
+			account_main(&t[i]);
 	} else {
+		/* One thread per account, each with its own autorefresh
+		 * loop; the slots let maxsyncaccounts of them sync at a
+		 * time. */
 		for (size_t i = 0; i < n; i++) {
 			if (pthread_create(&t[i].tid, NULL, account_main,
 					   &t[i])) {
@@ -455,6 +511,14 @@ int oim_sync_main(struct config *cfg, const struct oim_options *o)
 	pthread_cond_destroy(&r.cv);
 	pthread_mutex_destroy(&r.mu);
 	free(t);
+	/* init.py: the list once more at the end (every account) */
+	if (r.mb && !sync_account_stop_requested() &&
+	    mbnames_write(r.mb, &err)) {
+		log_err(&err);
+		r.failed = true;
+	}
+	mbnames_free(r.mb);
+	imap_creds_cache_clear();
 	pyeval_shutdown();
 	return r.failed ? 1 : 0;
 }

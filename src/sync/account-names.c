@@ -220,15 +220,16 @@ static int plan_create_remote(const struct acct_repo_rules *remote,
 		loop = acct_sep_translate(back, remote->sep, local->sep);
 		free(back);
 		if (strcmp(loop, name)) {
-			oim_error(err, OIM_SEV_ACCOUNT, OIM_E_CONFIG,
-				  "infinite folder creation detected: folder "
-				  "'%s' (repository '%s') would be created as "
-				  "folder '%s' (repository '%s'), which becomes "
-				  "'%s' in return; set nametrans on both "
-				  "repositories so that they are each other's "
-				  "inverse, or use folderfilter to keep such "
-				  "folders from being created",
-				  name, local->repo, rname, remote->repo, loop);
+			oim_error(
+			    err, OIM_SEV_ACCOUNT, OIM_E_CONFIG,
+			    "infinite folder creation detected: folder "
+			    "'%s' (repository '%s') would be created as "
+			    "folder '%s' (repository '%s'), which becomes "
+			    "'%s' in return; set nametrans on both "
+			    "repositories so that they are each other's "
+			    "inverse, or use folderfilter to keep such "
+			    "folders from being created",
+			    name, local->repo, rname, remote->repo, loop);
 			free(loop);
 			free(rname);
 			return -1;
@@ -246,7 +247,8 @@ int acct_plan_create(const struct acct_repo_rules *remote,
 		     const struct store_folder_list *ll,
 		     struct acct_folder_plan *plan, struct oim_err *err)
 {
-	if (local->create && plan_create_local(remote, rl, local, ll, plan, err))
+	if (local->create &&
+	    plan_create_local(remote, rl, local, ll, plan, err))
 		return -1;
 	if (remote->create &&
 	    plan_create_remote(remote, rl, local, ll, plan, err))
@@ -351,11 +353,11 @@ static int add_pair(const struct acct_repo_rules *remote,
 		goto fail;
 	ALLOC_GROW(p->pairs, p->n_pairs, p->alloc_pairs);
 	p->pairs[p->n_pairs++] = (struct acct_folder_pair){
-		.remote_name = xstrdup(name),
-		.remote_visible = rvis,
-		.local_name = lname,
-		.local_visible = lvis,
-		.local_missing = missing,
+	    .remote_name = xstrdup(name),
+	    .remote_visible = rvis,
+	    .local_name = lname,
+	    .local_visible = lvis,
+	    .local_missing = missing,
 	};
 	return 0;
 skip:
@@ -381,8 +383,8 @@ int acct_plan_pairs(const struct acct_repo_rules *remote,
 		 * folder) is synced once. */
 		bool dup = false;
 		for (size_t j = 0; j < plan->n_pairs && !dup; j++)
-			dup = !strcmp(plan->pairs[j].remote_name,
-				      rl->v[i].name);
+			dup =
+			    !strcmp(plan->pairs[j].remote_name, rl->v[i].name);
 		if (dup)
 			continue;
 		if (add_pair(remote, local, ll, rl->v[i].name, dry_run, plan,

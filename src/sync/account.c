@@ -5,8 +5,8 @@
  * create missing ones, then sync every folder pair with sync_folder() over
  * at most maxconnections workers, each with its own connections.
  *
- * OfflineIMAP 8's accounts.py (__sync, syncfolder) and repository/ (Base, IMAP, Maildir)
- * are the model; differences are marked "oimap:".
+ * OfflineIMAP 8's accounts.py (__sync, syncfolder) and repository/ (Base, IMAP,
+ * Maildir) are the model; differences are marked "oimap:".
  */
 #include <pthread.h>
 #include <signal.h>
@@ -124,8 +124,8 @@ static int side_rules(struct account *ac, struct side *s, bool remote,
 		    compile_opt(ac, sec, "folderincludes", &inc, err))
 			return -1;
 		if (inc) {
-			int rc = pyeval_eval_strlist(inc, &s->includes, NULL,
-						     err);
+			int rc =
+			    pyeval_eval_strlist(inc, &s->includes, NULL, err);
 			pyeval_expr_free(inc);
 			if (rc)
 				return -1;
@@ -147,13 +147,12 @@ static int side_imap(struct account *ac, struct side *s, struct oim_err *err)
 	long timeout = 0;
 
 	io->repo = s->repo->name;
-	if (config_get_str(cfg, sec, "preauthtunnel", NULL,
-			   &io->preauth_tunnel, err) ||
+	if (config_get_str(cfg, sec, "preauthtunnel", NULL, &io->preauth_tunnel,
+			   err) ||
 	    config_get_str(cfg, sec, "transporttunnel", NULL,
 			   &io->transport_tunnel, err))
 		return -1;
-	if (imap_creds_get(cfg, sec, NULL, !io->preauth_tunnel, &s->creds,
-			   err))
+	if (imap_creds_get(cfg, sec, NULL, !io->preauth_tunnel, &s->creds, err))
 		return -1;
 	io->host = s->creds.host;
 	io->port = (unsigned)s->creds.port;
@@ -190,7 +189,7 @@ static int side_imap(struct account *ac, struct side *s, struct oim_err *err)
 
 	/* TLS: one context per repository, shared by every connection. */
 	if ((io->ssl || io->starttls) && !io->preauth_tunnel) {
-		struct net_tls_opts t = { 0 };
+		struct net_tls_opts t = {0};
 		const char *ca = NULL;
 		if (config_get_str(cfg, sec, "sslcacertfile", NULL, &ca, err))
 			return -1;
@@ -221,8 +220,7 @@ static int side_imap(struct account *ac, struct side *s, struct oim_err *err)
 	return compile_opt(ac, sec, "copy_ignore_eval", &s->copy_ignore, err);
 }
 
-static int side_maildir(struct account *ac, struct side *s,
-			struct oim_err *err)
+static int side_maildir(struct account *ac, struct side *s, struct oim_err *err)
 {
 	struct config *cfg = ac->cfg;
 	const char *sec = s->repo->section;
@@ -263,7 +261,14 @@ static int side_maildir(struct account *ac, struct side *s,
 		mo->filename_use_mail_timestamp = gen_ts;
 	if (!config_has_option(cfg, sec, "utime_from_header"))
 		mo->utime_from_header = gen_utime;
-	mo->readonly = s->readonly;
+	/*
+	 * readonly on a Maildir is enforced by the plan (no remote -> local
+	 * pass) and by folder creation (rules.create), not by the store:
+	 * OfflineIMAP still renames an uploaded message to carry its new UID
+	 * in a read-only Maildir (offlineimap.conf, 'readonly'), which the
+	 * store would refuse.
+	 */
+	mo->readonly = false;
 	s->maxconn = -1; /* no limit from a Maildir */
 	return 0;
 }
@@ -274,8 +279,8 @@ static int side_init(struct account *ac, struct side *s,
 {
 	const char *sec = repo->section;
 	s->repo = repo;
-	s->is_imap = repo->type == CONFIG_REPO_IMAP ||
-		     repo->type == CONFIG_REPO_GMAIL;
+	s->is_imap =
+	    repo->type == CONFIG_REPO_IMAP || repo->type == CONFIG_REPO_GMAIL;
 	if (config_get_bool(ac->cfg, sec, "readonly", false, &s->readonly,
 			    err) ||
 	    config_get_bool(ac->cfg, sec, "sync_deletes", true,
@@ -346,8 +351,8 @@ static int plan_opts(struct account *ac, int quick, struct oim_err *err)
 			sync_plan_maxage_cutoff(day, p);
 		else
 			return oim_error(err, OIM_SEV_ACCOUNT, OIM_E_CONFIG,
-					 "[%s] maxage: invalid value '%s'",
-					 sec, maxage);
+					 "[%s] maxage: invalid value '%s'", sec,
+					 maxage);
 	}
 	for (int i = 0; i < 2; i++) {
 		const char *sd = NULL;
@@ -361,7 +366,8 @@ static int plan_opts(struct account *ac, int quick, struct oim_err *err)
 			return oim_error(err, OIM_SEV_ACCOUNT, OIM_E_CONFIG,
 					 "[%s] startdate: invalid value '%s'",
 					 ac->side[i].repo->section, sd);
-		if (p->startdate_side != SYNC_STARTDATE_NONE || p->maxage_cutoff)
+		if (p->startdate_side != SYNC_STARTDATE_NONE ||
+		    p->maxage_cutoff)
 			return oim_error(err, OIM_SEV_ACCOUNT, OIM_E_CONFIG,
 					 "use at most one of maxage, startdate "
 					 "(local), startdate (remote)");
@@ -474,13 +480,13 @@ static int list_both(struct account *ac, struct store **st,
 static int create_folders(struct account *ac, struct store **st,
 			  struct acct_folder_plan *cp, struct oim_err *err)
 {
-	static const int order[2] = { SYNC_LOCAL, SYNC_REMOTE };
+	static const int order[2] = {SYNC_LOCAL, SYNC_REMOTE};
 	for (int k = 0; k < 2; k++) {
 		int i = order[k];
-		char **names = i == SYNC_LOCAL ? cp->create_local
-					       : cp->create_remote;
-		size_t n = i == SYNC_LOCAL ? cp->n_create_local
-					   : cp->n_create_remote;
+		char **names =
+		    i == SYNC_LOCAL ? cp->create_local : cp->create_remote;
+		size_t n =
+		    i == SYNC_LOCAL ? cp->n_create_local : cp->n_create_remote;
 		for (size_t j = 0; j < n; j++) {
 			ui_make_folder(ac->a->name, ac->side[i].repo->name,
 				       names[j], ac->dry_run);
@@ -523,7 +529,7 @@ static int run_folder(struct account *ac, struct store **st,
 	struct sync_folder_job job;
 	struct sync_folder_result res;
 	struct side *rs = &ac->side[SYNC_REMOTE], *ls = &ac->side[SYNC_LOCAL];
-	uint32_t *ignore[2] = { NULL, NULL };
+	uint32_t *ignore[2] = {NULL, NULL};
 	int rc = -1;
 
 	memset(&job, 0, sizeof(job));
@@ -536,8 +542,8 @@ static int run_folder(struct account *ac, struct store **st,
 	job.remote_name = fp->remote_name;
 	job.local_name = fp->local_name;
 	job.local_visible = fp->local_visible;
-	job.status_name = status_name_from_remote(fp->remote_visible,
-						  rs->rules.sep);
+	job.status_name =
+	    status_name_from_remote(fp->remote_visible, rs->rules.sep);
 	job.backend = ac->backend;
 	job.plan = ac->plan;
 	job.expunge = ac->expunge;
@@ -549,8 +555,8 @@ static int run_folder(struct account *ac, struct store **st,
 	 * (folder/IMAP.py). */
 	for (int i = 0; i < 2; i++) {
 		struct side *s = &ac->side[i];
-		const char *vis = i == SYNC_REMOTE ? fp->remote_visible
-						   : fp->local_visible;
+		const char *vis =
+		    i == SYNC_REMOTE ? fp->remote_visible : fp->local_visible;
 		if (!s->copy_ignore)
 			continue;
 		if (pyeval_call_uids(s->copy_ignore, vis, &ignore[i],
@@ -562,8 +568,8 @@ static int run_folder(struct account *ac, struct store **st,
 		job.plan.copy_ignore[i] = ignore[i];
 	}
 
-	ui_folder_start(ac->a->name, fp->remote_visible,
-			side_kind(rs), side_kind(ls));
+	ui_folder_start(ac->a->name, fp->remote_visible, side_kind(rs),
+			side_kind(ls));
 	rc = sync_folder(&job, &res, err);
 	if (!rc) {
 		struct ui_folder_counts c;
@@ -757,7 +763,7 @@ int sync_account_run(struct config *cfg, const struct oim_options *o,
 		     struct sync_account_stats *stats_r, struct oim_err *err)
 {
 	struct account ac;
-	struct store *st[2] = { NULL, NULL };
+	struct store *st[2] = {NULL, NULL};
 	int rc = -1;
 
 	memset(&ac, 0, sizeof(ac));
@@ -766,8 +772,7 @@ int sync_account_run(struct config *cfg, const struct oim_options *o,
 	ac.o = o;
 	ac.a = config_account_find(cfg, account);
 	if (!ac.a) {
-		oim_error(err, OIM_SEV_ACCOUNT, OIM_E_CONFIG,
-			  "not configured");
+		oim_error(err, OIM_SEV_ACCOUNT, OIM_E_CONFIG, "not configured");
 		goto out;
 	}
 	if (account_init(&ac, ao ? ao->quick : -1, err))
@@ -794,11 +799,30 @@ out:
 	 * is reported here, once. */
 	if (rc && !ac.failed)
 		ui_account_error(account, err);
+	/* A refused password is evaluated anew next time. */
+	if (rc && err->kind == OIM_E_AUTH && ac.a) {
+		imap_creds_forget(ac.a->remote.section);
+		imap_creds_forget(ac.a->local.section);
+	}
 	close_pair(st);
 	if (stats_r) {
+		memset(stats_r, 0, sizeof(*stats_r));
 		stats_r->folders_ok = ac.ok;
 		stats_r->folders_failed = ac.failed;
 		stats_r->folders_skipped = ac.skipped;
+		size_t taken =
+		    ac.next < ac.fp.n_pairs ? ac.next : ac.fp.n_pairs;
+		stats_r->local_folders =
+		    xcalloc(taken ? taken : 1, sizeof(char *));
+		for (size_t i = 0; i < taken; i++)
+			if (!ac.fp.pairs[i].local_missing)
+				stats_r->local_folders
+				    [stats_r->n_local_folders++] =
+				    xstrdup(ac.fp.pairs[i].local_name);
+		if (ac.side[SYNC_LOCAL].repo && !ac.side[SYNC_LOCAL].is_imap &&
+		    ac.side[SYNC_LOCAL].md.root)
+			stats_r->local_root =
+			    xstrdup(ac.side[SYNC_LOCAL].md.root);
 	}
 	acct_folder_plan_release(&ac.fp);
 	side_release(&ac.side[0]);
@@ -808,9 +832,18 @@ out:
 	return rc;
 }
 
+void sync_account_stats_release(struct sync_account_stats *st)
+{
+	for (size_t i = 0; i < st->n_local_folders; i++)
+		free(st->local_folders[i]);
+	free(st->local_folders);
+	free(st->local_root);
+	memset(st, 0, sizeof(*st));
+}
+
 int sync_account(struct config *cfg, const struct oim_options *o,
 		 const char *account, struct oim_err *err)
 {
-	struct sync_account_opts ao = { .quick = -1 };
+	struct sync_account_opts ao = {.quick = -1};
 	return sync_account_run(cfg, o, account, &ao, NULL, err);
 }

@@ -54,14 +54,14 @@ struct oim_options;
 
 /* The folder rules of one repository.  Everything borrowed. */
 struct acct_repo_rules {
-	const char *repo;		   /* repository name, for messages */
-	char sep;			   /* the store's separator */
-	struct pyeval_expr *nametrans;	   /* NULL: identity */
-	struct pyeval_expr *folderfilter;  /* NULL: every folder */
-	struct pyeval_expr *foldersort;	   /* NULL: by lower-cased name */
-	const char *const *only;	   /* -f list replacing folderfilter */
-	const char *const *includes;	   /* folderincludes, NULL-terminated */
-	bool create;			   /* createfolders and not readonly */
+	const char *repo;		  /* repository name, for messages */
+	char sep;			  /* the store's separator */
+	struct pyeval_expr *nametrans;	  /* NULL: identity */
+	struct pyeval_expr *folderfilter; /* NULL: every folder */
+	struct pyeval_expr *foldersort;	  /* NULL: by lower-cased name */
+	const char *const *only;	  /* -f list replacing folderfilter */
+	const char *const *includes;	  /* folderincludes, NULL-terminated */
+	bool create;			  /* createfolders and not readonly */
 };
 
 /* nametrans(name); "" when it gives the separator.  *out_r malloc'd. */
@@ -81,7 +81,7 @@ struct acct_folder_pair {
 };
 
 struct acct_folder_plan {
-	char **create_local;  /* local names to create, in order */
+	char **create_local; /* local names to create, in order */
 	size_t n_create_local;
 	char **create_remote; /* remote names to create, parents first */
 	size_t n_create_remote;
@@ -101,7 +101,8 @@ int acct_plan_create(const struct acct_repo_rules *remote,
 		     const struct store_folder_list *rl,
 		     const struct acct_repo_rules *local,
 		     const struct store_folder_list *ll,
-		     struct acct_folder_plan *plan, struct oim_err *err) OIM_WUR;
+		     struct acct_folder_plan *plan,
+		     struct oim_err *err) OIM_WUR;
 /*
  * The pairs (plan->pairs), from the lists as they are after creation.  A
  * remote folder without local counterpart is skipped with a warning, or
@@ -124,7 +125,15 @@ struct sync_account_opts {
 /* What an account's sync did, for the UI and the exit code. */
 struct sync_account_stats {
 	size_t folders_ok, folders_failed, folders_skipped;
+	/* local names of the folders handed to sync_folder() (for
+	 * [mbnames]), and the local Maildir root (NULL for IMAP); owned,
+	 * sync_account_stats_release() */
+	char **local_folders;
+	size_t n_local_folders;
+	char *local_root;
 };
+
+void sync_account_stats_release(struct sync_account_stats *st);
 
 /*
  * sync_account() with explicit options (sync.h's sync_account() is this

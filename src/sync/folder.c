@@ -516,7 +516,7 @@ static void upload_one(struct exec *ex, const struct sync_step *s)
 		  ex->job->remote_name, m->id ? m->id : "?", uid);
 	step_done(ex, s);
 	ex->res->sum.copy[SYNC_REMOTE]++;
-	if (uid >= ex->upload_min_uid)
+	if (uid >= ex->upload_min_uid && uid < UINT32_MAX)
 		ex->upload_min_uid = uid + 1;
 	/* The UID into the local name before the status knows it: a status
 	 * record whose UID no local file carries would look like a local
@@ -682,8 +682,13 @@ static void run_phase(struct exec *ex, size_t a, size_t b)
 	const struct sync_step *steps = ex->plan.steps;
 	enum sync_phase ph = steps[a].phase;
 
-	log_debug(OIM_DBG_SYNC, "folder %s: phase %d, %zu steps",
-		  ex->job->remote_name, (int)ph, b - a);
+	static const char *const names[] = {
+	    "copy remote->local", "delete remote->local", "flags remote->local",
+	    "copy local->remote", "delete local->remote", "flags local->remote",
+	};
+	log_debug(OIM_DBG_SYNC, "folder %s: phase %s, %zu steps",
+		  ex->job->remote_name,
+		  (size_t)ph < ARRAY_SIZE(names) ? names[ph] : "?", b - a);
 	run_status_only(ex, a, b);
 	switch (ph) {
 	case SYNC_PH_R2L_COPY:
@@ -1148,10 +1153,10 @@ static int open_all(struct exec *ex, struct oim_err *err)
 	 * message still gets its UID in its name (OfflineIMAP's
 	 * change_message_uid() does that in a read-only repository too),
 	 * so the folder is not opened read-only; it is not created either. */
-	if (job->plan.readonly[SYNC_LOCAL])
-		lflags = 0;
-	else if (job->dry_run)
+	if (job->dry_run)
 		lflags = STORE_OPEN_READONLY; /* create nothing */
+	else if (job->plan.readonly[SYNC_LOCAL])
+		lflags = 0;
 	if (job->local->ops->open_folder(job->local, job->local_name,
 					 job->local_visible, lflags,
 					 &ex->f[SYNC_LOCAL], err) < 0) {
@@ -1218,7 +1223,8 @@ static int sync_body(struct exec *ex, struct oim_err *err)
 		return -1;
 	ex->upload_min_uid = rf->state.uidnext ? rf->state.uidnext : 1;
 	for (i = 0; i < ex->list[SYNC_REMOTE].nr; i++)
-		if (ex->list[SYNC_REMOTE].v[i].uid >= ex->upload_min_uid)
+		if (ex->list[SYNC_REMOTE].v[i].uid >= ex->upload_min_uid &&
+		    ex->list[SYNC_REMOTE].v[i].uid < UINT32_MAX)
 			ex->upload_min_uid = ex->list[SYNC_REMOTE].v[i].uid + 1;
 
 	snap_fill(ex, &sa, true);

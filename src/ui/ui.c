@@ -73,8 +73,9 @@ char *ui_counts_text(const struct ui_folder_counts *c, char *buf, size_t n)
 	if (c->skipped) {
 		strbuf_addstr(&sb, "unchanged, skipped");
 	} else {
-		strbuf_addf(&sb, "%zu new, %zu uploaded, %zu flags changed, "
-				 "%zu deleted",
+		strbuf_addf(&sb,
+			    "%zu new, %zu uploaded, %zu flags changed, "
+			    "%zu deleted",
 			    c->new_local, c->uploaded, c->flags, c->deleted);
 		if (c->failed)
 			strbuf_addf(&sb, ", %zu failed", c->failed);
@@ -100,12 +101,12 @@ void ui_folder_error(const char *account, const char *folder,
 	log_error("Account %s: folder %s: %s", account, folder, err->msg);
 }
 
-void ui_make_folder(const char *account, const char *repo,
-		    const char *folder, bool dry_run)
+void ui_make_folder(const char *account, const char *repo, const char *folder,
+		    bool dry_run)
 {
 	(void)account;
-	ui_info("%sCreating folder %s[%s]", dry_run ? "[DRYRUN] " : "",
-		folder, repo);
+	ui_info("%sCreating folder %s[%s]", dry_run ? "[DRYRUN] " : "", folder,
+		repo);
 }
 
 void ui_hook(const char *account, const char *what, const char *text)

@@ -38,13 +38,13 @@ enum ui_kind ui_get(void);
 
 /* What one folder's sync did. */
 struct ui_folder_counts {
-	size_t new_local;     /* copied to the local side ("new") */
-	size_t uploaded;      /* copied to the remote side */
-	size_t flags;	      /* messages whose flags changed, either side */
-	size_t deleted;	      /* messages deleted, either side */
-	size_t failed;	      /* messages skipped on errors */
-	bool skipped;	      /* quick / unchanged: not scanned */
-	bool dry_run;	      /* counts are what would happen */
+	size_t new_local; /* copied to the local side ("new") */
+	size_t uploaded;  /* copied to the remote side */
+	size_t flags;	  /* messages whose flags changed, either side */
+	size_t deleted;	  /* messages deleted, either side */
+	size_t failed;	  /* messages skipped on errors */
+	bool skipped;	  /* quick / unchanged: not scanned */
+	bool dry_run;	  /* counts are what would happen */
 };
 
 void ui_account_start(const char *account, bool dry_run);
@@ -57,8 +57,8 @@ void ui_folder_done(const char *account, const char *folder,
 		    const struct ui_folder_counts *c);
 void ui_folder_error(const char *account, const char *folder,
 		     const struct oim_err *err);
-void ui_make_folder(const char *account, const char *repo,
-		    const char *folder, bool dry_run);
+void ui_make_folder(const char *account, const char *repo, const char *folder,
+		    bool dry_run);
 void ui_hook(const char *account, const char *what, const char *text);
 /* autorefresh: sleeping secs before the next sync. */
 void ui_sleep(const char *account, double secs);

@@ -16,7 +16,10 @@
 
 #include "config/config.h"
 #include "pyeval/pyeval.h"
+#include "run/mbnames.h"
 #include "run/passwords.h"
+#include "run/run.h"
+#include "ui/ui.h"
 #include "sync/account.h"
 #include "util/util.h"
 
@@ -97,8 +100,8 @@ static void test_visible_default_nametrans(void **state)
 
 static void test_should_sync(void **state)
 {
-	const char *const only[] = { "INBOX", "Sent", NULL };
-	const char *const inc[] = { "Extra", NULL };
+	const char *const only[] = {"INBOX", "Sent", NULL};
+	const char *const inc[] = {"Extra", NULL};
 	struct acct_repo_rules r = rules("R", '/', true);
 	struct oim_err err = OIM_ERR_INIT;
 	bool b = false;
@@ -122,10 +125,10 @@ static void test_should_sync(void **state)
 
 static void test_create_both_ways(void **state)
 {
-	const char *const rn[] = { "INBOX", "Archive", "Archive/2023", "!Top",
-				   "Top/Sub", NULL };
-	const char *const ln[] = { "INBOX", "Archive", "Local.New.Deep",
-				   "Top", NULL };
+	const char *const rn[] = {"INBOX", "Archive", "Archive/2023",
+				  "!Top",  "Top/Sub", NULL};
+	const char *const ln[] = {"INBOX", "Archive", "Local.New.Deep", "Top",
+				  NULL};
 	struct store_folder_list rl, ll;
 	struct acct_repo_rules r = rules("Remote", '/', true);
 	struct acct_repo_rules l = rules("Local", '.', true);
@@ -145,8 +148,8 @@ static void test_create_both_ways(void **state)
 	assert_int_equal(p.n_create_remote, 3);
 	size_t a = index_of(p.create_remote, p.n_create_remote, "Local");
 	size_t b = index_of(p.create_remote, p.n_create_remote, "Local/New");
-	size_t c = index_of(p.create_remote, p.n_create_remote,
-			    "Local/New/Deep");
+	size_t c =
+	    index_of(p.create_remote, p.n_create_remote, "Local/New/Deep");
 	assert_true(a < b && b < c && c != SIZE_MAX);
 	assert_false(has(p.create_remote, p.n_create_remote, "Top"));
 	acct_folder_plan_release(&p);
@@ -169,9 +172,9 @@ static void test_create_both_ways(void **state)
 
 static void test_create_respects_filters(void **state)
 {
-	const char *const only[] = { "INBOX", NULL };
-	const char *const rn[] = { "INBOX", "Spam", NULL };
-	const char *const ln[] = { "INBOX", "Drafts", NULL };
+	const char *const only[] = {"INBOX", NULL};
+	const char *const rn[] = {"INBOX", "Spam", NULL};
+	const char *const ln[] = {"INBOX", "Drafts", NULL};
 	struct store_folder_list rl, ll;
 	struct acct_repo_rules r = rules("Remote", '/', true);
 	struct acct_repo_rules l = rules("Local", '.', true);
@@ -195,8 +198,8 @@ static void test_create_respects_filters(void **state)
 static void test_sep_clash_skipped(void **state)
 {
 	/* a remote name holding the local separator '.' cannot come back */
-	const char *const rn[] = { "INBOX", "a.b", NULL };
-	const char *const ln[] = { "INBOX", NULL };
+	const char *const rn[] = {"INBOX", "a.b", NULL};
+	const char *const ln[] = {"INBOX", NULL};
 	struct store_folder_list rl, ll;
 	struct acct_repo_rules r = rules("Remote", '/', true);
 	struct acct_repo_rules l = rules("Local", '.', true);
@@ -208,8 +211,7 @@ static void test_sep_clash_skipped(void **state)
 	memset(&p, 0, sizeof(p));
 	assert_int_equal(acct_plan_create(&r, &rl, &l, &ll, &p, &err), 0);
 	assert_int_equal(p.n_create_local, 0);
-	assert_int_equal(acct_plan_pairs(&r, &rl, &l, &ll, false, &p, &err),
-			 0);
+	assert_int_equal(acct_plan_pairs(&r, &rl, &l, &ll, false, &p, &err), 0);
 	assert_int_equal(p.n_pairs, 1);
 	assert_string_equal(p.pairs[0].remote_name, "INBOX");
 	acct_folder_plan_release(&p);
@@ -225,9 +227,9 @@ static void test_sep_clash_skipped(void **state)
 
 static void test_pairs_sorted_and_matched(void **state)
 {
-	const char *const rn[] = { "sent", "INBOX", "!Parent", "Archive/2023",
-				   "Gone", NULL };
-	const char *const ln[] = { "INBOX", "sent", "Archive.2023", NULL };
+	const char *const rn[] = {"sent",	  "INBOX", "!Parent",
+				  "Archive/2023", "Gone",  NULL};
+	const char *const ln[] = {"INBOX", "sent", "Archive.2023", NULL};
 	struct store_folder_list rl, ll;
 	struct acct_repo_rules r = rules("Remote", '/', true);
 	struct acct_repo_rules l = rules("Local", '.', true);
@@ -237,8 +239,7 @@ static void test_pairs_sorted_and_matched(void **state)
 	list_of(&rl, '/', rn);
 	list_of(&ll, '.', ln);
 	memset(&p, 0, sizeof(p));
-	assert_int_equal(acct_plan_pairs(&r, &rl, &l, &ll, false, &p, &err),
-			 0);
+	assert_int_equal(acct_plan_pairs(&r, &rl, &l, &ll, false, &p, &err), 0);
 	/* Gone has no local folder, Parent is \Noselect */
 	assert_int_equal(p.n_pairs, 3);
 	/* sorted by lower-cased visible name */
@@ -275,8 +276,8 @@ static void test_roundtrip_check(void **state)
 	}
 	assert_int_equal(pyeval_init(NULL, &err), 0);
 
-	const char *const rn[] = { "INBOX", NULL };
-	const char *const ln[] = { "INBOX", "work", NULL };
+	const char *const rn[] = {"INBOX", NULL};
+	const char *const ln[] = {"INBOX", "work", NULL};
 	struct store_folder_list rl, ll;
 	struct acct_repo_rules r = rules("Remote", '/', true);
 	struct acct_repo_rules l = rules("Local", '.', true);
@@ -354,16 +355,15 @@ static struct config *cfg_of(const char *text)
 	struct config *cfg = config_new();
 	struct oim_err err = OIM_ERR_INIT;
 	config_set_warn_fn(cfg, NULL, NULL);
-	assert_int_equal(config_read_string(cfg, "rc", text, strlen(text),
-					    &err),
-			 0);
+	assert_int_equal(
+	    config_read_string(cfg, "rc", text, strlen(text), &err), 0);
 	return cfg;
 }
 
 static char *password_for(const char *rc_body, const struct tmp *t,
 			  char **user_r)
 {
-	struct creds_netrc_paths paths = { t->home_netrc, t->etc_netrc };
+	struct creds_netrc_paths paths = {t->home_netrc, t->etc_netrc};
 	struct imap_creds c;
 	struct oim_err err = OIM_ERR_INIT;
 	char *text = xasprintf("[Repository R]\ntype = IMAP\n"
@@ -371,9 +371,8 @@ static char *password_for(const char *rc_body, const struct tmp *t,
 			       rc_body);
 	struct config *cfg = cfg_of(text);
 	char *pass = NULL;
-	assert_int_equal(imap_creds_get(cfg, "Repository R", &paths, true, &c,
-					&err),
-			 0);
+	assert_int_equal(
+	    imap_creds_get(cfg, "Repository R", &paths, true, &c, &err), 0);
 	if (c.password)
 		pass = xstrdup(c.password);
 	if (user_r)
@@ -454,6 +453,36 @@ static void test_password_eval_first(void **state)
 			 &t, NULL);
 	assert_string_equal(p, "from-eval");
 	free(p);
+
+	/* evaluated once per repository: the counter file grows once; after
+	 * imap_creds_forget() it is evaluated again */
+	char *count = xasprintf("%s/count", t.dir);
+	char *body = xasprintf("remotepasseval = open('%s', 'a').write('x') "
+			       "and 'counted'\n",
+			       count);
+	imap_creds_forget("Repository R");
+	for (int i = 0; i < 2; i++) {
+		p = password_for(body, &t, NULL);
+		assert_string_equal(p, "counted");
+		free(p);
+	}
+	FILE *f = fopen(count, "r");
+	char buf[16] = "";
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	assert_string_equal(buf, "x");
+	imap_creds_forget("Repository R");
+	p = password_for(body, &t, NULL);
+	free(p);
+	f = fopen(count, "r");
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	assert_string_equal(buf, "xx");
+	imap_creds_cache_clear();
+	unlink(count);
+	free(count);
+	free(body);
 	tmp_cleanup(&t);
 }
 
@@ -461,39 +490,136 @@ static void test_passfile_missing_is_error(void **state)
 {
 	struct imap_creds c;
 	struct oim_err err = OIM_ERR_INIT;
-	struct creds_netrc_paths paths = { "/nonexistent/a", "/nonexistent/b" };
+	struct creds_netrc_paths paths = {"/nonexistent/a", "/nonexistent/b"};
 	struct config *cfg = cfg_of("[Repository R]\ntype = IMAP\n"
 				    "remotehost = h\n"
 				    "remotepassfile = /nonexistent/pass\n");
-	assert_int_equal(imap_creds_get(cfg, "Repository R", &paths, true, &c,
-					&err),
-			 -1);
+	assert_int_equal(
+	    imap_creds_get(cfg, "Repository R", &paths, true, &c, &err), -1);
 	assert_int_equal(err.sev, OIM_SEV_ACCOUNT);
 	assert_non_null(strstr(err.msg, "/nonexistent/pass"));
 	/* a preauth tunnel needs no password: not even read */
-	assert_int_equal(imap_creds_get(cfg, "Repository R", &paths, false, &c,
-					&err),
-			 0);
+	assert_int_equal(
+	    imap_creds_get(cfg, "Repository R", &paths, false, &c, &err), 0);
 	assert_null(c.password);
 	imap_creds_release(&c);
 	config_free(cfg);
 }
 
+/* ---- hooks and the summary line ---- */
+
+static void test_run_hook(void **state)
+{
+	struct oim_err err = OIM_ERR_INIT;
+	int st = -1;
+	char dir[] = "/tmp/oimap-hook-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *mark = xasprintf("%s/ran", dir);
+	char *cmd = xasprintf("echo hello; touch %s; exit 3", mark);
+
+	/* dry run: announced, not run */
+	assert_int_equal(run_hook("A", cmd, true, &st, &err), 0);
+	assert_int_equal(st, 0);
+	assert_int_equal(access(mark, F_OK), -1);
+	/* real run: the exit status comes back, a failing hook is no error */
+	assert_int_equal(run_hook("A", cmd, false, &st, &err), 0);
+	assert_int_equal(st, 3);
+	assert_int_equal(access(mark, F_OK), 0);
+	/* stdin is /dev/null: a hook reading it does not hang */
+	assert_int_equal(run_hook("A", "cat; exit 0", false, &st, &err), 0);
+	assert_int_equal(st, 0);
+	unlink(mark);
+	rmdir(dir);
+	free(mark);
+	free(cmd);
+}
+
+static void test_counts_text(void **state)
+{
+	char buf[128];
+	struct ui_folder_counts c = {
+	    .new_local = 3, .uploaded = 1, .flags = 2, .deleted = 1};
+	assert_string_equal(ui_counts_text(&c, buf, sizeof(buf)),
+			    "3 new, 1 uploaded, 2 flags changed, 1 deleted");
+	c.failed = 2;
+	c.dry_run = true;
+	assert_string_equal(ui_counts_text(&c, buf, sizeof(buf)),
+			    "3 new, 1 uploaded, 2 flags changed, 1 deleted, "
+			    "2 failed (dry run)");
+	memset(&c, 0, sizeof(c));
+	c.skipped = true;
+	assert_string_equal(ui_counts_text(&c, buf, sizeof(buf)),
+			    "unchanged, skipped");
+}
+
+/* ---- mbnames ---- */
+
+static void test_mbnames_json(void **state)
+{
+	/* as Python's json.dump writes it, non-ASCII escaped, and null for
+	 * the localfolders of an IMAP local side */
+	const char *text = "[{\"accountname\": \"A\", \"foldername\": "
+			   "\"Entw\\u00fcrfe\", \"localfolders\": \"/m\"}, "
+			   "{\"foldername\": \"x\\\"y\\ud83d\\ude00\", "
+			   "\"accountname\": \"B\", \"localfolders\": null}]\n";
+	char **items = NULL;
+	size_t n = 0;
+	struct oim_err err = OIM_ERR_INIT;
+	assert_int_equal(
+	    mbnames_parse_json(text, strlen(text), &items, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(items[0], "A");
+	assert_string_equal(items[1], "Entw\xc3\xbcrfe");
+	assert_string_equal(items[2], "/m");
+	assert_string_equal(items[3], "B");
+	assert_string_equal(items[4], "x\"y\xf0\x9f\x98\x80");
+	assert_string_equal(items[5], "None");
+	for (size_t i = 0; i < 6; i++)
+		free(items[i]);
+	free(items);
+
+	assert_int_equal(mbnames_parse_json("[]", 2, &items, &n, &err), 0);
+	assert_int_equal(n, 0);
+	free(items);
+	assert_int_equal(
+	    mbnames_parse_json("[{\"a\": 1}]", 10, &items, &n, &err), -1);
+	assert_int_equal(mbnames_parse_json("[{}", 3, &items, &n, &err), -1);
+}
+
+static void test_mbnames_peritem(void **state)
+{
+	const char *item[3] = {"Acc", "INBOX", "/mail"};
+	struct oim_err err = OIM_ERR_INIT;
+	char *out = NULL;
+	assert_int_equal(mbnames_format_item("+%(accountname)s/%(foldername)s "
+					     "100%% %(localfolders)s",
+					     item, &out, &err),
+			 0);
+	assert_string_equal(out, "+Acc/INBOX 100% /mail");
+	free(out);
+	assert_int_equal(mbnames_format_item("%(nope)s", item, &out, &err), -1);
+	assert_int_equal(mbnames_format_item("%d", item, &out, &err), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sep_translate),
-		cmocka_unit_test(test_visible_default_nametrans),
-		cmocka_unit_test(test_should_sync),
-		cmocka_unit_test(test_create_both_ways),
-		cmocka_unit_test(test_create_respects_filters),
-		cmocka_unit_test(test_sep_clash_skipped),
-		cmocka_unit_test(test_pairs_sorted_and_matched),
-		cmocka_unit_test(test_password_order),
-		cmocka_unit_test(test_passfile_missing_is_error),
-		/* these start the interpreter (once per process) */
-		cmocka_unit_test(test_roundtrip_check),
-		cmocka_unit_test(test_password_eval_first),
+	    cmocka_unit_test(test_sep_translate),
+	    cmocka_unit_test(test_visible_default_nametrans),
+	    cmocka_unit_test(test_should_sync),
+	    cmocka_unit_test(test_create_both_ways),
+	    cmocka_unit_test(test_create_respects_filters),
+	    cmocka_unit_test(test_sep_clash_skipped),
+	    cmocka_unit_test(test_pairs_sorted_and_matched),
+	    cmocka_unit_test(test_password_order),
+	    cmocka_unit_test(test_passfile_missing_is_error),
+	    cmocka_unit_test(test_run_hook),
+	    cmocka_unit_test(test_counts_text),
+	    cmocka_unit_test(test_mbnames_json),
+	    cmocka_unit_test(test_mbnames_peritem),
+	    /* these start the interpreter (once per process) */
+	    cmocka_unit_test(test_roundtrip_check),
+	    cmocka_unit_test(test_password_eval_first),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	pyeval_shutdown();
