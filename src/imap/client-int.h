@@ -110,6 +110,7 @@ struct imap_client {
 	size_t rlen, roff;
 
 	/* a dead connection keeps its error */
+	bool logging_out; /* BYE is the expected answer now */
 	bool broken;
 	struct oim_err dead;
 };

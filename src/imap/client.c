@@ -390,6 +390,8 @@ static int track_untagged(struct imap_client *c, const struct imap_response *r,
 {
 	uint32_t n;
 	if (r->status == IMAP_STATUS_BYE) {
+		if (c->logging_out)
+			return 0; /* the tagged OK to LOGOUT follows */
 		return oim_error(err, OIM_SEV_ACCOUNT, OIM_E_IMAP_BYE,
 				 "%s: server closed the connection: %s",
 				 imap_client_peer(c), r->text);
@@ -1089,6 +1091,7 @@ void imap_logout(struct imap_client *c)
 		struct oim_err err = OIM_ERR_INIT;
 		struct imap_cmd *cmd = imap_cmd_new(c);
 		net_conn_set_timeout(c->conn, IMAP_LOGOUT_TIMEOUT_S);
+		c->logging_out = true;
 		imap_cmd_add_text(cmd, "LOGOUT");
 		/* BYE then OK; BYE is expected here, not an error */
 		if (imap_cmd_submit(c, cmd, &err) == 0) {
