@@ -841,6 +841,7 @@ static void test_windows(void **state)
 	store_msglist_release(&l);
 	close_folder(f);
 	store_close(s);
+	free(id);
 }
 
 /* ---- deletion ---- */
