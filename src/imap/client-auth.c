@@ -149,13 +149,7 @@ static int cont_cram(void *vctx, const char *text, struct strbuf *reply,
 static int run_auth(struct imap_client *c, struct imap_cmd *cmd,
 		    struct oim_err *err)
 {
-	if (imap_cmd_submit(c, cmd, err)) {
-		imap_cmd_free(cmd);
-		return -1;
-	}
-	int rc = imap_cmd_wait(c, cmd, err);
-	imap_cmd_free(cmd);
-	return rc;
+	return imap_cmd_run(c, cmd, NULL, NULL, err);
 }
 
 static int try_mech(struct imap_client *c, const char *mech,

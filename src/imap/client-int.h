@@ -96,9 +96,6 @@ struct imap_client {
 	struct strbuf out; /* bytes produced, not yet taken by the conn */
 	size_t out_off;
 
-	/* after the tagged OK to STARTTLS/COMPRESS the stream changes:
-	 * no byte may follow in the same read */
-	bool switch_pending;
 
 	/* selected mailbox */
 	char *selected;

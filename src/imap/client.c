@@ -628,16 +628,6 @@ int imap_client_read(struct imap_client *c, struct oim_err *err)
 			return 0;
 	}
 	while (c->roff < c->rlen) {
-		if (c->switch_pending)
-			return imap_client_fail(
-				c, (oim_error(err, OIM_SEV_ACCOUNT,
-					      OIM_E_PROTOCOL,
-					      "%s: data after the server "
-					      "agreed to switch to TLS or "
-					      "compression (injection "
-					      "attempt?)",
-					      imap_client_peer(c)),
-				    err));
 		size_t used = 0;
 		int rc = imap_parser_feed(c->parser, c->rbuf + c->roff,
 					  c->rlen - c->roff, &used, err);
@@ -865,6 +855,22 @@ static int read_greeting(struct imap_client *c, struct oim_err *err)
 	}
 }
 
+/*
+ * After the tagged OK to STARTTLS or COMPRESS the stream changes layer:
+ * the server sends nothing more before it, so a byte already read after
+ * that OK was injected in plaintext (the STARTTLS injection attack).
+ */
+static int no_bytes_after_ok(struct imap_client *c, const char *what,
+			     struct oim_err *err)
+{
+	if (c->roff >= c->rlen)
+		return 0;
+	oim_error(err, OIM_SEV_ACCOUNT, OIM_E_PROTOCOL,
+		  "%s: data after the %s OK (injection attempt?)",
+		  imap_client_peer(c), what);
+	return imap_client_fail(c, err);
+}
+
 static int starttls(struct imap_client *c, const struct imap_client_opts *o,
 		    struct oim_err *err)
 {
@@ -872,16 +878,7 @@ static int starttls(struct imap_client *c, const struct imap_client_opts *o,
 		return oim_error(err, OIM_SEV_ACCOUNT, OIM_E_TLS,
 				 "%s: STARTTLS offered but no TLS settings",
 				 imap_client_peer(c));
-	struct imap_cmd *cmd = imap_cmd_new(c);
-	imap_cmd_add_text(cmd, "STARTTLS");
-	if (imap_cmd_submit(c, cmd, err)) {
-		imap_cmd_free(cmd);
-		return -1;
-	}
-	cmd->owned_by_caller = true;
-	int rc = imap_cmd_wait(c, cmd, err);
-	imap_cmd_free(cmd);
-	if (rc) {
+	if (imap_simple(c, "STARTTLS", NULL, NULL, err)) {
 		/* Offered but refused: never fall back to plaintext. */
 		err->sev = OIM_SEV_ACCOUNT;
 		err->kind = OIM_E_TLS;
@@ -889,13 +886,8 @@ static int starttls(struct imap_client *c, const struct imap_client_opts *o,
 				    "refusing to continue without TLS");
 		return imap_client_fail(c, err);
 	}
-	if (c->roff < c->rlen)
-		return imap_client_fail(
-			c, (oim_error(err, OIM_SEV_ACCOUNT, OIM_E_PROTOCOL,
-				      "%s: data after the STARTTLS OK "
-				      "(injection attempt?)",
-				      imap_client_peer(c)),
-			    err));
+	if (no_bytes_after_ok(c, "STARTTLS", err))
+		return -1;
 	if (net_conn_start_tls(c->conn, o->tls, err))
 		return imap_client_fail(c, err);
 	/* capabilities from before TLS must be forgotten (RFC 3501 6.2.1) */
@@ -905,28 +897,15 @@ static int starttls(struct imap_client *c, const struct imap_client_opts *o,
 
 static int compress(struct imap_client *c, struct oim_err *err)
 {
-	struct imap_cmd *cmd = imap_cmd_new(c);
-	imap_cmd_add_text(cmd, "COMPRESS DEFLATE");
-	if (imap_cmd_submit(c, cmd, err)) {
-		imap_cmd_free(cmd);
-		return -1;
-	}
-	cmd->owned_by_caller = true;
-	int rc = imap_cmd_wait(c, cmd, err);
-	imap_cmd_free(cmd);
-	if (rc) {
+	if (imap_simple(c, "COMPRESS DEFLATE", NULL, NULL, err)) {
 		/* a refused COMPRESS is harmless: go on uncompressed */
 		if (c->broken)
 			return -1;
 		log_debug(OIM_DBG_IMAP, "COMPRESS refused: %s", err->msg);
 		return 0;
 	}
-	if (c->roff < c->rlen)
-		return imap_client_fail(
-			c, (oim_error(err, OIM_SEV_ACCOUNT, OIM_E_PROTOCOL,
-				      "%s: data after the COMPRESS OK",
-				      imap_client_peer(c)),
-			    err));
+	if (no_bytes_after_ok(c, "COMPRESS", err))
+		return -1;
 	if (net_conn_compress(c->conn, err))
 		return imap_client_fail(c, err);
 	return 0;
