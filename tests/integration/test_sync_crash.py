@@ -338,3 +338,41 @@ def test_stop_after_every_step(dovecot, tmp_path, backend):
         "server vs wanted, local vs wanted (symmetric differences)): %r" % bad
     assert n > 5, "the scenario should have more than 5 steps"
     assert remote_name("Newfolder") in want
+
+
+@oimap_only
+def test_sigterm_stops_cleanly(account, imap):
+    """SIGTERM (or ^C) asks a run to stop after the folders in progress: it
+    ends by itself, leaves no half-written mail in cur/ or new/, and the
+    next run completes without duplicates."""
+    folders = ["INBOX", "T1", "T2", "T3"]
+    for f in folders[1:]:
+        imap.create(f)
+    for i in range(400):
+        imap.append(folders[i % 4], msg("t%d" % i, body="t\n"))
+    account.write_rc(maxconnections=1)
+    rnd = random.Random(1)
+    for i in range(4):
+        for j in range(10):
+            add_local(account, folders[j % 4].replace("/", "."),
+                      "lt%d_%d" % (i, j))
+        log_path = os.path.join(account.home, "term.log")
+        with open(log_path, "w") as log:
+            p = _start(account, log)
+        try:
+            p.wait(timeout=rnd.uniform(0.05, 0.5))
+        except subprocess.TimeoutExpired:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+                pytest.fail("oimap did not stop within 120 s of SIGTERM")
+        for lf, msgs in maildirmod.read_tree(account.maildir).items():
+            for m in msgs:
+                body = m.read()
+                assert body.endswith(b"\n") and b"Message-ID" in body, m.path
+    sync_ok(account)
+    srv = assert_synced(account, imap)
+    assert sum(len(v) for v in srv.values()) == 440
