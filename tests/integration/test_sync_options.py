@@ -66,9 +66,11 @@ def test_readonly_remote(account, imap):
     add_local(account, "INBOX", "locnew")
     rename_flags(find_local(account, "INBOX", "s2"), "F")
     os.unlink(find_local(account, "Archive", "a1").path)
+    add_local(account, "LocalOnly", "lo1")
     before = server_state(imap)
     sync_ok(account)
     assert server_state(imap) == before                  # server untouched
+    assert "LocalOnly" not in imap.list()
     loc = local_state(account.maildir)
     assert (mid("srvnew"), "F") in loc["INBOX"]          # downloaded
     assert mid("locnew") in ids(loc["INBOX"])            # kept locally
