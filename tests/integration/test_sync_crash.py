@@ -35,13 +35,14 @@ MAX_DELAY = 2.0
 FLAG_LETTERS = "DFRS"
 
 
-def _start(account, log):
+def _start(account, log, *extra):
     """Start one run of the engine in the background, output to log."""
     if ENGINE == "offlineimap":
         argv = ["/usr/bin/offlineimap", "-c", account.rc, "-o", "-u",
-                "basic"]
+                "basic", *extra]
     else:
-        argv = [account.oimap_bin, "-c", account.rc, "-o", "-u", "basic"]
+        argv = [account.oimap_bin, "-c", account.rc, "-o", "-u", "basic",
+                *extra]
     env = dict(os.environ, HOME=account.home)
     env.pop("XDG_CONFIG_HOME", None)
     return subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
@@ -216,8 +217,10 @@ def test_sigkill_loop(account, imap, backend, n_messages, iterations):
             w.local_flags(5)
         # most runs here take well under a second: favour short delays
         delay = rnd.uniform(0, MAX_DELAY) * rnd.random()
+        # some runs quick (-q) or on one connection (-1)
+        extra = {0: ("-q",), 1: ("-1",)}.get(i % 4, ())
         with open(log_path, "w") as log:
-            rc = _kill_after(_start(account, log), delay)
+            rc = _kill_after(_start(account, log, *extra), delay)
         if rc == -signal.SIGKILL:
             kills += 1
         else:
