@@ -296,11 +296,18 @@ def _scenario(dovecot, tmp, oimap_bin, name, overrides=None):
 
 
 @oimap_only
-@pytest.mark.parametrize("backend", ["sqlite", "plain"])
-def test_stop_after_every_step(dovecot, tmp_path, backend):
+@pytest.mark.parametrize("backend,server", [("sqlite", "dovecot"),
+                                            ("plain", "dovecot"),
+                                            ("sqlite", "imap4rev1")])
+def test_stop_after_every_step(dovecot, dovecot_factory, tmp_path, backend,
+                               server):
+    """server imap4rev1: no UIDPLUS, so an upload stopped before its UID
+    was recorded must be found on the server by the journal's search."""
     oimap_bin = os.environ.get("OIMAP_BIN", os.path.join(
         os.path.dirname(os.path.dirname(os.path.dirname(
             os.path.abspath(__file__)))), "build", "oimap"))
+    if server == "imap4rev1":
+        dovecot = dovecot_factory(extra_conf="imap_capability = IMAP4rev1")
     ov = {"account": {"status_backend": backend}}
     ref, rc_ = _scenario(dovecot, tmp_path, oimap_bin, "ref", ov)
     sync_ok(ref)
