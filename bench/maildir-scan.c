@@ -121,8 +121,8 @@ int main(int argc, char **argv)
 		found = l.nr;
 		maildir_msglist_release(&l);
 	}
-	qsort(t, ARRAY_SIZE(t), sizeof(t[0]), cmp_double);
-	qsort(cpu, ARRAY_SIZE(cpu), sizeof(cpu[0]), cmp_double);
+	oim_qsort(t, ARRAY_SIZE(t), sizeof(t[0]), cmp_double);
+	oim_qsort(cpu, ARRAY_SIZE(cpu), sizeof(cpu[0]), cmp_double);
 	printf("maildir-scan: %zu messages in %s/INBOX: fastest %.1f ms, "
 	       "median %.1f ms; CPU fastest %.1f ms (10 scans, warm cache)\n",
 	       found, dir, t[0] * 1e3, t[ARRAY_SIZE(t) / 2] * 1e3,

@@ -63,7 +63,12 @@ struct imap_cmd {
 	struct imap_code_info code; /* decoded tagged response code */
 	char *text;		    /* the tagged response's text */
 	bool owned_by_caller;	    /* freed by the caller (pipelined) */
-	struct imap_cmd *next;	    /* in c->cmds, oldest first */
+	/* while queued or in flight the command is on owner->cmds;
+	 * imap_cmd_free() unlinks it, so a caller may free a command whose
+	 * connection broke mid-flight */
+	struct imap_client *owner;
+	bool linked;
+	struct imap_cmd *next; /* in c->cmds, oldest first */
 };
 
 struct imap_client {
@@ -105,6 +110,7 @@ struct imap_client {
 	size_t rlen, roff;
 
 	/* a dead connection keeps its error */
+	bool logging_out; /* BYE is the expected answer now */
 	bool broken;
 	struct oim_err dead;
 };

@@ -122,10 +122,14 @@ void imap_cmd_add_literal_fd(struct imap_cmd *cmd, int fd, uint64_t size)
 		    (unsigned long long)size);
 }
 
+static void unlink_cmd(struct imap_client *c, struct imap_cmd *cmd);
+
 void imap_cmd_free(struct imap_cmd *cmd)
 {
 	if (!cmd)
 		return;
+	if (cmd->linked && cmd->owner)
+		unlink_cmd(cmd->owner, cmd);
 	for (size_t i = 0; i < cmd->nsegs; i++) {
 		if (cmd->segs[i].secret)
 			strbuf_release_secret(&cmd->segs[i].data);
@@ -374,6 +378,7 @@ static void unlink_cmd(struct imap_client *c, struct imap_cmd *cmd)
 		if (*pp == cmd) {
 			*pp = cmd->next;
 			cmd->next = NULL;
+			cmd->linked = false;
 			c->ninflight--;
 			return;
 		}
@@ -385,6 +390,8 @@ static int track_untagged(struct imap_client *c, const struct imap_response *r,
 {
 	uint32_t n;
 	if (r->status == IMAP_STATUS_BYE) {
+		if (c->logging_out)
+			return 0; /* the tagged OK to LOGOUT follows */
 		return oim_error(err, OIM_SEV_ACCOUNT, OIM_E_IMAP_BYE,
 				 "%s: server closed the connection: %s",
 				 imap_client_peer(c), r->text);
@@ -534,15 +541,64 @@ static int handle_continuation(struct imap_client *c,
 	return 0;
 }
 
+static bool is_body_item(const struct imap_arg *a)
+{
+	const char *s = a->type == IMAP_ARG_ATOM ? a->u.str : NULL;
+	if (!s)
+		return false;
+	return !oim_strncasecmp(s, "BODY[", 5) ||
+	       !oim_strncasecmp(s, "BINARY[", 7) ||
+	       (!oim_strncasecmp(s, "RFC822", 6) &&
+		oim_strcasecmp(s, "RFC822.SIZE"));
+}
+
+/*
+ * -d imap: log a response, message bodies as their size only (client.h's
+ * promise: mail content is not debug output).  A FETCH's list is copied
+ * into the response's arena with each body value replaced by an atom.
+ */
+static void log_response(const struct imap_response *r)
+{
+	struct strbuf sb = STRBUF_INIT;
+	uint32_t n;
+	struct imap_response copy = *r;
+	if (imap_response_numbered(r, "FETCH", &n) && r->nargs >= 3 &&
+	    r->args[2].type == IMAP_ARG_LIST) {
+		const struct imap_arg *list = r->args[2].u.list;
+		size_t len = r->args[2].len;
+		struct imap_arg *nl = imap_response_alloc(r, (len + 1) *
+								 sizeof(*nl));
+		struct imap_arg *na = imap_response_alloc(r, r->nargs *
+								 sizeof(*na));
+		memcpy(na, r->args, r->nargs * sizeof(*na));
+		memcpy(nl, list, len * sizeof(*nl));
+		for (size_t i = 0; i + 1 < len; i += 2) {
+			if (!is_body_item(&list[i]) ||
+			    list[i + 1].type == IMAP_ARG_NIL)
+				continue;
+			char tmp[48];
+			snprintf(tmp, sizeof(tmp), "<%u bytes>",
+				 list[i + 1].len);
+			char *atom = imap_response_alloc(r, strlen(tmp) + 1);
+			memcpy(atom, tmp, strlen(tmp) + 1);
+			nl[i + 1].type = IMAP_ARG_ATOM;
+			nl[i + 1].flags = 0;
+			nl[i + 1].len = (uint32_t)strlen(tmp);
+			nl[i + 1].u.str = atom;
+		}
+		na[2].u.list = nl;
+		copy.args = na;
+	}
+	imap_response_dump(&sb, &copy);
+	log_debug(OIM_DBG_IMAP, "S: %s", sb.buf);
+	strbuf_release(&sb);
+}
+
 static int dispatch(struct imap_client *c, const struct imap_response *r,
 		    struct oim_err *err)
 {
-	if (log_debug_enabled(OIM_DBG_IMAP)) {
-		struct strbuf sb = STRBUF_INIT;
-		imap_response_dump(&sb, r);
-		log_debug(OIM_DBG_IMAP, "S: %s", sb.buf);
-		strbuf_release(&sb);
-	}
+	if (log_debug_enabled(OIM_DBG_IMAP))
+		log_response(r);
 	switch (r->kind) {
 	case IMAP_RESP_TAGGED:
 		return handle_tagged(c, r, err);
@@ -661,6 +717,8 @@ int imap_cmd_submit(struct imap_client *c, struct imap_cmd *cmd,
 	while (*pp)
 		pp = &(*pp)->next;
 	*pp = cmd;
+	cmd->owner = c;
+	cmd->linked = true;
 	c->ninflight++;
 	return 0;
 }
@@ -783,12 +841,8 @@ static int read_greeting(struct imap_client *c, struct oim_err *err)
 		if (rc != IMAP_PARSE_RESPONSE)
 			continue;
 		const struct imap_response *r = imap_parser_response(c->parser);
-		if (log_debug_enabled(OIM_DBG_IMAP)) {
-			struct strbuf sb = STRBUF_INIT;
-			imap_response_dump(&sb, r);
-			log_debug(OIM_DBG_IMAP, "S: %s", sb.buf);
-			strbuf_release(&sb);
-		}
+		if (log_debug_enabled(OIM_DBG_IMAP))
+			log_response(r);
 		if (r->kind != IMAP_RESP_UNTAGGED ||
 		    (r->status != IMAP_STATUS_OK &&
 		     r->status != IMAP_STATUS_PREAUTH &&
@@ -945,6 +999,20 @@ int imap_client_open(struct imap_client **c_r,
 	}
 	if (rc || read_greeting(c, err))
 		goto fail;
+	/* PREAUTH on a plain TCP connection makes STARTTLS impossible (it is
+	 * only valid before authentication): a man in the middle can use
+	 * it to keep the session in plaintext (mutt CVE-2020-14954,
+	 * Thunderbird CVE-2020-12398).  Refuse unless TLS was not wanted. */
+	if (c->preauth && !c->tunnel && !net_conn_is_tls(c->conn) &&
+	    o->starttls && o->tls) {
+		oim_error(err, OIM_SEV_ACCOUNT, OIM_E_TLS,
+			  "%s: the server greeted with PREAUTH on an "
+			  "unencrypted connection, which rules out STARTTLS; "
+			  "refusing to continue in plaintext (set ssl = yes, "
+			  "or starttls = no to accept an unencrypted session)",
+			  imap_client_peer(c));
+		goto fail;
+	}
 	if (!c->ncaps && imap_client_capability(c, err))
 		goto fail;
 	if (!c->preauth && !c->tunnel && !net_conn_is_tls(c->conn) &&
@@ -997,6 +1065,9 @@ void imap_client_free(struct imap_client *c)
 	while (c->cmds) {
 		struct imap_cmd *cmd = c->cmds;
 		c->cmds = cmd->next;
+		cmd->next = NULL;
+		cmd->linked = false;
+		cmd->owner = NULL; /* a caller's command outlives the client */
 		if (!cmd->owned_by_caller)
 			imap_cmd_free(cmd);
 	}
@@ -1019,6 +1090,8 @@ void imap_logout(struct imap_client *c)
 	if (!c->broken) {
 		struct oim_err err = OIM_ERR_INIT;
 		struct imap_cmd *cmd = imap_cmd_new(c);
+		net_conn_set_timeout(c->conn, IMAP_LOGOUT_TIMEOUT_S);
+		c->logging_out = true;
 		imap_cmd_add_text(cmd, "LOGOUT");
 		/* BYE then OK; BYE is expected here, not an error */
 		if (imap_cmd_submit(c, cmd, &err) == 0) {

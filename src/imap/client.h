@@ -55,6 +55,9 @@
 
 /* Commands in flight on one connection. */
 #define IMAP_MAX_INFLIGHT 64
+/* LOGOUT is best effort: wait at most this long for the answer, whatever
+ * socktimeout is. */
+#define IMAP_LOGOUT_TIMEOUT_S 5
 /* Bytes read from the connection per recv. */
 #define IMAP_READ_CHUNK (64u * 1024)
 

@@ -178,7 +178,7 @@ void imap_seqset_normalize(struct imap_seqset *s)
 	size_t out = 0;
 	if (s->nr < 2)
 		return;
-	qsort(s->r, s->nr, sizeof(*s->r), range_cmp);
+	oim_qsort(s->r, s->nr, sizeof(*s->r), range_cmp);
 	for (size_t i = 1; i < s->nr; i++) {
 		struct imap_seq_range *last = &s->r[out];
 		if (s->r[i].lo <= last->hi + (uint64_t)1) {

@@ -278,7 +278,7 @@ void status_labels_normalize(const char *in, size_t len, struct strbuf *out)
 	}
 	/* Python sorts str by code point; for UTF-8 that is byte order. */
 	if (nv > 1)
-		qsort(v, nv, sizeof(*v), cmp_str);
+		oim_qsort(v, nv, sizeof(*v), cmp_str);
 	for (i = 0; i < nv; i++) {
 		if (i > 0 && !strcmp(v[i], v[i - 1]))
 			continue;
@@ -531,7 +531,7 @@ uint32_t *status_uids(const struct status *st, size_t *n_r)
 	v = xreallocarray(NULL, st->nr, sizeof(*v));
 	for (size_t r = 0; r < st->nr; r++)
 		v[r] = st->recs[r].uid;
-	qsort(v, st->nr, sizeof(*v), cmp_u32);
+	oim_qsort(v, st->nr, sizeof(*v), cmp_u32);
 	return v;
 }
 

@@ -225,7 +225,7 @@ void status_plain_format(const struct status *st, struct strbuf *out)
 	v = xreallocarray(NULL, st->nr, sizeof(*v));
 	for (size_t i = 0; i < st->nr; i++)
 		v[i] = &st->recs[i];
-	qsort(v, st->nr, sizeof(*v), cmp_rec_ptr);
+	oim_qsort(v, st->nr, sizeof(*v), cmp_rec_ptr);
 	for (size_t i = 0; i < st->nr; i++)
 		strbuf_addf(out, "%" PRIu32 "|%s|%" PRId64 "|%s\n", v[i]->uid,
 			    v[i]->flags, v[i]->mtime,

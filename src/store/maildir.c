@@ -357,7 +357,7 @@ int maildir_repo_list(struct maildir_repo *repo, struct maildir_folder_names *l,
 		maildir_folder_names_release(l);
 		return -1;
 	}
-	qsort(l->names, l->nr, sizeof(*l->names), cmp_str);
+	oim_qsort(l->names, l->nr, sizeof(*l->names), cmp_str);
 	return 0;
 }
 
@@ -953,7 +953,7 @@ static int cmp_msg(const void *a, const void *b)
 void maildir_msglist_sort(struct maildir_msglist *l)
 {
 	if (l->nr)
-		qsort(l->msgs, l->nr, sizeof(*l->msgs), cmp_msg);
+		oim_qsort(l->msgs, l->nr, sizeof(*l->msgs), cmp_msg);
 }
 
 struct maildir_msg *maildir_msglist_find(const struct maildir_msglist *l,

@@ -160,7 +160,7 @@ static size_t sort_uids(uint32_t *v, size_t n)
 {
 	if (!n)
 		return 0;
-	qsort(v, n, sizeof(*v), cmp_u32);
+	oim_qsort(v, n, sizeof(*v), cmp_u32);
 	size_t k = 1;
 	for (size_t i = 1; i < n; i++)
 		if (v[i] != v[k - 1])
@@ -560,7 +560,7 @@ static int imap_scan(struct store_folder *bf, const struct store_scan_opts *o,
 	}
 	/* sorted by UID, a UID reported twice listed once (the last) */
 	if (out->nr > 1)
-		qsort(out->v, out->nr, sizeof(*out->v), cmp_msg_uid);
+		oim_qsort(out->v, out->nr, sizeof(*out->v), cmp_msg_uid);
 	size_t k = 0;
 	for (size_t i = 0; i < out->nr; i++) {
 		if (k && out->v[k - 1].uid == out->v[i].uid)
@@ -816,7 +816,7 @@ static int imap_fetch(struct store_folder *bf,
 		fc.w[fc.nw].msg = msgs[i];
 		fc.nw++;
 	}
-	qsort(fc.w, fc.nw, sizeof(*fc.w), cmp_want);
+	oim_qsort(fc.w, fc.nw, sizeof(*fc.w), cmp_want);
 	/* the same UID twice is fetched (and delivered) once */
 	size_t k = 0;
 	for (size_t i = 0; i < fc.nw; i++)

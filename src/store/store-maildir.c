@@ -38,6 +38,7 @@ struct mfolder {
 	struct maildir_folder *md;
 	int dfd; /* the folder's directory, for the sizes in scan */
 	bool readonly;
+	bool opened_readonly; /* STORE_OPEN_READONLY (--dry-run) */
 };
 
 /* This driver's store_writer (store.h keeps the type opaque; each driver
@@ -192,6 +193,7 @@ static int mstore_open_folder(struct store *s, const char *name,
 	f->md = md;
 	f->dfd = dfd;
 	f->readonly = ro;
+	f->opened_readonly = (flags & STORE_OPEN_READONLY) != 0;
 	*f_r = &f->base;
 	return 0;
 }
@@ -567,8 +569,13 @@ static int mfolder_set_uid(struct store_folder *sf, struct store_msg *msg,
 	struct mfolder *f = to_mfolder(sf);
 	char *name = NULL;
 
-	if (check_writable(f, "renaming a message", err) < 0)
-		return -1;
+	/* A read-only repository still gets the UID of a message it
+	 * uploaded written into the file name, as OfflineIMAP does
+	 * (change_message_uid): without it the next run would upload the
+	 * message again.  Only a folder opened read-only (--dry-run)
+	 * refuses. */
+	if (f->opened_readonly)
+		return check_writable(f, "renaming a message", err);
 	if (!msg->id)
 		BUG("store-maildir: set_uid without id");
 	if (!uid)

@@ -285,7 +285,7 @@ static int sort_pairs(const struct acct_repo_rules *remote,
 	if (!p->n_pairs)
 		return 0;
 	if (!remote->foldersort) {
-		qsort(p->pairs, p->n_pairs, sizeof(*p->pairs), pair_cmp);
+		oim_qsort(p->pairs, p->n_pairs, sizeof(*p->pairs), pair_cmp);
 		return 0;
 	}
 	const char **names = xcalloc(p->n_pairs, sizeof(*names));

@@ -642,7 +642,7 @@ static void run_changes(struct exec *ex, size_t a, size_t b)
 		    s->kind, s->to, s->kind == SYNC_STEP_FLAGS ? s->add : 0,
 		    s->kind == SYNC_STEP_FLAGS ? s->del : 0, i};
 	}
-	qsort(k, nk, sizeof(*k), cmp_change);
+	oim_qsort(k, nk, sizeof(*k), cmp_change);
 	for (size_t i = 0; i < nk && !stopped(ex);) {
 		size_t n = 0;
 		size_t j = i;

@@ -181,7 +181,7 @@ static int sort_unique(struct uid_idx **v_r, size_t nr, const char *what,
 		       const struct sync_snapshot *snap, struct oim_err *err)
 {
 	struct uid_idx *v = *v_r;
-	qsort(v, nr, sizeof(*v), cmp_uid_idx);
+	oim_qsort(v, nr, sizeof(*v), cmp_uid_idx);
 	for (size_t i = 1; i < nr; i++) {
 		if (v[i].uid != v[i - 1].uid)
 			continue;
@@ -674,7 +674,7 @@ bool sync_plan_quick_unchanged(const struct sync_snapshot *snap,
 	struct uid_idx *s = xcalloc(snap->status_nr + 1, sizeof(*s));
 	for (size_t i = 0; i < snap->status_nr; i++)
 		s[i] = (struct uid_idx){snap->status[i].uid, i};
-	qsort(s, snap->status_nr, sizeof(*s), cmp_uid_idx);
+	oim_qsort(s, snap->status_nr, sizeof(*s), cmp_uid_idx);
 	bool same = true;
 	for (size_t i = 0; same && i < snap->local_nr; i++) {
 		const struct sync_local_msg *m = &snap->local[i];
@@ -737,7 +737,7 @@ int sync_plan_build(const struct sync_snapshot *snap,
 			continue;
 		pl.ignore[side] = (uint32_t *)xmemdup(opts->copy_ignore[side],
 						      n * sizeof(uint32_t));
-		qsort(pl.ignore[side], n, sizeof(uint32_t), cmp_u32);
+		oim_qsort(pl.ignore[side], n, sizeof(uint32_t), cmp_u32);
 	}
 	if (compute_valve(&pl)) {
 		ret = 0;

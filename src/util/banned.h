@@ -27,6 +27,8 @@
 #define atoi(x) BANNED(atoi)
 #undef atol
 #define atol(x) BANNED(atol)
+#undef qsort
+#define qsort(...) BANNED(qsort)
 #undef gets
 #define gets(x) BANNED(gets)
 

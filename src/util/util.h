@@ -78,6 +78,18 @@ int oim_parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out)
  * blanks, as Python's int() accepts them. */
 int oim_parse_long(const char *s, long *out) OIM_WUR;
 
+/*
+ * qsort() that accepts an empty array: glibc declares qsort's base
+ * nonnull, and an empty vector's base is often NULL (UBSan reports it).
+ * qsort itself is banned (banned.h) so every caller gets this.
+ */
+static inline void oim_qsort(void *base, size_t nmemb, size_t size,
+			     int (*cmp)(const void *, const void *))
+{
+	if (nmemb > 1)
+		qsort(base, nmemb, size, cmp);
+}
+
 #include "banned.h"
 
 #endif

@@ -42,15 +42,29 @@ from oimaptest import dovecot as dovecotmod  # noqa: E402
 from oimaptest import fakeimap as fakemod  # noqa: E402
 from oimaptest import maildir as maildirmod  # noqa: E402
 from oimaptest import rc as rcmod  # noqa: E402
-from oimaptest.rc import Result  # noqa: E402,F401
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+Result = rcmod.Result          # what run_oimap and the runners return
+
+
+def _reachable_by_all(path):
+    path = os.path.abspath(path)
+    while True:
+        if not os.stat(path).st_mode & 0o001:
+            return False
+        parent = os.path.dirname(path)
+        if parent == path:
+            return True
+        path = parent
 
 
 def _tempdir(prefix):
     # Not pytest's tmp_path: its parent is 0700, and as root Dovecot's
     # unprivileged processes must be able to reach the server directory.
-    d = tempfile.mkdtemp(prefix=prefix)
+    base = tempfile.gettempdir()
+    if os.geteuid() == 0 and not _reachable_by_all(base):
+        base = "/tmp"
+    d = tempfile.mkdtemp(prefix=prefix, dir=base)
     os.chmod(d, 0o755)
     return d
 

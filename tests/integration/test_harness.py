@@ -15,9 +15,11 @@ import tempfile
 
 import pytest
 
+from oimaptest import dovecot as dovecotmod
 from oimaptest import imap as imapmod
 from oimaptest import maildir as maildirmod
-from oimaptest.fakeimap import Step, literal
+from oimaptest import status as statusmod
+from oimaptest.fakeimap import literal
 from oimaptest.mail import make_message, message_id
 
 
@@ -34,6 +36,14 @@ def test_plain_port_login_and_starttls(dovecot, imap_user):
 def test_plain_login_without_tls(imap_user):
     with imap_user.client("plain") as c:
         assert c.list() == ["INBOX"]
+
+
+def test_listens_on_ipv6_loopback_too(dovecot):
+    from oimaptest.dovecot import HAVE_V6
+    if not HAVE_V6:
+        pytest.skip("no ::1 here")
+    with socket.create_connection(("::1", dovecot.port), 5) as s:
+        assert s.recv(200).startswith(b"* OK")
 
 
 def test_implicit_tls_verifies_against_test_ca(imap_user):
@@ -71,7 +81,7 @@ def test_cert_names_and_fingerprints(certs):
 # Users --------------------------------------------------------------------
 
 def test_users_are_unique_and_isolated(dovecot, imap_user):
-    other = __import__("oimaptest.dovecot").dovecot.new_user(dovecot)
+    other = dovecotmod.new_user(dovecot)
     assert other.user != imap_user.user
     assert other.password != imap_user.password
     with imap_user.client() as a:
@@ -118,6 +128,37 @@ def test_seed_and_inspect_round_trip(imap):
         message_id("m3")]
 
 
+def test_copy_move_recreate(imap):
+    imap.create("A")
+    imap.create("B")
+    d = datetime.datetime(2022, 2, 3, 4, 5, 6, tzinfo=datetime.timezone.utc)
+    u = [imap.append("A", make_message(i), ["\\Seen"] if i % 2 else [], d)
+         for i in range(3)]
+    imap.copy("A", u[:2], "B")
+    imap.copy("A", [u[2]], "B", move=True)
+    assert len(imap.fetch("A")) == 2
+    before = imap.fetch("B")
+    assert [m.message_id for m in before] == [message_id("m%d" % i)
+                                              for i in range(3)]
+    v = imap.uidvalidity("B")
+    assert imap.recreate("B") != v
+    after = imap.fetch("B")
+    assert [(m.body, m.flags, m.internaldate) for m in after] == [
+        (m.body, m.flags, m.internaldate) for m in before]
+    with pytest.raises(ValueError):
+        imap.recreate("INBOX")
+
+
+def test_big_message_and_local_flags(tmp_path):
+    big = make_message(1, size=300000)
+    assert 300000 <= len(big) < 300100 and big == make_message(1, size=300000)
+    p = maildirmod.add_local_message(str(tmp_path), "F", big)
+    m = maildirmod.read_folder(str(tmp_path), "F")[0]
+    assert m.subdir == "new" and m.read() == big.replace(b"\r\n", b"\n")
+    q = maildirmod.set_local_flags(m, "SF")
+    assert q.endswith(":2,FS") and "/cur/" in q and not os.path.exists(p)
+
+
 def test_mutf7():
     for s, enc in [("Entwürfe", "Entw&APw-rfe"), ("a&b", "a&-b"),
                    ("日本語", "&ZeVnLIqe-"), ("plain", "plain")]:
@@ -149,6 +190,18 @@ def test_preauth_command_speaks_preauth(imap_user, imap):
         assert owner != 0
 
 
+def test_tunnel_commands_with_imaplib(imap_user):
+    c = imaplib.IMAP4_stream(imap_user.preauth)
+    assert c.state == "AUTH"
+    assert c.list()[0] == "OK"
+    c.logout()
+    c = imaplib.IMAP4_stream(imap_user.tunnel)
+    assert c.state == "NONAUTH"
+    c.login(imap_user.user, imap_user.password)
+    assert c.list()[0] == "OK"
+    c.logout()
+
+
 # Config writer + offlineimap3 + Maildir reader ------------------------------
 
 def seed_small(imap):
@@ -160,7 +213,11 @@ def seed_small(imap):
     return a, b, c, d
 
 
-@pytest.mark.parametrize("mode", ["plain", "ssl", "starttls", "preauth"])
+# Not "starttls": offlineimap3 8.0.0 hangs in about a third of STARTTLS
+# connections (imaplib2's reader thread races the TLS handshake), so
+# compatibility tests must not use it; the starttls config is checked
+# below and with imaplib above.
+@pytest.mark.parametrize("mode", ["plain", "ssl", "preauth", "tunnel"])
 def test_offlineimap3_syncs_with_written_config(account, imap, mode):
     seed_small(imap)
     rc = account.write_rc(mode=mode)
@@ -181,7 +238,21 @@ def test_offlineimap3_syncs_with_written_config(account, imap, mode):
     assert account.summary()["Archive.2024"] == [
         (1, "DS", message_id("m4"))]
     assert maildirmod.tree_tmp(account.maildir) == []
-    assert os.path.isdir(os.path.join(account.metadata, "Account-Test"))
+    st = statusmod.read_status(account.metadata, "Test", "INBOX")
+    assert {u: s.flags for u, s in st.items()} == {1: "S", 2: "FR", 3: ""}
+    assert statusmod.status_backend(account.metadata, "Test",
+                                    "Archive/2024") == "sqlite"
+    assert statusmod.folder_validity(account.metadata, "Test-Remote",
+                                     "INBOX") == imap.uidvalidity("INBOX")
+
+
+def test_starttls_config(account):
+    text = open(account.write_rc(mode="starttls")).read()
+    for line in ["remotehost = localhost\n", "ssl = no\n",
+                 "starttls = yes\n",
+                 "remoteport = %d\n" % account.server.port,
+                 "sslcacertfile = %s\n" % account.server.cafile]:
+        assert line in text
 
 
 def test_offlineimap3_fails_against_wrong_ca(account, imap):
@@ -343,7 +414,7 @@ def test_dovecot_factory_with_fewer_capabilities(dovecot_factory, dovecot):
     d = dovecot_factory(extra_conf="imap_capability = IMAP4rev1 IDLE",
                         separator=".")
     assert (d.port, d.sslport) != (dovecot.port, dovecot.sslport)
-    info = __import__("oimaptest.dovecot").dovecot.new_user(d)
+    info = dovecotmod.new_user(d)
     with info.client() as c:
         assert "UIDPLUS" not in c.capabilities()
         c.create("A.B")
@@ -507,3 +578,60 @@ def test_dovecot_log_is_shown_for_a_failing_test(pytester, monkeypatch,
     out = r.stdout.str()
     assert "dovecot log" in out
     assert "Login: user=<" in out
+
+
+def test_fake_server_starttls_and_reset(fake_imap, certs):
+    caps = "* CAPABILITY IMAP4rev1 STARTTLS\n{tag} OK done"
+    fake = fake_imap(scripts=[[
+        (r"\S+ CAPABILITY", caps),
+        (r"\S+ STARTTLS", "{tag} OK begin TLS", "starttls"),
+        (r"\S+ CAPABILITY", caps),
+        (r"\S+ NOOP", "* 1 EXISTS\r\npartial", "reset"),
+    ]], greeting="* OK hi")
+    c = imaplib.IMAP4(fake.host, fake.port, timeout=10)
+    c.starttls(ssl.create_default_context(cafile=certs.ca_cert))
+    with pytest.raises((imaplib.IMAP4.abort, ConnectionResetError)):
+        c.noop()
+        c.noop()
+    assert fake.wait(10)
+    assert ("*", "starttls") in fake.transcript()
+    assert fake.transcript()[-3:] == [("S", "* 1 EXISTS"), ("S", "partial"),
+                                      ("*", "reset")]
+    assert fake.errors == []
+
+
+def test_fake_server_gmail_fetch(fake_imap):
+    from oimaptest.fakeimap import GMAIL_CAPS, fetch_response, preamble
+    body = make_message(3)
+    fake = fake_imap(preamble(caps=GMAIL_CAPS) + [
+        (r'\S+ SELECT INBOX', "* 1 EXISTS\n{tag} OK [READ-WRITE] ok"),
+        (r"\S+ UID FETCH 1:\* \(X-GM-LABELS BODY\[\]\)",
+         fetch_response(1, 5, ["\\Seen"], body,
+                        labels=['"\\\\Important"', "Work"]) +
+         "\n{tag} OK done"),
+        (r"\S+ LOGOUT", "* BYE\n{tag} OK bye")])
+    c = imaplib.IMAP4(fake.host, fake.port, timeout=10)
+    c.login("fakeuser", "fakepass")
+    assert "X-GM-EXT-1" in c.capabilities
+    c.select("INBOX")
+    typ, data = c.uid("FETCH", "1:*", "(X-GM-LABELS BODY[])")
+    assert data[0][1] == body
+    assert b'X-GM-LABELS ("\\\\Important" Work)' in data[0][0]
+    assert b"RFC822.SIZE %d" % len(body) in data[0][0]
+    c.logout()
+    assert fake.wait(10) and fake.errors == []
+
+
+@pytest.mark.parametrize("algo", ["sha256", "sha512"])
+def test_offlineimap3_accepts_our_fingerprints(account, imap, algo):
+    imap.append("INBOX", make_message(1))
+    fp = account.server.fingerprints[algo]
+    account.write_rc(mode="ssl", sslcacertfile=None,
+                     cert_fingerprint="00" * 32 + ", " + fp)
+    r = account.offlineimap()
+    assert r.rc == 0, r
+    assert len(account.tree()["INBOX"]) == 1
+    account.write_rc(mode="ssl", sslcacertfile=None,
+                     cert_fingerprint="ab" * (len(fp) // 2))
+    r = account.offlineimap()
+    assert r.rc != 0 and "fingerprint" in r.output.lower()

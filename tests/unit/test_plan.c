@@ -177,7 +177,7 @@ static void mrender(struct mlist *m, const char *name, struct strbuf *out)
 			order[n][0] = m->uid[i];
 			order[n++][1] = m->f[i];
 		}
-	qsort(order, n, sizeof(order[0]), cmp_msg);
+	oim_qsort(order, n, sizeof(order[0]), cmp_msg);
 	strbuf_addstr(out, name);
 	for (size_t i = 0; i < n; i++)
 		strbuf_addf(out, " %u:%s", (unsigned)order[i][0],

@@ -397,7 +397,7 @@ static char *sorted_lines(const char *path)
 		lines[n++] = l;
 	}
 	assert_true(n > 0);
-	qsort(lines + 1, n - 1, sizeof(*lines), cmp_line);
+	oim_qsort(lines + 1, n - 1, sizeof(*lines), cmp_line);
 	for (size_t i = 0; i < n; i++)
 		strbuf_addf(&sb, "%s\n", lines[i]);
 	free(d);

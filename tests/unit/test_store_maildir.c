@@ -918,7 +918,6 @@ static void test_readonly(void **state)
 	assert_null(w);
 	assert_int_equal(f->ops->set_flags(f, mp, 1, SYNC_F_SEEN, 0, &err), -1);
 	assert_int_equal(f->ops->delete (f, mp, 1, &err), -1);
-	assert_int_equal(f->ops->set_uid(f, mp[0], 5, &err), -1);
 	assert_non_null(strstr(err.msg, "read-only"));
 	assert_string_equal(mp[0]->id, id);
 	assert_int_equal(mp[0]->uid, 1);
@@ -944,10 +943,43 @@ static void test_readonly(void **state)
 	scan(fx->f, &l);
 	mp[0] = &l.v[0];
 	assert_int_equal(fx->f->ops->delete (fx->f, mp, 1, &err), -1);
+	assert_int_equal(fx->f->ops->set_uid(fx->f, mp[0], 5, &err), -1);
+	assert_non_null(strstr(err.msg, "read-only"));
 	p = path_of(fx, "INBOX", id);
 	assert_true(exists(p));
 	store_msglist_release(&l);
 	free(id);
+}
+
+/*
+ * A read-only repository still records the UID of a message it uploaded
+ * in the file name, as OfflineIMAP's change_message_uid does; otherwise
+ * the next run would upload it again.
+ */
+static void test_readonly_repo_set_uid(void **state)
+{
+	struct fx *fx = *state;
+	struct oim_err err = OIM_ERR_INIT;
+	struct store_msglist l;
+	struct store_msg *mp[1];
+	/* new mail delivered by a mail reader: no U= */
+	put_file(path_of(fx, "INBOX", "new/1700000000.M5P9.box"),
+		 "Message-ID: <ro@x>\nA: b\n\nbody\n");
+	struct store *s = open_store(fx->root, '.', false, true);
+	struct store_folder *f = open_folder(s, "INBOX", NULL, 0);
+	scan(f, &l);
+	assert_int_equal(l.nr, 1);
+	assert_int_equal(l.v[0].uid, 0);
+	mp[0] = &l.v[0];
+	assert_int_equal(f->ops->set_uid(f, mp[0], 7, &err), 0);
+	assert_non_null(strstr(mp[0]->id, ",U=7,"));
+	store_msglist_release(&l);
+	scan(f, &l);
+	assert_int_equal(l.nr, 1);
+	assert_int_equal(l.v[0].uid, 7);
+	store_msglist_release(&l);
+	close_folder(f);
+	store_close(s);
 }
 
 /* ---- options reach the library ---- */
@@ -1022,6 +1054,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_windows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_readonly, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_readonly_repo_set_uid, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_options, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -89,13 +89,14 @@ def cmd_tree(a):
         return 0
     for folder, msgs in tree.items():
         print("  %-28s %3d messages" % (folder or ".", len(msgs)))
-    for folder, msgs in tree.items():
-        if msgs:
-            print("  e.g. %s/%s/%s" % (folder, msgs[0].subdir, msgs[0].name))
-            if len(msgs) > 1:
-                print("       %s/%s/%s" % (folder, msgs[-1].subdir,
-                                          msgs[-1].name))
-            break
+    total = sum(len(m) for m in tree.values())
+    print("  %-28s %3d messages" % ("(all)", total))
+    folder = "INBOX" if tree.get("INBOX") else next(
+        (f for f, m in tree.items() if m), None)
+    if folder is not None:
+        print("A few file names in %s:" % folder)
+        for m in tree[folder][:3]:
+            print("  %s/%s" % (m.subdir, m.name))
     return 0
 
 
@@ -126,7 +127,8 @@ def main(argv=None):
     s.add_argument("--maildir", required=True)
     s.add_argument("--metadata", required=True)
     s.add_argument("--mode", default="ssl",
-                   choices=["plain", "starttls", "ssl", "preauth"])
+                   choices=["plain", "starttls", "ssl", "preauth",
+                            "tunnel"])
     s.add_argument("--account", default=rc.ACCOUNT)
     s.set_defaults(fn=cmd_write_rc)
     s = sub.add_parser("tree")

@@ -26,6 +26,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import sys
 import threading
 import time
 
@@ -42,16 +43,39 @@ _user_seq = 0
 _user_lock = threading.Lock()
 
 
-def free_ports(n):
-    """n distinct ports that were free on 127.0.0.1 a moment ago.  Another
-    process may still take one before we bind it: callers retry."""
-    socks = []
+def _have_v6_loopback():
     try:
-        for _ in range(n):
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+HAVE_V6 = _have_v6_loopback()
+
+
+def free_ports(n):
+    """n distinct ports that were free on 127.0.0.1 (and ::1 if the host
+    has it) a moment ago.  Another process may still take one before we
+    bind it: callers retry."""
+    socks = []
+    ports = []
+    try:
+        while len(ports) < n:
             s = socket.socket()
             s.bind((HOST, 0))
             socks.append(s)
-        return [s.getsockname()[1] for s in socks]
+            port = s.getsockname()[1]
+            if HAVE_V6:
+                s6 = socket.socket(socket.AF_INET6)
+                socks.append(s6)
+                try:
+                    s6.bind(("::1", port))
+                except OSError:
+                    continue
+            ports.append(port)
+        return ports
     finally:
         for s in socks:
             s.close()
@@ -92,17 +116,24 @@ def _stop_pid(pid, conf_path):
         pass
 
 
-def _die_with_parent():
-    """In the child before exec: SIGTERM the master when the process that
-    started it dies, even by SIGKILL (atexit and finalizers never run
-    then).  Linux only; harmless elsewhere."""
+def _die_with_parent_fn():
+    """A preexec_fn: in the child before exec, ask for SIGTERM when the
+    process that started the master dies, even by SIGKILL (atexit and
+    finalizers never run then).  Linux only; harmless elsewhere."""
+    parent = os.getpid()
     try:
         import ctypes
         libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+    def fn():
         PR_SET_PDEATHSIG = 1
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
+        # The parent may have died before prctl(): then no signal comes.
+        if os.getppid() != parent:
+            os._exit(1)
+    return fn
 
 
 def _stop_all():
@@ -118,6 +149,17 @@ class DovecotError(RuntimeError):
 
 
 class Dovecot:
+    """One server.  dir: its directory (created).  certs: a certs.Certs
+    to use (default: made in dir/certs).  extra_conf: appended to
+    dovecot.conf (e.g. "imap_capability = IMAP4rev1 IDLE" to advertise
+    less).  separator: the namespace separator.  auth_mechanisms: what
+    Dovecot offers.  compress: load imap_zlib (COMPRESS=DEFLATE).
+    die_with_parent: SIGTERM the master when the starting process dies.
+    Attributes once started: host, port, sslport, tls_host (the name in
+    the certificate), certs, log_path, users {name: password}."""
+
+    tls_host = "localhost"
+
     def __init__(self, dir, certs=None, extra_conf="", separator="/",
                  auth_mechanisms="plain login", compress=True,
                  die_with_parent=True):
@@ -130,6 +172,9 @@ class Dovecot:
         self.auth_mechanisms = auth_mechanisms
         self.compress = compress
         self.die_with_parent = die_with_parent
+        # ::1 too, so that clients resolving "localhost" (the name in the
+        # certificate) to ::1 first find the server there as well.
+        self.listen = HOST + (", ::1" if HAVE_V6 else "")
         self.proc = None
         self._pid = None        # a detached master (not our child)
         self.token = secrets.token_hex(8)
@@ -234,7 +279,7 @@ log_path = {self.log_path}
 info_log_path = {self.log_path}
 debug_log_path = {self.log_path}
 protocols = imap
-listen = {HOST}
+listen = {self.listen}
 default_internal_user = {self.internal_user}
 default_login_user = {self.login_user}
 default_internal_group = {self.internal_group}
@@ -264,11 +309,11 @@ namespace inbox {{
 service imap-login {{
   chroot =
   inet_listener imap {{
-    address = {HOST}
+    address = {self.listen}
     port = {self.port}
   }}
   inet_listener imaps {{
-    address = {HOST}
+    address = {self.listen}
     port = {self.sslport}
     ssl = yes
   }}
@@ -318,12 +363,16 @@ protocol imap {{
             fh.write(self._conf())
         log_start = self.log_size()
         err_path = os.path.join(self.dir, "dovecot.stderr")
+        try:
+            err_start = os.path.getsize(err_path)
+        except OSError:
+            err_start = 0
         with open(err_path, "ab") as errfh:
             self.proc = subprocess.Popen(
                 [DOVECOT, "-F", "-c", self.conf_path],
                 stdin=subprocess.DEVNULL, stdout=errfh, stderr=errfh,
                 start_new_session=True, close_fds=True,
-                preexec_fn=_die_with_parent if self.die_with_parent
+                preexec_fn=_die_with_parent_fn() if self.die_with_parent
                 else None)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
@@ -333,8 +382,9 @@ protocol imap {{
                 return True, ""
             time.sleep(0.05)
         self.stop()
-        with open(err_path, errors="replace") as fh:
-            err = fh.read()[-3000:]
+        with open(err_path, "rb") as fh:
+            fh.seek(err_start)
+            err = fh.read().decode("utf-8", "replace")[-3000:]
         return False, err + self.log_text(log_start)[-3000:]
 
     def _is_ours(self):
@@ -478,13 +528,20 @@ class UserInfo:
         self.fingerprints = dict(server.certs.fingerprints)
         self.preauth_argv = server.preauth_argv(user)
         self.preauth = server.preauth_command(user)
+        # A transporttunnel: the plain port over a command's pipes.
+        self.tunnel_argv = [
+            "env", "PYTHONPATH=" + os.path.dirname(os.path.dirname(
+                os.path.abspath(__file__))), sys.executable, "-m",
+            "oimaptest.relay", server.host, str(server.port)]
+        self.tunnel = shlex.join(self.tunnel_argv)
 
     def __getitem__(self, k):
         return getattr(self, k)
 
     def keys(self):
-        return ["user", "password", "host", "port", "sslport", "cafile",
-                "wrong_cafile", "fingerprints", "preauth"]
+        return ["user", "password", "host", "tls_host", "port", "sslport",
+                "cafile", "wrong_cafile", "fingerprints", "preauth",
+                "tunnel"]
 
     def __repr__(self):     # no password: it ends up in test reports
         return "UserInfo(user=%r, host=%r, port=%r, sslport=%r)" % (

@@ -14,19 +14,21 @@ responses, dropped connections, Gmail extensions, exact transcripts.
     assert fake.client_lines() == ["A1 CAPABILITY", ...]
 
 A script is a list of steps; a step is Step(expect, respond, action,
-optional) or a tuple of the same.  An optional step whose regex does not
-match the line is skipped and the line is tried against the next step
-(for commands a client may or may not send, e.g. CAPABILITY).  For each step the server reads one client line (with
-any literals it carries: a synchronising literal {N} gets "+ Ready" back
-automatically, {N+} does not), checks it against the `expect` regex
-(re.fullmatch, DOTALL, on the line without its CRLF, decoded latin-1), and
-sends `respond`:
-  - str: "{tag}" is replaced by the client's tag (after a response
-    ending in a "+" continuation, the tag of that command, so the line
-    after AUTHENTICATE's "+ " or IDLE's "+ idling" is answered with it), "\\n" line ends become
-    CRLF, a final CRLF is added; use literal(data) for a literal;
+optional) or a tuple of the same.  For each step the server reads one
+client line (with any literals it carries: a synchronising literal {N}
+gets "+ Ready for literal data" back automatically, {N+} does not),
+checks it against the `expect` regex (re.fullmatch, DOTALL, on the line
+without its final CRLF, decoded latin-1), and sends `respond`:
+  - str: "{tag}" is replaced by the client's tag -- after a response
+    ending in a "+" continuation, by that command's tag, so the line
+    after AUTHENTICATE's "+ " or IDLE's "+ idling" is answered with it;
+    "\n" line ends become CRLF and a final CRLF is added; use
+    literal(data) to embed a literal;
   - bytes: sent exactly as given;
   - a callable(match, tag) returning str or bytes.
+An optional step whose regex does not match is skipped and the same line
+is tried against the next step (for commands a client may or may not
+send, e.g. CAPABILITY).
 expect None sends respond without reading (an unsolicited response).
 action after responding: None, "drop" (close), "reset" (close with RST),
 "hang" (stop answering, keep the connection until stop()), "starttls"
@@ -49,10 +51,13 @@ the whole script or not), "dropped", "reset", "error", "closed".
 preamble(caps, ...) gives the usual opening steps (optional CAPABILITY,
 LOGIN or AUTHENTICATE PLAIN) for scripts that test something later.
 """
+import os
 import re
+import shlex
 import socket
 import ssl
 import struct
+import sys
 import threading
 import time
 
@@ -94,6 +99,36 @@ def preamble(caps="IMAP4rev1 LITERAL+ UIDPLUS AUTH=PLAIN",
         Step(b64, ok, optional=True),
         Step(r"\S+ CAPABILITY", cap, optional=True),
     ]
+
+
+# What imap.gmail.com advertised after login (2024), for Gmail scripts.
+GMAIL_CAPS = ("IMAP4rev1 UNSELECT IDLE NAMESPACE QUOTA ID XLIST CHILDREN "
+              "X-GM-EXT-1 UIDPLUS COMPRESS=DEFLATE ENABLE MOVE CONDSTORE "
+              "ESEARCH UTF8=ACCEPT LIST-EXTENDED LIST-STATUS LITERAL- "
+              "SPECIAL-USE APPENDLIMIT=35651584")
+
+
+def fetch_response(seq, uid, flags=(), body=None, labels=None,
+                   modseq=None, internaldate=None, size=None):
+    """One untagged FETCH response line (str) with the given items; body
+    (str/bytes) goes in as BODY[] with a literal, labels (list) as
+    X-GM-LABELS."""
+    items = ["UID %d" % uid, "FLAGS (%s)" % " ".join(flags)]
+    if modseq is not None:
+        items.append("MODSEQ (%d)" % modseq)
+    if internaldate is not None:
+        items.append('INTERNALDATE "%s"' % internaldate)
+    if labels is not None:
+        items.append("X-GM-LABELS (%s)" % " ".join(labels))
+    if body is not None:
+        lit = literal(body)
+        if size is None:
+            size = int(lit[1:lit.index("}")])
+    if size is not None:
+        items.append("RFC822.SIZE %d" % size)
+    if body is not None:
+        items.append("BODY[] " + lit)
+    return "* %d FETCH (%s)" % (seq, " ".join(items))
 
 
 def literal(data):
@@ -150,6 +185,11 @@ class FakeImap:
         self._lsock.listen(8)
         self.port = self._lsock.getsockname()[1]
         self.sslport = self.port
+        # A transporttunnel command that reaches this server.
+        self.tunnel = shlex.join([
+            "env", "PYTHONPATH=" + os.path.dirname(os.path.dirname(
+                os.path.abspath(__file__))), sys.executable, "-m",
+            "oimaptest.relay", self.host, str(self.port)])
         self._ctx = None
         if tls or any(s.action == "starttls" for sc in self.scripts
                       for s in sc):
@@ -255,8 +295,10 @@ class FakeImap:
         if not data:
             return
         st["sock"].sendall(data)
-        for line in data.decode("latin-1").split("\r\n")[:-1] or [
-                data.decode("latin-1")]:
+        lines = data.decode("latin-1").split("\r\n")
+        if lines[-1] == "":
+            lines.pop()         # the usual final CRLF
+        for line in lines:
             self._rec(tr, "S", line)
 
     def _readline(self, st, tr):

@@ -8,6 +8,8 @@
     c.fetch("INBOX")                         # [Message(uid, flags, msgid, body)]
     c.set_flags("INBOX", uid, ["\\Flagged"], "+")
     c.expunge("INBOX", uids=[uid])
+    c.copy("INBOX", [uid], "Archive", move=False)
+    c.recreate("Archive")      # same mail, new UIDVALIDITY (not INBOX)
     c.close()
 
 Folder names are given and returned as Python str; they are encoded in
@@ -19,6 +21,7 @@ import datetime
 import imaplib
 import re
 import ssl
+import time
 from dataclasses import dataclass
 
 
@@ -59,6 +62,13 @@ def quote(s):
 
 def imap_name(folder):
     return quote(mutf7_encode(folder))
+
+
+def parse_internaldate(s):
+    """'06-May-2023 07:08:09 +0000' -> aware datetime (None for None)."""
+    if not s:
+        return None
+    return datetime.datetime.strptime(s.strip(), "%d-%b-%Y %H:%M:%S %z")
 
 
 @dataclass
@@ -263,6 +273,39 @@ class ImapClient:
                                 "(\\Deleted)")
         self._ok(self.c.expunge(), "EXPUNGE")
         self.c.close()
+
+    def copy(self, folder, uids, dest, move=False):
+        """UID COPY (or MOVE) uids from folder to dest."""
+        self.select(folder)
+        uidset = ",".join(map(str, [uids] if isinstance(uids, int)
+                              else uids))
+        self._ok(self.c.uid("MOVE" if move else "COPY", uidset,
+                            imap_name(dest)), "COPY")
+        self.c.close()
+
+    def recreate(self, folder):
+        """Delete folder and make it again with the same messages, flags
+        and internal dates: same content, new UIDVALIDITY (and UIDs from
+        1).  Returns the new UIDVALIDITY.  Not for INBOX (IMAP cannot
+        delete it)."""
+        if folder.upper() == "INBOX":
+            raise ValueError("INBOX cannot be deleted over IMAP")
+        old = self.uidvalidity(folder)
+        msgs = self.fetch(folder)
+        self.delete(folder)
+        self.create(folder)
+        for _ in range(50):
+            if self.uidvalidity(folder) != old:
+                break
+            time.sleep(0.1)     # Dovecot's UIDVALIDITY is a time stamp
+            self.delete(folder)
+            self.create(folder)
+        else:
+            raise ImapError("UIDVALIDITY of %s did not change" % folder)
+        for m in msgs:
+            self.append(folder, m.body, m.flags,
+                        parse_internaldate(m.internaldate))
+        return self.uidvalidity(folder)
 
     def uidvalidity(self, folder):
         return self.status(folder, "(UIDVALIDITY)")["UIDVALIDITY"]

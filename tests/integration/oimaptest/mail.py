@@ -31,10 +31,12 @@ def msg_date(n):
 
 
 def make_message(seed=0, subject=None, msgid=None, sender=None, to=None,
-                 date=None, body=None, body_lines=None, extra_headers=()):
+                 date=None, body=None, body_lines=None, extra_headers=(),
+                 size=None):
     """A plain-text message.  seed (int or str) picks the defaults;
-    body_lines asks for a body of that many lines (for size tests).
-    Returns CRLF bytes."""
+    body_lines asks for a body of that many lines; size pads the body
+    with 76-character lines to at least that many bytes (for streaming
+    tests).  Returns CRLF bytes."""
     rnd = random.Random(str(seed))
     if subject is None:
         subject = " ".join(rnd.choice(WORDS) for _ in range(4)).capitalize()
@@ -59,7 +61,12 @@ def make_message(seed=0, subject=None, msgid=None, sender=None, to=None,
             ("Content-Transfer-Encoding", "8bit")]
     hdrs += list(extra_headers)
     text = "".join("%s: %s\n" % kv for kv in hdrs) + "\n" + body
-    return to_crlf(text.encode("utf-8"))
+    data = to_crlf(text.encode("utf-8"))
+    if size is not None and len(data) < size:
+        line = (("%s " % seed) * 80)[:76].encode() + b"\r\n"
+        n = (size - len(data) + len(line) - 1) // len(line)
+        data += line * n
+    return data
 
 
 def to_crlf(data):

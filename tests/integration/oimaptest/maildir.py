@@ -132,3 +132,15 @@ def add_local_message(root, folder, data, flags="", name=None):
 
 
 add_local_message.seq = 0
+
+
+def set_local_flags(msg, flags):
+    """Rename a LocalMessage to carry flags (a string like 'FS'), moving
+    it to cur/ as a mail reader does; returns the new path."""
+    base = os.path.dirname(os.path.dirname(msg.path))
+    name = re.sub(r"[:!]2,[A-Za-z]*$", "", msg.name)
+    sep = "!" if "!2," in msg.name else ":"
+    new = os.path.join(base, "cur", name + sep + "2," +
+                       "".join(sorted(set(flags))))
+    os.rename(msg.path, new)
+    return new
