@@ -87,6 +87,10 @@ def test_flag_changes_both_ways(account, imap):
     srv = assert_synced(account, imap)
     assert dict(srv["INBOX"]) == {mid("in1"): "", mid("in2"): "F",
                                   mid("in3"): "F", mid("in4"): "DRS"}
+    # OfflineIMAP files a message it re-flags by its S flag: cur/ if seen,
+    # else new/ (Maildir.py savemessageflags)
+    assert find_local(account, "INBOX", "in4").subdir == "cur"
+    assert find_local(account, "INBOX", "in1").subdir == "new"
 
 
 def test_both_sides_changed_flags_merge(account, imap):

@@ -35,13 +35,14 @@ MAX_DELAY = 2.0
 FLAG_LETTERS = "DFRS"
 
 
-def _start(account, log):
+def _start(account, log, *extra):
     """Start one run of the engine in the background, output to log."""
     if ENGINE == "offlineimap":
         argv = ["/usr/bin/offlineimap", "-c", account.rc, "-o", "-u",
-                "basic"]
+                "basic", *extra]
     else:
-        argv = [account.oimap_bin, "-c", account.rc, "-o", "-u", "basic"]
+        argv = [account.oimap_bin, "-c", account.rc, "-o", "-u", "basic",
+                *extra]
     env = dict(os.environ, HOME=account.home)
     env.pop("XDG_CONFIG_HOME", None)
     return subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
@@ -216,8 +217,10 @@ def test_sigkill_loop(account, imap, backend, n_messages, iterations):
             w.local_flags(5)
         # most runs here take well under a second: favour short delays
         delay = rnd.uniform(0, MAX_DELAY) * rnd.random()
+        # some runs quick (-q) or on one connection (-1)
+        extra = {0: ("-q",), 1: ("-1",)}.get(i % 4, ())
         with open(log_path, "w") as log:
-            rc = _kill_after(_start(account, log), delay)
+            rc = _kill_after(_start(account, log, *extra), delay)
         if rc == -signal.SIGKILL:
             kills += 1
         else:
@@ -293,11 +296,18 @@ def _scenario(dovecot, tmp, oimap_bin, name, overrides=None):
 
 
 @oimap_only
-@pytest.mark.parametrize("backend", ["sqlite", "plain"])
-def test_stop_after_every_step(dovecot, tmp_path, backend):
+@pytest.mark.parametrize("backend,server", [("sqlite", "dovecot"),
+                                            ("plain", "dovecot"),
+                                            ("sqlite", "imap4rev1")])
+def test_stop_after_every_step(dovecot, dovecot_factory, tmp_path, backend,
+                               server):
+    """server imap4rev1: no UIDPLUS, so an upload stopped before its UID
+    was recorded must be found on the server by the journal's search."""
     oimap_bin = os.environ.get("OIMAP_BIN", os.path.join(
         os.path.dirname(os.path.dirname(os.path.dirname(
             os.path.abspath(__file__)))), "build", "oimap"))
+    if server == "imap4rev1":
+        dovecot = dovecot_factory(extra_conf="imap_capability = IMAP4rev1")
     ov = {"account": {"status_backend": backend}}
     ref, rc_ = _scenario(dovecot, tmp_path, oimap_bin, "ref", ov)
     sync_ok(ref)
@@ -338,3 +348,41 @@ def test_stop_after_every_step(dovecot, tmp_path, backend):
         "server vs wanted, local vs wanted (symmetric differences)): %r" % bad
     assert n > 5, "the scenario should have more than 5 steps"
     assert remote_name("Newfolder") in want
+
+
+@oimap_only
+def test_sigterm_stops_cleanly(account, imap):
+    """SIGTERM (or ^C) asks a run to stop after the folders in progress: it
+    ends by itself, leaves no half-written mail in cur/ or new/, and the
+    next run completes without duplicates."""
+    folders = ["INBOX", "T1", "T2", "T3"]
+    for f in folders[1:]:
+        imap.create(f)
+    for i in range(400):
+        imap.append(folders[i % 4], msg("t%d" % i, body="t\n"))
+    account.write_rc(maxconnections=1)
+    rnd = random.Random(1)
+    for i in range(4):
+        for j in range(10):
+            add_local(account, folders[j % 4].replace("/", "."),
+                      "lt%d_%d" % (i, j))
+        log_path = os.path.join(account.home, "term.log")
+        with open(log_path, "w") as log:
+            p = _start(account, log)
+        try:
+            p.wait(timeout=rnd.uniform(0.05, 0.5))
+        except subprocess.TimeoutExpired:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+                pytest.fail("oimap did not stop within 120 s of SIGTERM")
+        for lf, msgs in maildirmod.read_tree(account.maildir).items():
+            for m in msgs:
+                body = m.read()
+                assert body.endswith(b"\n") and b"Message-ID" in body, m.path
+    sync_ok(account)
+    srv = assert_synced(account, imap)
+    assert sum(len(v) for v in srv.values()) == 440

@@ -9,7 +9,10 @@ the exit status says it, and a later run completes.
 import fcntl
 import os
 import re
+import subprocess
 import time
+
+import pytest
 
 from oimaptest import maildir as maildirmod
 from oimaptest.sync_helpers import (ENGINE, add_local, assert_synced,
@@ -149,3 +152,39 @@ def test_folder_error_fails_that_folder_only(account, imap, imap_user):
     sync_ok(account)
     srv = assert_synced(account, imap)
     assert ids(srv["Broken"]) == sorted([mid("e2"), mid("e6"), mid("e7")])
+
+
+def _popen(account, program):
+    argv = ([account.oimap_bin] if program == "oimap"
+            else ["/usr/bin/offlineimap"])
+    env = dict(os.environ, HOME=account.home)
+    env.pop("XDG_CONFIG_HOME", None)
+    return subprocess.Popen(argv + ["-c", account.rc, "-o", "-u", "basic"],
+                            env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, errors="replace")
+
+
+@pytest.mark.parametrize("other", ["oimap", "offlineimap"])
+def test_two_runs_at_once(account, imap, other):
+    """Two runs started together on one account (oimap twice, or oimap and
+    offlineimap3): the lock lets one through at a time; whatever the
+    interleaving, no message is duplicated and a run that was refused
+    says so."""
+    imap.create("Lists")
+    for i in range(200):
+        imap.append("INBOX" if i % 2 else "Lists", msg("c%d" % i,
+                                                       body="c\n"))
+    for i in range(20):
+        add_local(account, "INBOX", "lc%d" % i)
+    account.write_rc()
+    first = ENGINE if ENGINE == "offlineimap" else "oimap"
+    procs = [_popen(account, first), _popen(account, other)]
+    outs = [p.communicate(timeout=300)[0] for p in procs]
+    print("exit statuses", [p.returncode for p in procs])
+    for p, out in zip(procs, outs):
+        if p.returncode != 0:
+            assert re.search(r"(?i)lock", out), out
+    sync_ok(account)
+    srv = assert_synced(account, imap)
+    assert len(srv["INBOX"]) == 120 and len(srv["Lists"]) == 100

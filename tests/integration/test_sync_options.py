@@ -15,7 +15,7 @@ from oimaptest import mail
 from oimaptest import maildir as maildirmod
 from oimaptest import rc as rcmod
 from oimaptest.sync_helpers import (ENGINE, add_local, assert_synced,
-                                    find_local, local_state,
+                                    find_local, fmd5, local_state,
                                     local_names, mid, msg, oimap_only,
                                     rename_flags, seed, seed_standard,
                                     server_state, snapshot, status_path,
@@ -66,9 +66,11 @@ def test_readonly_remote(account, imap):
     add_local(account, "INBOX", "locnew")
     rename_flags(find_local(account, "INBOX", "s2"), "F")
     os.unlink(find_local(account, "Archive", "a1").path)
+    add_local(account, "LocalOnly", "lo1")
     before = server_state(imap)
     sync_ok(account)
     assert server_state(imap) == before                  # server untouched
+    assert "LocalOnly" not in imap.list()
     loc = local_state(account.maildir)
     assert (mid("srvnew"), "F") in loc["INBOX"]          # downloaded
     assert mid("locnew") in ids(loc["INBOX"])            # kept locally
@@ -327,3 +329,46 @@ def test_dry_run_changes_nothing(account, imap):
     assert dict(srv["INBOX"]) == {mid("s1"): "", mid("s2"): "F",
                                   mid("dnew"): ""}
     assert dict(srv["Archive"]) == {mid("dloc"): ""}
+
+
+def test_sync_deletes_no(account, imap):
+    """Local repository 'sync_deletes = no': a local deletion stays local
+    (the server keeps the message, the status its record, and it is not
+    downloaded again)."""
+    seed(imap, SMALL)
+    sync_ok(account)
+    account.write_rc(overrides={"local": {"sync_deletes": False}})
+    os.unlink(find_local(account, "INBOX", "s1").path)
+    sync_ok(account)
+    sync_ok(account)
+    assert mid("s1") in ids(server_state(imap)["INBOX"])
+    assert mid("s1") not in ids(local_state(account.maildir)["INBOX"])
+
+
+def test_folderincludes(account, imap):
+    seed(imap, {"INBOX": [("fi1", [])], "Hidden": [("fi2", [])],
+                "Other": [("fi3", [])]})
+    account.write_rc(folderfilter="lambda f: f == 'INBOX'",
+                     folderincludes="['Hidden']")
+    sync_ok(account)
+    assert sorted(account.tree()) == ["Hidden", "INBOX"]
+    assert ids(local_state(account.maildir)["Hidden"]) == [mid("fi2")]
+
+
+def test_local_sep_slash(account, imap):
+    """Maildir 'sep = /': nested folders are nested directories."""
+    seed(imap, {"INBOX": [("sl1", [])], "Archive/2024": [("sl2", ["\\Seen"])]})
+    account.write_rc(overrides={"local": {"sep": "/"}})
+    sync_ok(account)
+    assert os.path.isdir(os.path.join(account.maildir, "Archive", "2024",
+                                      "cur"))
+    tree = account.tree()
+    assert [m.message_id for m in tree["Archive/2024"]] == [mid("sl2")]
+    assert tree["Archive/2024"][0].fmd5 == fmd5("Archive/2024")
+    add_local(account, "Archive/2024", "sl3")
+    sync_ok(account)
+    assert ids(server_state(imap)["Archive/2024"]) == sorted(
+        [mid("sl2"), mid("sl3")])
+    before = snapshot(account, imap)
+    sync_ok(account)
+    assert snapshot(account, imap) == before

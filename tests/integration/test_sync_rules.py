@@ -9,7 +9,8 @@ import os
 import shutil
 
 from oimaptest import mail
-from oimaptest.sync_helpers import (add_local, assert_synced, find_local,
+from oimaptest.sync_helpers import (NONASCII, add_local, assert_synced,
+                                    find_local,
                                     rename_flags, snapshot,
                                     local_state, mid, msg, oimap_only, seed,
                                     server_state, sync, sync_ok)
@@ -262,3 +263,28 @@ def test_bulk_changes(account, imap):
     before = snapshot(account, imap)
     sync_ok(account)
     assert snapshot(account, imap) == before
+
+
+def test_new_to_cur_is_not_a_change(account, imap):
+    """A mail reader moves a message from new/ to cur/ and adds ':2,'
+    (mutt's 'old' mail): no upload, no flag change, nothing twice."""
+    seed(imap, {"INBOX": [("nc1", []), ("nc2", [])]})
+    sync_ok(account)
+    m = find_local(account, "INBOX", "nc1")
+    assert m.subdir == "new"
+    os.rename(m.path, os.path.join(account.maildir, "INBOX", "cur", m.name))
+    before_srv = server_state(imap)
+    sync_ok(account)
+    assert server_state(imap) == before_srv
+    assert_synced(account, imap)
+    assert len(account.tree()["INBOX"]) == 2
+
+
+def test_folders_option_with_nested_and_non_ascii_names(account, imap):
+    seed(imap, {"INBOX": [("q1", [])], "Archive/2024": [("q2", [])],
+                NONASCII: [("q3", [])]})
+    sync_ok(account, "-f", "Archive/2024,Entw&APw-rfe")
+    tree = account.tree()
+    assert "INBOX" not in tree or not tree["INBOX"]
+    assert [m.message_id for m in tree["Archive.2024"]] == [mid("q2")]
+    assert [m.message_id for m in tree["Entw&APw-rfe"]] == [mid("q3")]

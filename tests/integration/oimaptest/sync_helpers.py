@@ -11,6 +11,14 @@ encode OfflineIMAP's behaviour and not our guess of it:
 Tests of things OfflineIMAP does not do (the empty-side safety valve, a
 non-zero exit on a folder error...) are marked with `oimap_only`.
 
+The files: test_sync_basic (semantics), test_sync_options (options),
+test_sync_rules (moves, removed folders, odd messages, names),
+test_sync_errors (lock, UIDVALIDITY, folder errors, two runs at once),
+test_sync_interop (turns with offlineimap3), test_sync_servers (an
+IMAP4rev1-only server), test_sync_crash (SIGKILL loops, every
+--debug-stop-after-step, SIGTERM).  Random tests print OIMAPTEST_SEED;
+set it to replay one.
+
     r = sync(account, "-f", "INBOX")  # oimap (or offlineimap3) -o -u basic
     seed_standard(imap)                    # the mailbox of the basic tests
     assert_synced(account, imap)           # both sides and the status agree
