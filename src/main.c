@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -73,6 +74,7 @@ enum {
 	OPT_DELETE_FOLDER,
 	OPT_MIGRATE_FMD5,
 	OPT_MBNAMES_PRUNE,
+	OPT_DEBUG_STOP_AFTER_STEP,
 };
 
 static const struct option long_opts[] = {
@@ -83,6 +85,9 @@ static const struct option long_opts[] = {
 	{ "delete-folder", required_argument, NULL, OPT_DELETE_FOLDER },
 	{ "migrate-fmd5-using-nametrans", no_argument, NULL, OPT_MIGRATE_FMD5 },
 	{ "mbnames-prune", no_argument, NULL, OPT_MBNAMES_PRUNE },
+	/* hidden, for the crash-resume tests: not in --help */
+	{ "debug-stop-after-step", required_argument, NULL,
+	  OPT_DEBUG_STOP_AFTER_STEP },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -165,6 +170,20 @@ int oim_parse_args(int argc, char **argv, struct oim_options *o)
 		case OPT_MBNAMES_PRUNE:
 			o->mbnames_prune = true;
 			break;
+		case OPT_DEBUG_STOP_AFTER_STEP: {
+			uint64_t n = 0;
+			if (oim_parse_u64(optarg, strlen(optarg), ULONG_MAX,
+					  &n)) {
+				fprintf(stderr,
+					"%s\noimap: error: "
+					"--debug-stop-after-step wants a "
+					"number, not '%s'\n",
+					usage_line, optarg);
+				return -1;
+			}
+			o->debug_stop_after_step = (unsigned long)n;
+			break;
+		}
 		case ':':
 			if (optopt)
 				fprintf(stderr,

@@ -37,6 +37,9 @@ struct oim_options {
 	const char *delete_folder;
 	bool migrate_fmd5;
 	bool mbnames_prune;
+	/* hidden --debug-stop-after-step=N: the sync stops the process
+	 * with _exit(77) after the N-th step (sync.h); 0 = off */
+	unsigned long debug_stop_after_step;
 	/* Filled by main() before oim_sync_main(), not by the parser: */
 	const char *ui_name; /* canonical UI: -u, else [general] ui */
 };

@@ -50,7 +50,7 @@ int account_lock_take(struct account_lock *lk, const char *metadata_dir,
 		free(path);
 		return -1;
 	}
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
 	if (fcntl(fd, F_SETLK, &fl) || flock(fd, LOCK_EX | LOCK_NB)) {
 		int e = errno;
 		close(fd);

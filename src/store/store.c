@@ -17,6 +17,7 @@ void store_msglist_release(struct store_msglist *l)
 	free(l->v);
 	l->v = NULL;
 	l->nr = l->alloc = 0;
+	l->skipped = 0;
 }
 
 void store_close(struct store *s)

@@ -76,6 +76,10 @@ struct store_msg {
 struct store_msglist {
 	struct store_msg *v;
 	size_t nr, alloc;
+	/* Files the scan left alone and did not list (Maildir: names that
+	 * cannot be trusted, each already logged with log_warn): the run
+	 * should end non-zero when this is not 0.  Always 0 for IMAP. */
+	size_t skipped;
 };
 
 void store_msglist_release(struct store_msglist *l);
@@ -97,6 +101,13 @@ struct store_folder_state {
 enum store_open_flags {
 	STORE_OPEN_READONLY = 1 << 0, /* EXAMINE; no changes will be made */
 	STORE_OPEN_CREATE = 1 << 1,   /* create the folder if missing */
+	/* IMAP: delete() expunges at once, as OfflineIMAP does with expunge
+	 * = yes (UID EXPUNGE of exactly those UIDs with UIDPLUS, else
+	 * EXPUNGE), so a run killed after delete() returned cannot leave a
+	 * \Deleted message the status cache no longer knows (the next run
+	 * would download it again).  Without it, deleted messages stay
+	 * \Deleted until close_folder(expunge = true).  Maildir ignores it. */
+	STORE_OPEN_EXPUNGE = 1 << 2,
 };
 
 /* ---- copying messages: fetch from one side, save on the other ---- */

@@ -47,7 +47,8 @@ struct sync_folder_job {
 	bool fsync;		    /* fsync status and journal writes */
 	/* hidden test hook (--debug-stop-after-step=N): stop the process
 	 * with _exit(77) right after the N-th step was carried out (before
-	 * it is recorded in the status); 0 = off */
+	 * it is recorded in the status); steps are counted across all
+	 * sync_folder() calls of the process; 0 = off */
 	unsigned long stop_after_step;
 };
 
@@ -60,9 +61,12 @@ struct sync_folder_result {
 
 /*
  * Sync one folder pair.  Returns 0, or -1 with err: OIM_SEV_FOLDER for
- * this folder (UIDVALIDITY changed, a folder error, the safety valve),
- * OIM_SEV_ACCOUNT when a connection died.  Partial progress is recorded
- * in the status cache, so the next run completes it.
+ * this folder (UIDVALIDITY changed, a folder error, the safety valve,
+ * or messages that failed one by one: then res->failed_messages > 0, each
+ * was logged with log_error(), the rest of the folder was synced and
+ * res->sum counts what was done), OIM_SEV_ACCOUNT when a connection died.
+ * Partial progress is recorded in the status cache, so the next run
+ * completes it.  res is always filled.
  */
 int sync_folder(const struct sync_folder_job *job,
 		struct sync_folder_result *res, struct oim_err *err) OIM_WUR;

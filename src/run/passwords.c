@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * passwords.c - IMAP credentials from the config, the *eval expressions,
+ * a password file and netrc, in OfflineIMAP's order (see passwords.h).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "../config/config.h"
+#include "../pyeval/pyeval.h"
+#include "../util/netrc.h"
+#include "../util/strbuf.h"
+#include "../util/util.h"
+#include "passwords.h"
+
+/*
+ * remotepasseval results, per repository section, for the life of the
+ * process: OfflineIMAP evaluates it once per repository (a password
+ * manager prompt or a gpg decryption must not come back at every
+ * autorefresh).  Dropped after an authentication failure.
+ */
+struct pass_cache_entry {
+	char *section;
+	char *password; /* secret */
+};
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pass_cache_entry *cache;
+static size_t cache_nr, cache_alloc;
+
+static char *cache_get(const char *section)
+{
+	char *p = NULL;
+	pthread_mutex_lock(&cache_lock);
+	for (size_t i = 0; i < cache_nr && !p; i++)
+		if (!strcmp(cache[i].section, section))
+			p = xstrdup(cache[i].password);
+	pthread_mutex_unlock(&cache_lock);
+	return p;
+}
+
+static void cache_put(const char *section, const char *password)
+{
+	pthread_mutex_lock(&cache_lock);
+	for (size_t i = 0; i < cache_nr; i++)
+		if (!strcmp(cache[i].section, section)) {
+			oim_free_secret(cache[i].password);
+			cache[i].password = xstrdup(password);
+			pthread_mutex_unlock(&cache_lock);
+			return;
+		}
+	ALLOC_GROW(cache, cache_nr, cache_alloc);
+	cache[cache_nr].section = xstrdup(section);
+	cache[cache_nr].password = xstrdup(password);
+	cache_nr++;
+	pthread_mutex_unlock(&cache_lock);
+}
+
+void imap_creds_forget(const char *section)
+{
+	pthread_mutex_lock(&cache_lock);
+	for (size_t i = 0; i < cache_nr; i++)
+		if (!strcmp(cache[i].section, section)) {
+			free(cache[i].section);
+			oim_free_secret(cache[i].password);
+			cache[i] = cache[--cache_nr];
+			break;
+		}
+	pthread_mutex_unlock(&cache_lock);
+}
+
+void imap_creds_cache_clear(void)
+{
+	pthread_mutex_lock(&cache_lock);
+	for (size_t i = 0; i < cache_nr; i++) {
+		free(cache[i].section);
+		oim_free_secret(cache[i].password);
+	}
+	free(cache);
+	cache = NULL;
+	cache_nr = cache_alloc = 0;
+	pthread_mutex_unlock(&cache_lock);
+}
+
+void imap_creds_release(struct imap_creds *c)
+{
+	free(c->host);
+	free(c->user);
+	oim_free_secret(c->password);
+	oim_free_secret(c->oauth2_token);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Compile and evaluate an *eval option as a string; *out_r NULL when the
+ * option is unset.  Secret results must be freed with oim_free_secret. */
+static int eval_str(struct config *cfg, const char *section, const char *option,
+		    char **out_r, struct oim_err *err)
+{
+	struct pyeval_expr *e = NULL;
+	const char *text = NULL;
+	int rc;
+	*out_r = NULL;
+	if (!config_has_option(cfg, section, option))
+		return 0;
+	if (config_get_str(cfg, section, option, NULL, &text, err))
+		return -1;
+	if (!text)
+		return 0;
+	if (pyeval_compile(text, option, config_origin(cfg, section, option),
+			   pyeval_option_flags(option), &e, err))
+		return -1;
+	rc = pyeval_eval_str(e, out_r, err);
+	pyeval_expr_free(e);
+	return rc;
+}
+
+static int eval_long(struct config *cfg, const char *section,
+		     const char *option, bool *set_r, long *out_r,
+		     struct oim_err *err)
+{
+	struct pyeval_expr *e = NULL;
+	const char *text = NULL;
+	int rc;
+	*set_r = false;
+	if (!config_has_option(cfg, section, option))
+		return 0;
+	if (config_get_str(cfg, section, option, NULL, &text, err))
+		return -1;
+	if (!text)
+		return 0;
+	if (pyeval_compile(text, option, config_origin(cfg, section, option),
+			   pyeval_option_flags(option), &e, err))
+		return -1;
+	rc = pyeval_eval_long(e, out_r, err);
+	pyeval_expr_free(e);
+	if (!rc)
+		*set_r = true;
+	return rc;
+}
+
+/* The first line of the file, stripped as Python's str.strip(). */
+static int read_passfile(const char *path, char **out_r, struct oim_err *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	FILE *f = fopen(path, "r");
+	int c;
+	*out_r = NULL;
+	if (!f)
+		return oim_error(err, OIM_SEV_ACCOUNT, OIM_E_IO,
+				 "remotepassfile '%s': %s", path,
+				 strerror(errno));
+	while ((c = getc(f)) != EOF && c != '\n') {
+		if (sb.len >= OIM_PASSFILE_MAX) {
+			fclose(f);
+			strbuf_release_secret(&sb);
+			return oim_error(err, OIM_SEV_ACCOUNT, OIM_E_LIMIT,
+					 "remotepassfile '%s': first line "
+					 "longer than %u bytes",
+					 path, OIM_PASSFILE_MAX);
+		}
+		strbuf_addch(&sb, c);
+	}
+	if (ferror(f)) {
+		int e = errno;
+		fclose(f);
+		strbuf_release_secret(&sb);
+		return oim_error(err, OIM_SEV_ACCOUNT, OIM_E_IO,
+				 "remotepassfile '%s': %s", path, strerror(e));
+	}
+	fclose(f);
+	strbuf_trim(&sb);
+	*out_r = strbuf_detach(&sb, NULL);
+	return 0;
+}
+
+/*
+ * A netrc entry for host: 1 with *login_r / *password_r, 0 when none.
+ * A file we may not read counts as absent for /etc/netrc (OfflineIMAP
+ * ignores EACCES there).
+ */
+static int netrc_get(const char *path, const char *host, bool etc,
+		     char **login_r, char **password_r, struct oim_err *err)
+{
+	int rc;
+	*login_r = *password_r = NULL;
+	if (!path || !host)
+		return 0;
+	if (etc && access(path, R_OK) != 0)
+		return 0;
+	rc = netrc_lookup(path, host, login_r, password_r, err);
+	if (rc < 0)
+		err->sev = OIM_SEV_ACCOUNT;
+	return rc;
+}
+
+static char *home_netrc_path(void)
+{
+	const char *home = getenv("HOME");
+	if (!home || !*home)
+		return NULL;
+	return xasprintf("%s/.netrc", home);
+}
+
+static int get_password(struct config *cfg, const char *section,
+			const struct creds_netrc_paths *paths,
+			struct imap_creds *c, struct oim_err *err)
+{
+	const char *s = NULL;
+	char *home = NULL, *login = NULL, *pass = NULL;
+	int rc;
+
+	/* 1. remotepasseval, evaluated once per process */
+	if (config_has_option(cfg, section, "remotepasseval")) {
+		c->password = cache_get(section);
+		if (c->password)
+			return 0;
+	}
+	if (eval_str(cfg, section, "remotepasseval", &c->password, err))
+		return -1;
+	if (c->password) {
+		cache_put(section, c->password);
+		return 0;
+	}
+	/* 2. remotepass */
+	if (config_get_str(cfg, section, "remotepass", NULL, &s, err))
+		return -1;
+	if (s) {
+		c->password = xstrdup(s);
+		return 0;
+	}
+	/* 3. remotepassfile */
+	if (config_get_path(cfg, section, "remotepassfile", NULL, &s, err))
+		return -1;
+	if (s)
+		return read_passfile(s, &c->password, err);
+	/* 4. ~/.netrc, 5. /etc/netrc */
+	for (int i = 0; i < 2; i++) {
+		const char *path;
+		if (i == 0) {
+			path = paths && paths->home
+				   ? paths->home
+				   : (home = home_netrc_path());
+		} else {
+			path = paths && paths->etc ? paths->etc : "/etc/netrc";
+		}
+		rc = netrc_get(path, c->host, i == 1, &login, &pass, err);
+		if (rc < 0)
+			goto out;
+		if (rc > 0 && pass &&
+		    (!c->user || (login && !strcmp(c->user, login)))) {
+			c->password = pass;
+			pass = NULL;
+			rc = 0;
+			goto out;
+		}
+		free(login);
+		oim_free_secret(pass);
+		login = pass = NULL;
+	}
+	rc = 0;
+out:
+	free(login);
+	oim_free_secret(pass);
+	free(home);
+	return rc;
+}
+
+static int get_user(struct config *cfg, const char *section,
+		    const struct creds_netrc_paths *paths, struct imap_creds *c,
+		    struct oim_err *err)
+{
+	const char *s = NULL;
+	char *home = NULL, *login = NULL, *pass = NULL;
+	int rc;
+
+	if (eval_str(cfg, section, "remoteusereval", &c->user, err))
+		return -1;
+	if (c->user)
+		return 0;
+	if (config_get_str(cfg, section, "remoteuser", NULL, &s, err))
+		return -1;
+	if (s) {
+		c->user = xstrdup(s);
+		return 0;
+	}
+	/* OfflineIMAP's getuser() reads ~/.netrc only. */
+	rc = netrc_get(paths && paths->home ? paths->home
+					    : (home = home_netrc_path()),
+		       c->host, false, &login, &pass, err);
+	oim_free_secret(pass);
+	free(home);
+	if (rc > 0)
+		c->user = login;
+	else
+		free(login);
+	return rc < 0 ? -1 : 0;
+}
+
+int imap_creds_get(struct config *cfg, const char *section,
+		   const struct creds_netrc_paths *paths, bool need_password,
+		   struct imap_creds *c, struct oim_err *err)
+{
+	const char *s = NULL;
+	bool set = false;
+	long port = 0;
+
+	memset(c, 0, sizeof(*c));
+	/* host */
+	if (eval_str(cfg, section, "remotehosteval", &c->host, err))
+		goto fail;
+	if (!c->host) {
+		if (config_get_str(cfg, section, "remotehost", NULL, &s, err))
+			goto fail;
+		if (s)
+			c->host = xstrdup(s);
+	}
+	/* port */
+	if (eval_long(cfg, section, "remoteporteval", &set, &port, err))
+		goto fail;
+	if (!set) {
+		if (config_get_int(cfg, section, "remoteport", 0, &port, err))
+			goto fail;
+	}
+	if (port < 0 || port > 65535) {
+		oim_error(err, OIM_SEV_ACCOUNT, OIM_E_CONFIG,
+			  "[%s] remoteport %ld is not a port number", section,
+			  port);
+		goto fail;
+	}
+	c->port = port;
+	if (get_user(cfg, section, paths, c, err))
+		goto fail;
+	if (need_password && get_password(cfg, section, paths, c, err))
+		goto fail;
+	if (eval_str(cfg, section, "oauth2_access_token_eval", &c->oauth2_token,
+		     err))
+		goto fail;
+	if (!c->oauth2_token) {
+		if (config_get_str(cfg, section, "oauth2_access_token", NULL,
+				   &s, err))
+			goto fail;
+		if (s)
+			c->oauth2_token = xstrdup(s);
+	}
+	return 0;
+fail:
+	if (err->sev < OIM_SEV_ACCOUNT)
+		err->sev = OIM_SEV_ACCOUNT;
+	imap_creds_release(c);
+	return -1;
+}

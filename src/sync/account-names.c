@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * account-names.c - which folders an account syncs, and which it creates:
+ * OfflineIMAP's folderfilter / folderincludes / nametrans rules and its
+ * round-trip check, as pure functions over the two folder lists (see
+ * account.h).
+ */
+#include "../pyeval/pyeval.h"
+#include "../util/log.h"
+#include "../util/util.h"
+#include "account.h"
+
+char *acct_sep_translate(const char *name, char from, char to)
+{
+	char *s = xstrdup(name);
+	if (from == to)
+		return s;
+	for (char *p = s; *p; p++)
+		if (*p == from)
+			*p = to;
+	return s;
+}
+
+int acct_visible_name(const struct acct_repo_rules *r, const char *name,
+		      char **out_r, struct oim_err *err)
+{
+	char *v = NULL;
+	*out_r = NULL;
+	if (r->nametrans) {
+		if (pyeval_call_str(r->nametrans, name, &v, err)) {
+			oim_err_prefix(err, "repository %s: nametrans of '%s'",
+				       r->repo, name);
+			return -1;
+		}
+	} else {
+		v = xstrdup(name);
+	}
+	/* folder/Base.py: a visible name that is the separator is the
+	 * top-level folder, which Maildir scanning calls "". */
+	if (v[0] == r->sep && v[1] == '\0')
+		v[0] = '\0';
+	*out_r = v;
+	return 0;
+}
+
+static bool in_strv(const char *const *v, const char *s)
+{
+	for (; v && *v; v++)
+		if (!strcmp(*v, s))
+			return true;
+	return false;
+}
+
+int acct_should_sync(const struct acct_repo_rules *r, const char *name,
+		     bool *out_r, struct oim_err *err)
+{
+	*out_r = true;
+	if (in_strv(r->includes, name))
+		return 0;
+	if (r->only) {
+		*out_r = in_strv(r->only, name);
+		return 0;
+	}
+	if (!r->folderfilter)
+		return 0;
+	if (pyeval_call_bool(r->folderfilter, &name, 1, out_r, err)) {
+		oim_err_prefix(err, "repository %s: folderfilter of '%s'",
+			       r->repo, name);
+		return -1;
+	}
+	return 0;
+}
+
+void acct_folder_plan_release(struct acct_folder_plan *p)
+{
+	for (size_t i = 0; i < p->n_create_local; i++)
+		free(p->create_local[i]);
+	for (size_t i = 0; i < p->n_create_remote; i++)
+		free(p->create_remote[i]);
+	for (size_t i = 0; i < p->n_pairs; i++) {
+		free(p->pairs[i].remote_name);
+		free(p->pairs[i].remote_visible);
+		free(p->pairs[i].local_name);
+		free(p->pairs[i].local_visible);
+	}
+	free(p->create_local);
+	free(p->create_remote);
+	free(p->pairs);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Any entry, \Noselect ones included: they exist, they cannot be made. */
+static bool in_list(const struct store_folder_list *l, const char *name,
+		    bool selectable_only)
+{
+	for (size_t i = 0; i < l->nr; i++)
+		if (!strcmp(l->v[i].name, name))
+			return !selectable_only || !l->v[i].noselect;
+	return false;
+}
+
+static bool in_names(char *const *v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i], s))
+			return true;
+	return false;
+}
+
+/*
+ * accounts.py: a remote name holding the local separator cannot come back
+ * from the local name, unless that separator is '/' (a directory) or the
+ * remote's own.
+ */
+static bool sep_clash(const struct acct_repo_rules *remote,
+		      const struct acct_repo_rules *local, const char *name)
+{
+	return local->sep != '/' && local->sep != remote->sep &&
+	       strchr(name, local->sep);
+}
+
+static void push_remote(struct acct_folder_plan *p,
+			const struct store_folder_list *rl, const char *name,
+			char sep)
+{
+	/* IMAP.py makefolder: every parent first, each one created only if
+	 * missing (oimap asks only for those not listed). */
+	for (const char *s = strchr(name, sep); s && sep;
+	     s = strchr(s + 1, sep)) {
+		char *parent = xstrndup(name, (size_t)(s - name));
+		if (*parent && !in_list(rl, parent, false) &&
+		    !in_names(p->create_remote, p->n_create_remote, parent)) {
+			ALLOC_GROW(p->create_remote, p->n_create_remote,
+				   p->alloc_cr);
+			p->create_remote[p->n_create_remote++] = parent;
+		} else {
+			free(parent);
+		}
+	}
+	ALLOC_GROW(p->create_remote, p->n_create_remote, p->alloc_cr);
+	p->create_remote[p->n_create_remote++] = xstrdup(name);
+}
+
+static int plan_create_local(const struct acct_repo_rules *remote,
+			     const struct store_folder_list *rl,
+			     const struct acct_repo_rules *local,
+			     const struct store_folder_list *ll,
+			     struct acct_folder_plan *p, struct oim_err *err)
+{
+	for (size_t i = 0; i < rl->nr; i++) {
+		const char *name = rl->v[i].name;
+		bool sync_this;
+		char *vis, *lname;
+		if (rl->v[i].noselect || !*name)
+			continue;
+		if (acct_should_sync(remote, name, &sync_this, err))
+			return -1;
+		if (!sync_this || sep_clash(remote, local, name))
+			continue;
+		if (acct_visible_name(remote, name, &vis, err))
+			return -1;
+		lname = acct_sep_translate(vis, remote->sep, local->sep);
+		free(vis);
+		if (!*lname || in_list(ll, lname, false) ||
+		    in_names(p->create_local, p->n_create_local, lname)) {
+			free(lname);
+			continue;
+		}
+		ALLOC_GROW(p->create_local, p->n_create_local, p->alloc_cl);
+		p->create_local[p->n_create_local++] = lname;
+	}
+	return 0;
+}
+
+static int plan_create_remote(const struct acct_repo_rules *remote,
+			      const struct store_folder_list *rl,
+			      const struct acct_repo_rules *local,
+			      const struct store_folder_list *ll,
+			      struct acct_folder_plan *p, struct oim_err *err)
+{
+	for (size_t i = 0; i < ll->nr; i++) {
+		const char *name = ll->v[i].name;
+		bool sync_this;
+		char *vis, *rname, *back, *loop;
+		if (ll->v[i].noselect || !*name)
+			continue;
+		if (acct_should_sync(local, name, &sync_this, err))
+			return -1;
+		if (!sync_this)
+			continue;
+		if (acct_visible_name(local, name, &vis, err))
+			return -1;
+		rname = acct_sep_translate(vis, local->sep, remote->sep);
+		free(vis);
+		if (!*rname || in_list(rl, rname, false) ||
+		    in_names(p->create_remote, p->n_create_remote, rname)) {
+			free(rname);
+			continue;
+		}
+		if (acct_should_sync(remote, rname, &sync_this, err)) {
+			free(rname);
+			return -1;
+		}
+		if (!sync_this) {
+			log_debug(OIM_DBG_SYNC,
+				  "not creating folder '%s' (repository '%s') "
+				  "as it would be filtered out on that "
+				  "repository",
+				  rname, remote->repo);
+			free(rname);
+			continue;
+		}
+		/* The round trip: the remote nametrans of the new name must
+		 * give the local name back, or the next run would create
+		 * yet another folder (repository/Base.py). */
+		if (acct_visible_name(remote, rname, &back, err)) {
+			free(rname);
+			return -1;
+		}
+		loop = acct_sep_translate(back, remote->sep, local->sep);
+		free(back);
+		if (strcmp(loop, name)) {
+			oim_error(
+			    err, OIM_SEV_ACCOUNT, OIM_E_CONFIG,
+			    "infinite folder creation detected: folder "
+			    "'%s' (repository '%s') would be created as "
+			    "folder '%s' (repository '%s'), which becomes "
+			    "'%s' in return; set nametrans on both "
+			    "repositories so that they are each other's "
+			    "inverse, or use folderfilter to keep such "
+			    "folders from being created",
+			    name, local->repo, rname, remote->repo, loop);
+			free(loop);
+			free(rname);
+			return -1;
+		}
+		free(loop);
+		push_remote(p, rl, rname, remote->sep);
+		free(rname);
+	}
+	return 0;
+}
+
+int acct_plan_create(const struct acct_repo_rules *remote,
+		     const struct store_folder_list *rl,
+		     const struct acct_repo_rules *local,
+		     const struct store_folder_list *ll,
+		     struct acct_folder_plan *plan, struct oim_err *err)
+{
+	if (local->create &&
+	    plan_create_local(remote, rl, local, ll, plan, err))
+		return -1;
+	if (remote->create &&
+	    plan_create_remote(remote, rl, local, ll, plan, err))
+		return -1;
+	return 0;
+}
+
+/* Python's str.lower() on ASCII, then code point order (UTF-8 bytes sort
+ * as code points). */
+static int cmp_lower(const char *a, const char *b)
+{
+	for (;; a++, b++) {
+		unsigned char ca = (unsigned char)*a, cb = (unsigned char)*b;
+		if (ca >= 'A' && ca <= 'Z')
+			ca = (unsigned char)(ca - 'A' + 'a');
+		if (cb >= 'A' && cb <= 'Z')
+			cb = (unsigned char)(cb - 'A' + 'a');
+		if (ca != cb || !ca)
+			return (int)ca - (int)cb;
+	}
+}
+
+static int pair_cmp(const void *a, const void *b)
+{
+	const struct acct_folder_pair *x = a, *y = b;
+	int c = cmp_lower(x->remote_visible, y->remote_visible);
+	/* qsort is not stable; Python's sort is: fall back on the name. */
+	return c ? c : strcmp(x->remote_name, y->remote_name);
+}
+
+static int sort_pairs(const struct acct_repo_rules *remote,
+		      struct acct_folder_plan *p, struct oim_err *err)
+{
+	if (!p->n_pairs)
+		return 0;
+	if (!remote->foldersort) {
+		qsort(p->pairs, p->n_pairs, sizeof(*p->pairs), pair_cmp);
+		return 0;
+	}
+	const char **names = xcalloc(p->n_pairs, sizeof(*names));
+	size_t *order = xcalloc(p->n_pairs, sizeof(*order));
+	struct acct_folder_pair *sorted = xcalloc(p->n_pairs, sizeof(*sorted));
+	int rc = 0;
+	for (size_t i = 0; i < p->n_pairs; i++)
+		names[i] = p->pairs[i].remote_visible;
+	if (pyeval_sort_cmp(remote->foldersort, names, p->n_pairs, order,
+			    err)) {
+		oim_err_prefix(err, "repository %s", remote->repo);
+		rc = -1;
+	} else {
+		for (size_t i = 0; i < p->n_pairs; i++)
+			sorted[i] = p->pairs[order[i]];
+		memcpy(p->pairs, sorted, p->n_pairs * sizeof(*sorted));
+	}
+	free(sorted);
+	free(order);
+	free(names);
+	return rc;
+}
+
+static int add_pair(const struct acct_repo_rules *remote,
+		    const struct acct_repo_rules *local,
+		    const struct store_folder_list *ll, const char *name,
+		    bool dry_run, struct acct_folder_plan *p,
+		    struct oim_err *err)
+{
+	bool sync_this;
+	char *rvis = NULL, *lname = NULL, *lvis = NULL;
+	bool missing;
+
+	if (acct_should_sync(remote, name, &sync_this, err))
+		return -1;
+	if (!sync_this) {
+		log_debug(OIM_DBG_SYNC, "not syncing filtered folder '%s' [%s]",
+			  name, remote->repo);
+		return 0;
+	}
+	if (sep_clash(remote, local, name)) {
+		log_warn("ignoring folder '%s' due to unsupported '%c' "
+			 "character serving as local separator",
+			 name, local->sep);
+		return 0;
+	}
+	if (acct_visible_name(remote, name, &rvis, err))
+		return -1;
+	lname = acct_sep_translate(rvis, remote->sep, local->sep);
+	missing = !in_list(ll, lname, true);
+	if (missing && !dry_run) {
+		log_warn("folder '%s' [%s] has no local folder '%s' [%s] "
+			 "(createfolders off?); not syncing it",
+			 name, remote->repo, lname, local->repo);
+		goto skip;
+	}
+	if (acct_should_sync(local, lname, &sync_this, err))
+		goto fail;
+	if (!sync_this) {
+		log_debug(OIM_DBG_SYNC, "not syncing filtered folder '%s' [%s]",
+			  lname, local->repo);
+		goto skip;
+	}
+	if (acct_visible_name(local, lname, &lvis, err))
+		goto fail;
+	ALLOC_GROW(p->pairs, p->n_pairs, p->alloc_pairs);
+	p->pairs[p->n_pairs++] = (struct acct_folder_pair){
+	    .remote_name = xstrdup(name),
+	    .remote_visible = rvis,
+	    .local_name = lname,
+	    .local_visible = lvis,
+	    .local_missing = missing,
+	};
+	return 0;
+skip:
+	free(rvis);
+	free(lname);
+	return 0;
+fail:
+	free(rvis);
+	free(lname);
+	return -1;
+}
+
+int acct_plan_pairs(const struct acct_repo_rules *remote,
+		    const struct store_folder_list *rl,
+		    const struct acct_repo_rules *local,
+		    const struct store_folder_list *ll, bool dry_run,
+		    struct acct_folder_plan *plan, struct oim_err *err)
+{
+	for (size_t i = 0; i < rl->nr; i++) {
+		if (rl->v[i].noselect || !*rl->v[i].name)
+			continue;
+		/* The same name listed twice (folderincludes naming a listed
+		 * folder) is synced once. */
+		bool dup = false;
+		for (size_t j = 0; j < plan->n_pairs && !dup; j++)
+			dup =
+			    !strcmp(plan->pairs[j].remote_name, rl->v[i].name);
+		if (dup)
+			continue;
+		if (add_pair(remote, local, ll, rl->v[i].name, dry_run, plan,
+			     err))
+			return -1;
+	}
+	return sort_pairs(remote, plan, err);
+}

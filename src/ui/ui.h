@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ui.h - what the user hears about a sync: one event function per thing
+ * that happens.  The sync calls these; the UI calls nothing back.
+ *
+ * Two UIs for now, chosen by name (main.c's canonical -u / [general] ui):
+ *   quiet   errors only;
+ *   basic   OfflineIMAP-like lines: account start and end, folders
+ *           created, hooks, and one summary line per folder, e.g.
+ *             Account Personal: folder INBOX: 3 new, 1 uploaded,
+ *             2 flags changed, 1 deleted
+ *   (every other name -- ttyui, syslog, machineui, blinkenlights -- falls
+ *   back to basic until it exists).
+ *
+ * Lines go through log.h (stderr and the -l file), which is thread-safe:
+ * events from parallel folders and accounts never interleave within a
+ * line.  Errors always go out, whatever the UI.
+ *
+ * Threads: ui_set() once before any sync thread starts; every other
+ * function from any thread.
+ */
+#ifndef OIMAP_UI_H
+#define OIMAP_UI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../util/err.h"
+
+enum ui_kind {
+	UI_BASIC = 0,
+	UI_QUIET,
+};
+
+/* Pick the UI by name (NULL: basic). */
+void ui_set(const char *name);
+enum ui_kind ui_get(void);
+
+/* What one folder's sync did. */
+struct ui_folder_counts {
+	size_t new_local; /* copied to the local side ("new") */
+	size_t uploaded;  /* copied to the remote side */
+	size_t flags;	  /* messages whose flags changed, either side */
+	size_t deleted;	  /* messages deleted, either side */
+	size_t failed;	  /* messages skipped on errors */
+	bool skipped;	  /* quick / unchanged: not scanned */
+	bool dry_run;	  /* counts are what would happen */
+};
+
+void ui_account_start(const char *account, bool dry_run);
+/* secs: wall time; ok: everything synced. */
+void ui_account_done(const char *account, bool ok, double secs);
+void ui_account_error(const char *account, const struct oim_err *err);
+void ui_folder_start(const char *account, const char *folder,
+		     const char *from_kind, const char *to_kind);
+void ui_folder_done(const char *account, const char *folder,
+		    const struct ui_folder_counts *c);
+void ui_folder_error(const char *account, const char *folder,
+		     const struct oim_err *err);
+void ui_make_folder(const char *account, const char *repo, const char *folder,
+		    bool dry_run);
+void ui_hook(const char *account, const char *what, const char *text);
+/* autorefresh: sleeping secs before the next sync. */
+void ui_sleep(const char *account, double secs);
+/* A free-form informational line (hidden by quiet). */
+void ui_info(const char *fmt, ...) OIM_PRINTF(1, 2);
+
+/* "3 new, 1 uploaded, 2 flags changed, 1 deleted" or "no changes" into
+ * buf (size n); returns buf.  For tests and the summary line. */
+char *ui_counts_text(const struct ui_folder_counts *c, char *buf, size_t n);
+
+#endif
