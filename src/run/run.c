@@ -49,8 +49,8 @@ struct runner {
 	pthread_cond_t cv;
 	unsigned slots; /* accounts that may start syncing now */
 	bool stop;
-	bool wake;    /* SIGUSR1: end the sleeps */
-	bool exiting; /* tells the signal thread to return */
+	bool wake;	    /* SIGUSR1: end the sleeps */
+	bool exiting;	    /* tells the signal thread to return */
 	struct mbnames *mb; /* NULL unless [mbnames] enabled */
 	bool failed;
 };
@@ -443,13 +443,16 @@ int oim_sync_main(struct config *cfg, const struct oim_options *o)
 	if (o->mbnames_prune) {
 		/* --mbnames-prune: drop other accounts' intermediate files,
 		 * rewrite the list, sync nothing (OfflineIMAP's init.py) */
-		const char **names = xcalloc(n, sizeof(*names));
-		for (size_t i = 0; i < n; i++)
-			names[i] = config_account_at(cfg, i)->name;
-		int prc = mbnames_prune(r.mb, cfg, r.metadata, names, n, &err);
+		/* init.py: the accounts of [general], not the -a ones */
+		const char *const *names = NULL;
+		size_t nn = 0;
+		int prc = config_get_list(cfg, "general", "accounts", &names,
+					  &nn, &err);
+		if (!prc)
+			prc = mbnames_prune(r.mb, cfg, r.metadata, names, nn,
+					    &err);
 		if (prc)
 			log_err(&err);
-		free(names);
 		mbnames_free(r.mb);
 		pyeval_shutdown();
 		return prc ? 1 : 0;

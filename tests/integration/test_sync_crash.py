@@ -179,7 +179,14 @@ class World:
         self.folders += [srv, loc]
 
 
-def test_sigkill_loop(account, imap):
+# offlineimap3 fails this one: killed while downloading, it leaves files its
+# status does not know and uploads them again (e.g. OIMAPTEST_SEED=1047211526:
+# a message twice in the server's INBOX).
+@oimap_only
+@pytest.mark.parametrize("backend,n_messages,iterations",
+                         [("sqlite", N_MESSAGES, ITERATIONS),
+                          ("plain", 300, 12)])
+def test_sigkill_loop(account, imap, backend, n_messages, iterations):
     seed_value = int(os.environ.get("OIMAPTEST_SEED",
                                     random.randrange(1 << 30)))
     print("OIMAPTEST_SEED=%d" % seed_value)
@@ -188,11 +195,12 @@ def test_sigkill_loop(account, imap):
     for f in FOLDERS:
         if f != "INBOX":
             imap.create(f)
-    w.server_new(N_MESSAGES)
-    account.write_rc(maxconnections=2)
+    w.server_new(n_messages)
+    account.write_rc(overrides={"remote": {"maxconnections": 2},
+                                "account": {"status_backend": backend}})
     kills = 0
     log_path = os.path.join(account.home, "runs.log")
-    for i in range(ITERATIONS):
+    for i in range(iterations):
         if i in (8, 16, 24):
             # a clean run, then deletions both ways of messages it synced
             sync_ok(account)
@@ -217,7 +225,7 @@ def test_sigkill_loop(account, imap):
                 out = log.read()
             assert rc == 0, "run %d ended with %r (seed %d):\n%s" % (
                 i, rc, seed_value, out[-3000:])
-    print("killed %d of %d runs" % (kills, ITERATIONS))
+    print("killed %d of %d runs" % (kills, iterations))
     sync_ok(account)
     srv = server_state(imap)
     loc = local_state(account.maildir)
@@ -238,16 +246,7 @@ def test_sigkill_loop(account, imap):
     # the same flags on both sides, the status agrees, names are right
     # (tmp/ may hold files of killed runs: not checked)
     assert srv == loc
-    assert_synced_but_tmp(account, imap)
-
-
-def assert_synced_but_tmp(account, imap):
-    real = maildirmod.tree_tmp
-    maildirmod.tree_tmp = lambda root: []
-    try:
-        assert_synced(account, imap)
-    finally:
-        maildirmod.tree_tmp = real
+    assert_synced(account, imap, tmp_ok=True, backend=backend)
 
 
 def diff(want, got):
@@ -264,14 +263,14 @@ SCENARIO_SEED = {"INBOX": [("a%d" % i, ["\\Seen"] if i % 2 else [])
                  "Work": [("w%d" % i, []) for i in range(4)]}
 
 
-def _scenario(dovecot, tmp, oimap_bin, name):
+def _scenario(dovecot, tmp, oimap_bin, name, overrides=None):
     """A fresh user and local side, synced, then changed on both sides.
     Returns (account, imap client)."""
     user = dovecotmod.new_user(dovecot, hint=name[:8])
     d = tmp / name
     d.mkdir()
     acc = Account(user, d, oimap_bin)
-    acc.write_rc()
+    acc.write_rc(overrides=overrides)
     c = user.client()
     uids = seed(c, SCENARIO_SEED)
     sync_ok(acc)
@@ -294,20 +293,22 @@ def _scenario(dovecot, tmp, oimap_bin, name):
 
 
 @oimap_only
-def test_stop_after_every_step(dovecot, tmp_path):
+@pytest.mark.parametrize("backend", ["sqlite", "plain"])
+def test_stop_after_every_step(dovecot, tmp_path, backend):
     oimap_bin = os.environ.get("OIMAP_BIN", os.path.join(
         os.path.dirname(os.path.dirname(os.path.dirname(
             os.path.abspath(__file__)))), "build", "oimap"))
-    ref, rc_ = _scenario(dovecot, tmp_path, oimap_bin, "ref")
+    ov = {"account": {"status_backend": backend}}
+    ref, rc_ = _scenario(dovecot, tmp_path, oimap_bin, "ref", ov)
     sync_ok(ref)
-    want = assert_synced(ref, rc_)
+    want = assert_synced(ref, rc_, backend=backend)
     rc_.close()
     n = 0
     deadline = time.monotonic() + 120
     bad = []
     while time.monotonic() < deadline:
         n += 1
-        acc, c = _scenario(dovecot, tmp_path, oimap_bin, "stop%d" % n)
+        acc, c = _scenario(dovecot, tmp_path, oimap_bin, "stop%d" % n, ov)
         try:
             r = sync(acc, "--debug-stop-after-step=%d" % n)
             if n == 1 and r.rc not in (0, 77):
@@ -322,7 +323,7 @@ def test_stop_after_every_step(dovecot, tmp_path):
                 bad.append((n, diff(want, got),
                             diff(want, local_state(acc.maildir))))
                 continue
-            assert_synced(acc, c)
+            assert_synced(acc, c, backend=backend)
             before = (maildirmod.read_tree(acc.maildir), server_state(c))
             sync_ok(acc)
             assert (maildirmod.read_tree(acc.maildir),

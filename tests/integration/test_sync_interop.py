@@ -8,6 +8,8 @@ import signal
 import subprocess
 import time
 
+import pytest
+
 from oimaptest.sync_helpers import (NONASCII, add_local, assert_synced,
                                     find_local, local_names, mid, msg,
                                     rename_flags,
@@ -104,10 +106,51 @@ def test_oimap_finishes_a_killed_offlineimap(account, imap):
     p.wait()
     partial = set(local_names(account.maildir))
     sync_ok(account)
-    srv = assert_synced(account, imap)
+    srv = assert_synced(account, imap, tmp_ok=True)
     assert len(srv["INBOX"]) == 150 and len(srv["Lists"]) == 150
     # what offlineimap3 had written is kept as it was (not fetched again)
     assert partial <= set(local_names(account.maildir))
+    before, st = snapshot(account, imap), statuses(account)
+    r = offlineimap_ok(account)
+    assert not WORK_RE.search(r.out), r
+    assert snapshot(account, imap) == before
+    assert statuses(account) == st
+
+
+NT_REMOTE = "lambda f: 'R_' + f"
+NT_LOCAL = "lambda f: f[2:] if f.startswith('R_') else f"
+CONFIGS = {
+    "nametrans": ({"remote": {"nametrans": NT_REMOTE},
+                   "local": {"nametrans": NT_LOCAL}}, "R_INBOX"),
+    "windows": ({"account": {"maildir-windows-compatible": True}}, "INBOX"),
+    "utf8": ({"account": {"utf8foldernames": True}}, "INBOX"),
+    "connections": ({"remote": {"maxconnections": 3}}, "INBOX"),
+}
+
+
+@pytest.mark.parametrize("config", sorted(CONFIGS))
+def test_turns_with_options(account, imap, config):
+    """The same turns with options that change names: each program finds
+    the other's Maildir, names and status its own."""
+    overrides, inbox = CONFIGS[config]
+    seed_standard(imap)
+    account.write_rc(overrides=overrides)
+    offlineimap_ok(account)
+    if config == "utf8":
+        assert NONASCII in account.tree()
+    before, st = snapshot(account, imap), statuses(account)
+    sync_ok(account)
+    assert snapshot(account, imap) == before
+    assert statuses(account) == st
+    imap.append("INBOX", msg("c1"))
+    # (with maildir-windows-compatible a mail reader writes '!2,S', which
+    # add_local does not know: no flags there)
+    fl = "" if config == "windows" else "S"
+    add_local(account, inbox, "c2", flags=fl)
+    sync_ok(account)
+    srv = server_state(imap)
+    assert (mid("c1"), "") in srv["INBOX"] and (mid("c2"), fl) in srv["INBOX"]
+    assert mid("c1") in [m.message_id for m in account.tree()[inbox]]
     before, st = snapshot(account, imap), statuses(account)
     r = offlineimap_ok(account)
     assert not WORK_RE.search(r.out), r
