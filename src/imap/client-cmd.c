@@ -302,6 +302,12 @@ int imap_select_qresync(struct imap_client *c, const char *mailbox,
 	return do_select(c, mailbox, flags, params, &s, mbox_r, err);
 }
 
+void imap_deselect(struct imap_client *c)
+{
+	free(c->selected);
+	c->selected = NULL;
+}
+
 int imap_close(struct imap_client *c, bool expunge, struct oim_err *err)
 {
 	int rc;

@@ -245,6 +245,13 @@ int imap_subscribe(struct imap_client *c, const char *mailbox,
 /* UID MOVE set mailbox (MOVE), else UID COPY + STORE \Deleted + expunge. */
 int imap_uid_move(struct imap_client *c, const char *set, const char *mailbox,
 		  struct oim_err *err) OIM_WUR;
+/*
+ * Forget the selected mailbox without a round trip: the next SELECT or
+ * EXAMINE closes it on the server without expunging (RFC 3501 6.3.1), and
+ * so does LOGOUT.  Saves one round trip per folder on a no-change resync.
+ * Untagged data the server still sends for it is tracked and dropped.
+ */
+void imap_deselect(struct imap_client *c);
 /* CLOSE the selected mailbox (expunging \Deleted) or UNSELECT. */
 int imap_close(struct imap_client *c, bool expunge, struct oim_err *err)
 	OIM_WUR;

@@ -407,8 +407,11 @@ int status_journal_clear(struct status_journal *j, struct oim_err *err)
 		j->fd = -1;
 	}
 	if (!j->nr) {
-		if (unlink(j->path) < 0 && errno != ENOENT)
-			return io_err(j, "remove", err);
+		if (unlink(j->path) < 0) {
+			if (errno != ENOENT)
+				return io_err(j, "remove", err);
+			return 0; /* nothing was there: nothing to make durable */
+		}
 		return nofsync ? 0 : status_fsync_dir_of(j->path, err);
 	}
 	strbuf_addstr(&sb, JOURNAL_MAGIC "\n");

@@ -490,15 +490,10 @@ static int imap_close_folder(struct store_folder *bf, bool expunge,
 	}
 	if (expunge && f->ndeleted && !f->readonly && expunge_ours(f, err))
 		rc = folder_fail(f, err);
-	if (imap_selected(c)) {
-		struct oim_err e2 = OIM_ERR_INIT;
-		/* never CLOSE: it would expunge the user's other \Deleted
-		 * messages */
-		if (imap_close(c, false, &e2) && rc == 0) {
-			*err = e2;
-			rc = folder_fail(f, err);
-		}
-	}
+	/* Never CLOSE: it would expunge the user's other \Deleted
+	 * messages.  No UNSELECT either: the next SELECT (or LOGOUT) closes
+	 * the mailbox without expunging, one round trip less per folder. */
+	imap_deselect(c);
 	folder_free(f);
 	return rc;
 }

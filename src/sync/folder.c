@@ -759,17 +759,14 @@ static int check_validity(struct exec *ex, struct oim_err *err)
 
 		if (!now)
 			continue; /* the driver does not know one */
-		if (known) {
-			if (status_validity_read(job->metadata_dir, s->repo,
-						 folder, &present, &saved,
-						 err) < 0)
-				return -1;
-			if (present && saved != now)
-				return validity_error(ex, side, saved, now,
-						      err);
-			if (present)
-				continue;
-		}
+		if (status_validity_read(job->metadata_dir, s->repo, folder,
+					 &present, &saved, err) < 0)
+			return -1;
+		if (known && present && saved != now)
+			return validity_error(ex, side, saved, now, err);
+		/* unchanged: no write (a no-change run writes nothing) */
+		if (present && saved == now)
+			continue;
 		/* Nothing to mismatch yet (accounts.py saves it then). */
 		if (job->dry_run)
 			continue;

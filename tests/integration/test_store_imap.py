@@ -404,7 +404,6 @@ def test_fetch_uid_after_body(probe, fake_imap, tmp_path):
          "* 1 FETCH (UID 9 BODY[] " + fakeimap.literal(m9) + ")\n"
          "* 3 FETCH (BODY[] " + fakeimap.literal(m2) + " FLAGS () "
          "UID 11)\n{tag} OK done"),
-        (r"\S+ UNSELECT", "{tag} OK unselected"),
         (r"\S+ LOGOUT", "* BYE bye\n{tag} OK bye"),
     ]
     fake = fake_imap(script, greeting="* OK [CAPABILITY %s] fake" % caps)
@@ -485,7 +484,6 @@ def test_fetch_answered_no_delivers_what_came(probe, fake_imap, tmp_path):
          "* 1 FETCH (UID 10 BODY[] " + fakeimap.literal(m1) + ")\n"
          "* 2 FETCH (UID 11 BODY[] NIL)\n"
          "{tag} NO [EXPUNGEISSUED] Some messages were expunged"),
-        (r"\S+ UNSELECT", "{tag} OK unselected"),
         (r"\S+ LOGOUT", "* BYE bye\n{tag} OK bye"),
     ]
     fake = fake_imap(script, greeting="* OK [CAPABILITY %s] fake" % caps)
