@@ -281,6 +281,23 @@ static int side_init(struct account *ac, struct side *s,
 	s->repo = repo;
 	s->is_imap =
 	    repo->type == CONFIG_REPO_IMAP || repo->type == CONFIG_REPO_GMAIL;
+	/*
+	 * IMAP-to-IMAP needs OfflineIMAP's UID mapping (the local server
+	 * has its own UID space: Repository-X/UIDMapping/), which the
+	 * engine does not implement yet.  Without it changes on the local
+	 * server are misread and can delete mail on the remote one, so
+	 * such an account is refused before anything is touched.
+	 */
+	if (!remote && s->is_imap)
+		return oim_error(err, OIM_SEV_ACCOUNT, OIM_E_CONFIG,
+				 "account %s: local repository %s is of type "
+				 "%s: IMAP-to-IMAP accounts are not supported "
+				 "by this version of oimap yet (they need "
+				 "OfflineIMAP's UID mapping); nothing was "
+				 "synced",
+				 ac->a->name, repo->name,
+				 repo->type == CONFIG_REPO_GMAIL ? "Gmail"
+								 : "IMAP");
 	if (config_get_bool(ac->cfg, sec, "readonly", false, &s->readonly,
 			    err) ||
 	    config_get_bool(ac->cfg, sec, "sync_deletes", true,
