@@ -92,15 +92,14 @@ void imap_creds_release(struct imap_creds *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* Compile and evaluate an *eval option as a string; *out_r NULL when the
- * option is unset.  Secret results must be freed with oim_free_secret. */
-static int eval_str(struct config *cfg, const char *section, const char *option,
-		    char **out_r, struct oim_err *err)
+/* Compile an *eval option: 1 and *e_r when it is set, 0 when it is not,
+ * -1 on error. */
+static int compile_opt(struct config *cfg, const char *section,
+		       const char *option, struct pyeval_expr **e_r,
+		       struct oim_err *err)
 {
-	struct pyeval_expr *e = NULL;
 	const char *text = NULL;
-	int rc;
-	*out_r = NULL;
+	*e_r = NULL;
 	if (!config_has_option(cfg, section, option))
 		return 0;
 	if (config_get_str(cfg, section, option, NULL, &text, err))
@@ -108,8 +107,21 @@ static int eval_str(struct config *cfg, const char *section, const char *option,
 	if (!text)
 		return 0;
 	if (pyeval_compile(text, option, config_origin(cfg, section, option),
-			   pyeval_option_flags(option), &e, err))
+			   pyeval_option_flags(option), e_r, err))
 		return -1;
+	return 1;
+}
+
+/* Compile and evaluate an *eval option as a string; *out_r NULL when the
+ * option is unset.  Secret results must be freed with oim_free_secret. */
+static int eval_str(struct config *cfg, const char *section, const char *option,
+		    char **out_r, struct oim_err *err)
+{
+	struct pyeval_expr *e;
+	*out_r = NULL;
+	int rc = compile_opt(cfg, section, option, &e, err);
+	if (rc <= 0)
+		return rc;
 	rc = pyeval_eval_str(e, out_r, err);
 	pyeval_expr_free(e);
 	return rc;
@@ -119,19 +131,11 @@ static int eval_long(struct config *cfg, const char *section,
 		     const char *option, bool *set_r, long *out_r,
 		     struct oim_err *err)
 {
-	struct pyeval_expr *e = NULL;
-	const char *text = NULL;
-	int rc;
+	struct pyeval_expr *e;
 	*set_r = false;
-	if (!config_has_option(cfg, section, option))
-		return 0;
-	if (config_get_str(cfg, section, option, NULL, &text, err))
-		return -1;
-	if (!text)
-		return 0;
-	if (pyeval_compile(text, option, config_origin(cfg, section, option),
-			   pyeval_option_flags(option), &e, err))
-		return -1;
+	int rc = compile_opt(cfg, section, option, &e, err);
+	if (rc <= 0)
+		return rc;
 	rc = pyeval_eval_long(e, out_r, err);
 	pyeval_expr_free(e);
 	if (!rc)
