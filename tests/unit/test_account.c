@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <stdio.h>
 #include <unistd.h>
 
@@ -342,14 +344,6 @@ static void tmp_cleanup(struct tmp *t)
 	free(t->passfile);
 }
 
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 static struct config *cfg_of(const char *text)
 {
 	struct config *cfg = config_new();
@@ -388,11 +382,11 @@ static void test_password_order(void **state)
 	struct tmp t;
 	char *p, *u = NULL, *body;
 	tmp_setup(&t);
-	write_file(t.home_netrc,
+	test_write_file(t.home_netrc,
 		   "machine mail.example login bob password from-netrc\n");
-	write_file(t.etc_netrc,
+	test_write_file(t.etc_netrc,
 		   "machine mail.example login carol password from-etc\n");
-	write_file(t.passfile, "  from-file  \nsecond line\n");
+	test_write_file(t.passfile, "  from-file  \nsecond line\n");
 
 	/* remotepass beats remotepassfile and netrc */
 	body = xasprintf("remotepass = from-rc\nremotepassfile = %s\n",

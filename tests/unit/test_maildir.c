@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "store/maildir.h"
 #include "util/log.h"
 #include "util/strbuf.h"
@@ -47,27 +49,6 @@ static void run(const char *fmt, ...)
 static void mkdirs(const char *root, const char *rel)
 {
 	run("mkdir -p '%s/%s'", root, rel);
-}
-
-static void touch(const char *path, const char *content)
-{
-	FILE *fp = fopen(path, "w");
-	assert_non_null(fp);
-	fputs(content, fp);
-	fclose(fp);
-}
-
-static char *slurp(const char *path)
-{
-	struct strbuf sb = STRBUF_INIT;
-	char buf[4096];
-	size_t n;
-	FILE *fp = fopen(path, "r");
-	assert_non_null(fp);
-	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-		strbuf_add(&sb, buf, n);
-	fclose(fp);
-	return strbuf_detach(&sb, NULL);
 }
 
 static size_t count_files(const char *dir)
@@ -344,7 +325,7 @@ static void place_scan(struct tsv_line *l, void *arg)
 	struct fx *fx = arg;
 	char p[PATH_MAX * 2];
 	snprintf(p, sizeof(p), "%s/INBOX/%s", fx->root, l->f[3]);
-	touch(p, "x");
+	test_write_file(p, "x");
 }
 
 static void check_scan(struct tsv_line *l, void *arg)
@@ -376,14 +357,14 @@ static void test_scan_offlineimap(void **state)
 
 	/* what OfflineIMAP also skips, and garbage we leave alone */
 	snprintf(p, sizeof(p), "%s/INBOX/cur/.hidden", fx->root);
-	touch(p, "x");
+	test_write_file(p, "x");
 	snprintf(p, sizeof(p), "%s/INBOX/tmp/ignored", fx->root);
-	touch(p, "x");
+	test_write_file(p, "x");
 	snprintf(p, sizeof(p), "%s/INBOX/cur/bad\nname:2,S", fx->root);
-	touch(p, "x");
+	test_write_file(p, "x");
 	snprintf(p, sizeof(p), "%s/INBOX/cur/1.2.h,U=0,FMD5=%s:2,S", fx->root,
 		 FMD5_INBOX);
-	touch(p, "x");
+	test_write_file(p, "x");
 	snprintf(p, sizeof(p), "%s/INBOX/new/subdir", fx->root);
 	assert_int_equal(mkdir(p, 0700), 0);
 
@@ -413,7 +394,7 @@ static void test_scan_windows(void **state)
 
 	snprintf(p, sizeof(p), "%s/INBOX/cur/1_0.1.h,U=9,FMD5=%s!2,FS",
 		 fx->root, FMD5_INBOX);
-	touch(p, "x");
+	test_write_file(p, "x");
 	assert_int_equal(maildir_folder_scan(f, NULL, &l, &err), 0);
 	assert_int_equal(l.nr, 1);
 	assert_int_equal(l.msgs[0].uid, 9);
@@ -463,7 +444,7 @@ static void test_scan_maxage_maxsize(void **state)
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		snprintf(p, sizeof(p), "%s/INBOX/%s", fx->root, files[i].name);
-		touch(p, files[i].content);
+		test_write_file(p, files[i].content);
 	}
 	struct maildir_scan_opts o = {.min_date = 2000};
 	assert_int_equal(maildir_folder_scan(fx->f, &o, &l, &err), 0);
@@ -491,7 +472,7 @@ static void check_flags(struct tsv_line *l, void *arg)
 	char *name = NULL;
 
 	snprintf(p, sizeof(p), "%s/INBOX/%s", fx->root, l->f[3]);
-	touch(p, "x");
+	test_write_file(p, "x");
 	if (maildir_msg_set_flags(fx->f, l->f[3],
 				  maildir_flags_parse(l->f[4], strlen(l->f[4])),
 				  &name, &err) < 0)
@@ -518,7 +499,7 @@ static void test_flags_follow_reader_rename(void **state)
 
 	snprintf(p, sizeof(p), "%s/INBOX/new/1_0.1.h,U=8,FMD5=%s:2,", fx->root,
 		 FMD5_INBOX);
-	touch(p, "x");
+	test_write_file(p, "x");
 	/* mutt marks it read behind our back */
 	snprintf(q, sizeof(q), "%s/INBOX/cur/1_0.1.h,U=8,FMD5=%s:2,S", fx->root,
 		 FMD5_INBOX);
@@ -595,7 +576,7 @@ static void test_delivery_chunks(void **state)
 		assert_true(
 		    maildir_name_has_fmd5(base, strlen(base), FMD5_INBOX));
 		snprintf(p, sizeof(p), "%s/INBOX/%s", fx->root, name);
-		char *got = slurp(p);
+		char *got = test_read_file(p);
 		assert_string_equal(got, msg_lf);
 		free(got);
 		free(name);
@@ -615,7 +596,7 @@ static void test_delivery_chunks(void **state)
 		    0);
 		assert_int_equal(maildir_delivery_commit(d, &name, &err), 0);
 		snprintf(p, sizeof(p), "%s/INBOX/%s", fx->root, name);
-		char *got = slurp(p);
+		char *got = test_read_file(p);
 		assert_string_equal(got, msg_lf);
 		free(got);
 		unlink(p);
@@ -700,7 +681,7 @@ static void test_set_uid(void **state)
 
 	snprintf(p, sizeof(p), "%s/INBOX/cur/1699999999.P1Q2.laptop:2,FS",
 		 fx->root);
-	touch(p, "local mail\n");
+	test_write_file(p, "local mail\n");
 	assert_int_equal(maildir_msg_set_uid(fx->f,
 					     "cur/1699999999.P1Q2.laptop:2,FS",
 					     77, &name, &err),
@@ -712,7 +693,7 @@ static void test_set_uid(void **state)
 	assert_int_equal(mn.uid, 77);
 	assert_int_equal(access(p, F_OK), -1);
 	snprintf(p, sizeof(p), "%s/INBOX/%s", fx->root, name);
-	char *c = slurp(p);
+	char *c = test_read_file(p);
 	assert_string_equal(c, "local mail\n");
 	free(c);
 
@@ -741,7 +722,7 @@ static void test_delete(void **state)
 
 	snprintf(p, sizeof(p), "%s/INBOX/cur/1_0.1.h,U=3,FMD5=%s:2,S", fx->root,
 		 FMD5_INBOX);
-	touch(p, "x");
+	test_write_file(p, "x");
 	assert_int_equal(
 	    maildir_msg_delete(fx->f, "cur/1_0.1.h,U=3,FMD5=" FMD5_INBOX ":2,S",
 			       &err),
@@ -753,7 +734,7 @@ static void test_delete(void **state)
 			       &err),
 	    0);
 	/* renamed by a reader: the file with the UID goes */
-	touch(p, "x");
+	test_write_file(p, "x");
 	snprintf(q, sizeof(q), "%s/INBOX/cur/1_0.1.h,U=3,FMD5=%s:2,RS",
 		 fx->root, FMD5_INBOX);
 	assert_int_equal(rename(p, q), 0);
@@ -851,7 +832,7 @@ static void test_sort_find_stamp(void **state)
 	assert_memory_equal(&s1, &s2, sizeof(s1));
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		snprintf(p, sizeof(p), "%s/INBOX/%s", fx->root, files[i]);
-		touch(p, "x");
+		test_write_file(p, "x");
 	}
 	assert_int_equal(maildir_folder_stamp(fx->f, &s2, &err), 0);
 	assert_true(s1.cur_ns != s2.cur_ns);

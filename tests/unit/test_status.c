@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "testutil.h"
 #include <sqlite3.h>
 
 #include "status/status.h"
@@ -31,21 +33,6 @@ static char *ref_path(const char *rel)
 	return xasprintf("%s/status/ref/%s", d ? d : "tests/unit/data", rel);
 }
 
-static char *slurp(const char *path, size_t *len_r)
-{
-	FILE *f = fopen(path, "rb");
-	struct strbuf sb = STRBUF_INIT;
-	char buf[4096];
-	size_t n;
-
-	if (!f)
-		return NULL;
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		strbuf_add(&sb, buf, n);
-	fclose(f);
-	return strbuf_detach(&sb, len_r);
-}
-
 static void spew(const char *path, const char *data, size_t len)
 {
 	FILE *f = fopen(path, "wb");
@@ -58,7 +45,7 @@ static void spew(const char *path, const char *data, size_t len)
 static void copy(const char *from, const char *to)
 {
 	size_t len;
-	char *d = slurp(from, &len);
+	char *d = test_slurp(from, &len);
 
 	assert_non_null(d);
 	spew(to, d, len);
@@ -387,7 +374,7 @@ static int cmp_line(const void *a, const void *b)
 static char *sorted_lines(const char *path)
 {
 	size_t len, n = 0;
-	char *d = slurp(path, &len), *lines[64], *save = NULL;
+	char *d = test_slurp(path, &len), *lines[64], *save = NULL;
 	struct strbuf sb = STRBUF_INIT;
 
 	assert_non_null(d);
@@ -532,8 +519,8 @@ static void test_plain_v1_upgrade(void **state)
 	assert_int_equal(status_count(st), 4);
 	assert_string_equal(status_get(st, 9)->flags, "DFRST");
 	status_close(st);
-	a = slurp(mine, &la);
-	b = slurp(v1, &lb);
+	a = test_slurp(mine, &la);
+	b = test_slurp(v1, &lb);
 	assert_int_equal(la, lb);
 	assert_memory_equal(a, b, la);
 	free(a);
@@ -546,8 +533,8 @@ static void test_plain_v1_upgrade(void **state)
 	assert_string_equal(status_get(st, 2)->flags, "RS");
 	assert_string_equal(status_get(st, 3)->flags, "");
 	status_close(st);
-	a = slurp(mine, &la);
-	b = slurp(ref, &lb);
+	a = test_slurp(mine, &la);
+	b = test_slurp(ref, &lb);
 	assert_int_equal(la, lb);
 	assert_memory_equal(a, b, la);
 	free(a);
@@ -602,7 +589,7 @@ static void test_plain_to_sqlite(void **state)
 
 	put_ref(t, "Account-Test/LocalStatus/INBOX",
 		"Account-Test/LocalStatus/INBOX");
-	before = slurp(plain, &lb);
+	before = test_slurp(plain, &lb);
 
 	/* read-only (dry run): read the plain cache, create nothing */
 	assert_int_equal(status_open(t->acct, "INBOX", STATUS_BACKEND_SQLITE,
@@ -621,7 +608,7 @@ static void test_plain_to_sqlite(void **state)
 	status_close(st);
 	assert_true(file_exists(db));
 	/* the plain file is kept, untouched */
-	after = slurp(plain, &la);
+	after = test_slurp(plain, &la);
 	assert_int_equal(la, lb);
 	assert_memory_equal(before, after, la);
 	free(after);
@@ -707,8 +694,8 @@ static void test_sqlite_to_plain(void **state)
 	/* the sqlite file is only read */
 	free(ref);
 	ref = ref_path("Account-Test/LocalStatus-sqlite/INBOX");
-	a = slurp(db, &la);
-	b = slurp(ref, &lb);
+	a = test_slurp(db, &la);
+	b = test_slurp(ref, &lb);
 	assert_int_equal(la, lb);
 	assert_memory_equal(a, b, la);
 	free(a);
@@ -1057,7 +1044,7 @@ static void test_corrupt_plain(void **state)
 				 -1);
 		assert_null(st);
 		expect_status_error(&err, path);
-		after = slurp(path, &len);
+		after = test_slurp(path, &len);
 		assert_int_equal(len, strlen(bad[i]));
 		assert_memory_equal(after, bad[i], len);
 		free(after);
@@ -1129,7 +1116,7 @@ static void test_corrupt_sqlite(void **state)
 			    SQLITE_OK);
 			sqlite3_close(db);
 		}
-		before = slurp(path, &lb);
+		before = test_slurp(path, &lb);
 		for (int ro = 0; ro < 2; ro++) {
 			oim_err_clear(&err);
 			assert_int_equal(
@@ -1139,7 +1126,7 @@ static void test_corrupt_sqlite(void **state)
 			    -1);
 			expect_status_error(&err, path);
 		}
-		after = slurp(path, &la);
+		after = test_slurp(path, &la);
 		assert_int_equal(la, lb);
 		assert_memory_equal(before, after, la);
 		free(before);
@@ -1185,8 +1172,8 @@ static void test_validity(void **state)
 				     t->dir, cases[i].repo, cases[i].folder,
 				     cases[i].val, false, &err),
 				 0);
-		a = slurp(mine, &la);
-		b = slurp(ref, &lb);
+		a = test_slurp(mine, &la);
+		b = test_slurp(ref, &lb);
 		assert_int_equal(la, lb);
 		assert_memory_equal(a, b, la);
 		free(a);
@@ -1277,7 +1264,7 @@ static void test_journal(void **state)
 	status_journal_close(j);
 
 	size_t len;
-	char *c = slurp(path, &len);
+	char *c = test_slurp(path, &len);
 
 	assert_non_null(c);
 	assert_null(strstr(c, "n2"));

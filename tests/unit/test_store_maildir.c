@@ -20,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "store/store.h"
 #include "util/strbuf.h"
 #include "util/util.h"
@@ -54,27 +56,6 @@ static const char *path_of(struct fx *fx, const char *folder, const char *rel)
 	char *b = bufs[next++ % ARRAY_SIZE(bufs)];
 	snprintf(b, PATH_MAX, "%s/%s/%s", fx->root, folder, rel);
 	return b;
-}
-
-static void put_file(const char *path, const char *content)
-{
-	FILE *fp = fopen(path, "w");
-	assert_non_null(fp);
-	fputs(content, fp);
-	fclose(fp);
-}
-
-static char *slurp(const char *path)
-{
-	struct strbuf sb = STRBUF_INIT;
-	char buf[4096];
-	size_t n;
-	FILE *fp = fopen(path, "r");
-	assert_non_null(fp);
-	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-		strbuf_add(&sb, buf, n);
-	fclose(fp);
-	return strbuf_detach(&sb, NULL);
 }
 
 static bool exists(const char *path)
@@ -355,7 +336,7 @@ static void test_save_scan(void **state)
 	assert_true(oim_starts_with(id, "cur/"));
 	assert_true(matches(id, ",U=17,FMD5=" FMD5_INBOX ":2,FSa$"));
 	path = path_of(fx, "INBOX", id);
-	content = slurp(path);
+	content = test_read_file(path);
 	assert_string_equal(content, lf);
 	free(content);
 	assert_int_equal(count_files(path_of(fx, "INBOX", "tmp")), 0);
@@ -492,7 +473,7 @@ static void test_fetch(void **state)
 	id1 = save(fx->f, 1, SYNC_F_SEEN, big_crlf.buf, 4096);
 	id2 = save(fx->f, 2, 0, "A: b\r\n\r\nsmall\r\n", 3);
 	/* new local mail, LF as a mail reader writes it */
-	put_file(path_of(fx, "INBOX", "new/1700000000.M1P1.host"),
+	test_write_file(path_of(fx, "INBOX", "new/1700000000.M1P1.host"),
 		 "A: c\n\nlocal\n");
 	id3 = xstrdup("new/1700000000.M1P1.host");
 
@@ -637,7 +618,7 @@ static void test_set_flags(void **state)
 	store_msglist_release(&l);
 
 	/* flags plan.h cannot express (digits) survive, keywords count */
-	put_file(
+	test_write_file(
 	    path_of(fx, "INBOX", "cur/100_0.1.h,U=9,FMD5=" FMD5_INBOX ":2,3S"),
 	    "A: b\n\nc\n");
 	scan(fx->f, &l);
@@ -704,9 +685,9 @@ static void test_set_uid(void **state)
 	time_t before = time(NULL);
 
 	/* mutt's delivery into new/ (no info), and a seen one in cur/ */
-	put_file(path_of(fx, "INBOX", "new/1700000000.M5P9.box"),
+	test_write_file(path_of(fx, "INBOX", "new/1700000000.M5P9.box"),
 		 "Message-ID: <abc@x>\nA: b\n\nbody\n");
-	put_file(path_of(fx, "INBOX", "cur/1700000001.M6P9.box:2,FS"),
+	test_write_file(path_of(fx, "INBOX", "cur/1700000001.M6P9.box:2,FS"),
 		 "A: b\n\nseen\n");
 	scan(fx->f, &l);
 	assert_int_equal(l.nr, 2);
@@ -729,7 +710,7 @@ static void test_set_uid(void **state)
 	assert_true(matches(m->id, re));
 	assert_true(strtoll(m->id + 4, NULL, 10) >= (long long)before);
 	p = path_of(fx, "INBOX", m->id);
-	content = slurp(p);
+	content = test_read_file(p);
 	assert_string_equal(content, "Message-ID: <abc@x>\nA: b\n\nbody\n");
 	free(content);
 	assert_false(exists(path_of(fx, "INBOX", "new/1700000000.M5P9.box")));
@@ -758,17 +739,17 @@ static void test_foreign_fmd5(void **state)
 	struct store_msg *m;
 
 	/* moved in from folder "Other" */
-	put_file(
+	test_write_file(
 	    path_of(fx, "INBOX", "cur/100_0.1.h,U=5,FMD5=" FMD5_OTHER ":2,S"),
 	    "A: b\n\n");
 	/* mbsync's ",U=" without FMD5 */
-	put_file(path_of(fx, "INBOX", "cur/101.1_2.h,U=6:2,F"), "A: b\n\n");
+	test_write_file(path_of(fx, "INBOX", "cur/101.1_2.h,U=6:2,F"), "A: b\n\n");
 	/* ours */
-	put_file(
+	test_write_file(
 	    path_of(fx, "INBOX", "cur/102_0.1.h,U=7,FMD5=" FMD5_INBOX ":2,S"),
 	    "A: b\n\n");
 	/* names that cannot be trusted: left alone, counted */
-	put_file(
+	test_write_file(
 	    path_of(fx, "INBOX", "cur/103_0.1.h,U=0,FMD5=" FMD5_INBOX ":2,S"),
 	    "A: b\n\n");
 	run("mkdir '%s'", path_of(fx, "INBOX", "new/adir"));
@@ -802,7 +783,7 @@ static void test_visible_name(void **state)
 	f = open_folder(fx->s, "INBOX", "Foo", 0);
 	id = save(f, 3, SYNC_F_SEEN, "A: b\r\n\r\n", 100);
 	assert_true(matches(id, ",U=3,FMD5=" FMD5_FOO ":2,S$"));
-	put_file(
+	test_write_file(
 	    path_of(fx, "INBOX", "cur/102_0.1.h,U=8,FMD5=" FMD5_INBOX ":2,S"),
 	    "A: b\n\n");
 	scan(f, &l);
@@ -963,7 +944,7 @@ static void test_readonly_repo_set_uid(void **state)
 	struct store_msglist l;
 	struct store_msg *mp[1];
 	/* new mail delivered by a mail reader: no U= */
-	put_file(path_of(fx, "INBOX", "new/1700000000.M5P9.box"),
+	test_write_file(path_of(fx, "INBOX", "new/1700000000.M5P9.box"),
 		 "Message-ID: <ro@x>\nA: b\n\nbody\n");
 	struct store *s = open_store(fx->root, '.', false, true);
 	struct store_folder *f = open_folder(s, "INBOX", NULL, 0);
