@@ -333,4 +333,65 @@ status_journal_pending(const struct status_journal *j, size_t *n_r);
  * when none is pending. */
 int status_journal_clear(struct status_journal *j, struct oim_err *err) OIM_WUR;
 
+/* ---- OfflineIMAP's UID mapping (IMAP-to-IMAP) ---- */
+
+/*
+ * An IMAP local repository has its own UID space; OfflineIMAP
+ * (folder/UIDMaps.py) keeps, per folder, which local UID holds which
+ * remote UID in
+ *
+ *	<metadata>/Repository-<local repository>/UIDMapping/<basename>
+ *
+ * one "<local uid>:<remote uid>\n" line per message (Python's
+ * int(a), int(b) of line.strip().split(':')).  OfflineIMAP rewrites the
+ * whole file through "<file>.tmp" after every change; oimap appends a line
+ * for each new pair (OfflineIMAP reads the result the same way) and
+ * rewrites only to drop pairs.  A leftover "<file>.tmp" is from a rewrite
+ * that never reached its rename: the file itself is the consistent state,
+ * and the tmp file is removed (as OfflineIMAP does).
+ *
+ * Bad input: a line that is not two UIDs, a local UID or a remote UID
+ * given twice with different partners, is an error naming file:line
+ * (OIM_E_STATUS, OIM_SEV_FOLDER); nothing is guessed.  A torn last line
+ * (no '\n': a crash while appending) is dropped.
+ *
+ * Threads: one object per folder, used by one thread.
+ */
+#define STATUS_DIR_UIDMAP "UIDMapping"
+#define STATUS_MAX_UIDMAP_FILE (256u * 1024 * 1024)
+
+struct status_uidmap;
+
+/* <metadata>/Repository-<repository>/UIDMapping/<basename> */
+int status_uidmap_path(const char *metadata_dir, const char *repository,
+		       const char *folder, char **path_r,
+		       struct oim_err *err) OIM_WUR;
+/* Parse a map file's content (path names it in errors). */
+int status_uidmap_parse(const char *data, size_t len, const char *path,
+			struct status_uidmap **m_r, struct oim_err *err) OIM_WUR;
+/* Load (a missing file is an empty map; flags: STATUS_OPEN_READONLY,
+ * STATUS_OPEN_NOFSYNC). */
+int status_uidmap_open(const char *metadata_dir, const char *repository,
+		       const char *folder, unsigned flags,
+		       struct status_uidmap **m_r, struct oim_err *err) OIM_WUR;
+void status_uidmap_close(struct status_uidmap *m);
+size_t status_uidmap_count(const struct status_uidmap *m);
+/* The remote UID of local UID luid, 0 if none. */
+uint32_t status_uidmap_remote(const struct status_uidmap *m, uint32_t luid);
+/* The local UID holding remote UID ruid, 0 if none. */
+uint32_t status_uidmap_local(const struct status_uidmap *m, uint32_t ruid);
+/* Durably record luid <-> ruid (replacing luid's old partner).  ruid
+ * held by another local UID is an error (OIM_E_STATUS). */
+int status_uidmap_set(struct status_uidmap *m, uint32_t luid, uint32_t ruid,
+		      struct oim_err *err) OIM_WUR;
+/* Durably drop the pairs of luids[0..n) (unknown ones are ignored). */
+int status_uidmap_drop(struct status_uidmap *m, const uint32_t *luids,
+		       size_t n, struct oim_err *err) OIM_WUR;
+/* Durably drop every pair whose local UID is not in present[0..n) (any
+ * order): the messages the local server no longer has. */
+int status_uidmap_keep_only(struct status_uidmap *m, const uint32_t *present,
+			    size_t n, struct oim_err *err) OIM_WUR;
+/* The file's content as oimap would write it (pairs by local UID). */
+void status_uidmap_format(const struct status_uidmap *m, struct strbuf *out);
+
 #endif

@@ -965,15 +965,14 @@ struct find_ctx {
 	uint32_t found;
 };
 
-/* The Message-ID in "Message-ID: <x>\r\n\r\n" (folded lines joined). */
-static bool header_msgid_is(const char *h, size_t len, const char *id,
-			    size_t idlen)
+/* The value of the one header field in h ("Message-ID: <x>\r\n\r\n",
+ * folded lines joined), trimmed, into v. */
+static void header_value(const char *h, size_t len, struct strbuf *v)
 {
 	const char *colon = memchr(h, ':', len);
 	if (!colon)
-		return false;
+		return;
 	const char *p = colon + 1, *end = h + len;
-	struct strbuf v = STRBUF_INIT;
 	for (; p < end; p++) {
 		if (*p == '\r' || *p == '\n') {
 			if (*p == '\r' && p + 1 < end && p[1] == '\n')
@@ -983,9 +982,16 @@ static bool header_msgid_is(const char *h, size_t len, const char *id,
 				continue;
 			break; /* the next header or the blank line */
 		}
-		strbuf_addch(&v, *p);
+		strbuf_addch(v, *p);
 	}
-	strbuf_trim(&v);
+	strbuf_trim(v);
+}
+
+static bool header_msgid_is(const char *h, size_t len, const char *id,
+			    size_t idlen)
+{
+	struct strbuf v = STRBUF_INIT;
+	header_value(h, len, &v);
 	bool eq = v.len == idlen && !memcmp(v.buf, id, idlen);
 	strbuf_release(&v);
 	return eq;
@@ -1080,6 +1086,58 @@ out:
 	strbuf_release(&crit);
 	strbuf_release(&set);
 	return rc;
+}
+
+/* ---- msg_info ---- */
+
+struct info_ctx {
+	uint32_t uid;
+	struct strbuf v;
+	bool seen;
+};
+
+static int info_cb(void *vctx, const struct imap_fetch *fe, struct oim_err *err)
+{
+	struct info_ctx *ic = vctx;
+	if (!(fe->has & IMAP_FETCH_UID) || fe->uid != ic->uid || ic->seen)
+		return 0;
+	for (size_t i = 0; i < fe->nbodies && !ic->seen; i++) {
+		const struct imap_arg *v = fe->bodies[i].value;
+		if (v && (v->type == IMAP_ARG_STRING ||
+			  v->type == IMAP_ARG_LITERAL)) {
+			header_value(v->u.str, v->len, &ic->v);
+			ic->seen = true;
+		}
+	}
+	return 0;
+}
+
+static int imap_msg_info(struct store_folder *bf, const struct store_msg *msg,
+			 char **message_id_r, struct oim_err *err)
+{
+	struct imap_store_folder *f = (struct imap_store_folder *)bf;
+	struct info_ctx ic = {.uid = msg->uid, .v = STRBUF_INIT};
+	char set[16];
+	*message_id_r = NULL;
+	if (!msg->uid)
+		BUG("store-imap: msg_info without a UID");
+	snprintf(set, sizeof(set), "%u", msg->uid);
+	if (imap_uid_fetch(f->s->c, set,
+			   "(UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])", 0,
+			   info_cb, NULL, &ic, err)) {
+		strbuf_release(&ic.v);
+		return folder_fail(f, err);
+	}
+	if (!ic.seen) {
+		strbuf_release(&ic.v);
+		return oim_error(err, OIM_SEV_MESSAGE, OIM_E_PROTOCOL,
+				 "repository %s, folder %s: UID %u is gone",
+				 f->s->base.repo, f->base.name, msg->uid);
+	}
+	if (ic.v.len)
+		*message_id_r = strbuf_detach(&ic.v, NULL);
+	strbuf_release(&ic.v);
+	return 0;
 }
 
 /* ---- flags and deletion ---- */
@@ -1186,7 +1244,7 @@ static const struct store_folder_ops imap_folder_ops = {
     .set_flags = imap_set_flags,
     .delete = imap_delete_msgs,
     .set_uid = NULL,
-    .msg_info = NULL,
+    .msg_info = imap_msg_info,
 };
 
 static const struct store_ops imap_store_ops = {

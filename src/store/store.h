@@ -71,6 +71,10 @@ struct store_msg {
 	int64_t date;	    /* INTERNALDATE / Maildir time; <= 0 unknown */
 	char *id;	    /* driver's handle (Maildir: "cur/<file>"); owned,
 			     * NULL for IMAP */
+	/* IMAP-to-IMAP (store_mapped_open): the message's UID on the local
+	 * server, while uid is the remote UID it is mapped to (0: not
+	 * mapped yet, new local mail).  0 for every other driver. */
+	uint32_t native_uid;
 };
 
 struct store_msglist {
@@ -185,8 +189,9 @@ struct store_folder_ops {
 	 * NULL. */
 	int (*set_uid)(struct store_folder *f, struct store_msg *msg,
 		       uint32_t uid, struct oim_err *err);
-	/* Message-ID, size and date of a message (for the upload journal);
-	 * Maildir only (reads the headers); message_id_r malloc'd or NULL. */
+	/* The Message-ID of a message (for the upload journal): Maildir
+	 * reads the file's headers, IMAP fetches the header field;
+	 * *message_id_r malloc'd, NULL when the message has none. */
 	int (*msg_info)(struct store_folder *f, const struct store_msg *msg,
 			char **message_id_r, struct oim_err *err);
 };
@@ -265,6 +270,38 @@ int store_imap_open(struct store **s_r, const struct store_imap_opts *o,
 		    struct oim_err *err) OIM_WUR;
 int store_maildir_open(struct store **s_r, const struct store_maildir_opts *o,
 		       struct oim_err *err) OIM_WUR;
+/*
+ * IMAP-to-IMAP: the local IMAP repository seen through OfflineIMAP's UID
+ * mapping (folder/UIDMaps.py, status.h "UID mapping"), so that the sync
+ * engine sees local messages by their remote UIDs as it does a Maildir's.
+ *
+ * scan: local messages whose local UID is mapped carry the remote UID in
+ * uid (and their own in native_uid); the others have uid 0 (new local
+ * mail, uploaded by the sync, which then calls set_uid to map them).
+ * Pairs whose local message is gone are dropped.  save_begin takes the
+ * remote UID; the message is appended to the local server and the pair
+ * recorded at commit.  delete expunges exactly those messages at once
+ * (UID EXPUNGE with UIDPLUS) and drops their pairs: a message left
+ * \Deleted with its pair gone would look like new local mail.
+ *
+ * Crash safety: before each APPEND to the local server an intent is
+ * journaled (status_journal in <metadata>/Repository-<local>/oimap-journal/,
+ * with the remote UID, size, date, Message-ID and the lowest local UID it
+ * can get); a folder opened after a crash looks for each unfinished one
+ * on the local server and records the pair, so no message is appended
+ * twice and none is uploaded back as "new local mail".
+ *
+ * Takes ownership of inner (an IMAP store) in every case.
+ */
+struct store_mapped_opts {
+	const char *metadata_dir; /* [general] metadata, expanded */
+	bool fsync;		  /* fsync the map and the journal */
+};
+
+int store_mapped_open(struct store **s_r, struct store *inner,
+		      const struct store_mapped_opts *o,
+		      struct oim_err *err) OIM_WUR;
+
 /* NULL is fine. */
 void store_close(struct store *s);
 

@@ -281,23 +281,6 @@ static int side_init(struct account *ac, struct side *s,
 	s->repo = repo;
 	s->is_imap =
 	    repo->type == CONFIG_REPO_IMAP || repo->type == CONFIG_REPO_GMAIL;
-	/*
-	 * IMAP-to-IMAP needs OfflineIMAP's UID mapping (the local server
-	 * has its own UID space: Repository-X/UIDMapping/), which the
-	 * engine does not implement yet.  Without it changes on the local
-	 * server are misread and can delete mail on the remote one, so
-	 * such an account is refused before anything is touched.
-	 */
-	if (!remote && s->is_imap)
-		return oim_error(err, OIM_SEV_ACCOUNT, OIM_E_CONFIG,
-				 "account %s: local repository %s is of type "
-				 "%s: IMAP-to-IMAP accounts are not supported "
-				 "by this version of oimap yet (they need "
-				 "OfflineIMAP's UID mapping); nothing was "
-				 "synced",
-				 ac->a->name, repo->name,
-				 repo->type == CONFIG_REPO_GMAIL ? "Gmail"
-								 : "IMAP");
 	if (config_get_bool(ac->cfg, sec, "readonly", false, &s->readonly,
 			    err) ||
 	    config_get_bool(ac->cfg, sec, "sync_deletes", true,
@@ -426,10 +409,16 @@ static int account_init(struct account *ac, int quick, struct oim_err *err)
 
 /* ---- stores ---- */
 
-static int side_open(struct side *s, struct store **st_r, struct oim_err *err)
+static int side_open(struct account *ac, struct side *s, struct store **st_r,
+		     struct oim_err *err)
 {
 	int rc = s->is_imap ? store_imap_open(st_r, &s->imap, err)
 			    : store_maildir_open(st_r, &s->md, err);
+	/* IMAP-to-IMAP: the local server through OfflineIMAP's UID map */
+	if (!rc && s->is_imap && s == &ac->side[SYNC_LOCAL]) {
+		struct store_mapped_opts mo = {ac->metadata, ac->fsync};
+		rc = store_mapped_open(st_r, *st_r, &mo, err);
+	}
 	if (rc) {
 		*st_r = NULL;
 		if (err->sev < OIM_SEV_ACCOUNT)
@@ -441,9 +430,9 @@ static int side_open(struct side *s, struct store **st_r, struct oim_err *err)
 static int open_pair(struct account *ac, struct store **st, struct oim_err *err)
 {
 	st[0] = st[1] = NULL;
-	if (side_open(&ac->side[SYNC_REMOTE], &st[SYNC_REMOTE], err))
+	if (side_open(ac, &ac->side[SYNC_REMOTE], &st[SYNC_REMOTE], err))
 		return -1;
-	if (side_open(&ac->side[SYNC_LOCAL], &st[SYNC_LOCAL], err)) {
+	if (side_open(ac, &ac->side[SYNC_LOCAL], &st[SYNC_LOCAL], err)) {
 		store_close(st[SYNC_REMOTE]);
 		st[SYNC_REMOTE] = NULL;
 		return -1;
