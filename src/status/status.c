@@ -147,29 +147,24 @@ static bool is_blank(char c)
 	       c == '\v';
 }
 
-int status_validity_read(const char *metadata_dir, const char *repository,
-			 const char *folder, bool *present_r, uint64_t *value_r,
-			 struct oim_err *err)
+/* int(file.readline().strip()) of a one-number file; what/hint for the
+ * error message. */
+static int number_file_read(const char *path, const char *what,
+			    const char *hint, bool *present_r,
+			    uint64_t *value_r, struct oim_err *err)
 {
-	char *path, *buf;
+	char *buf;
 	size_t len, start = 0, end;
 	bool exists;
 
 	*present_r = false;
 	*value_r = 0;
-	if (status_validity_path(metadata_dir, repository, folder, &path, err) <
-	    0)
-		return -1;
 	if (status_read_file(path, STATUS_MAX_VALIDITY_FILE, &buf, &len,
-			     &exists, err) < 0) {
-		free(path);
+			     &exists, err) < 0)
 		return -1;
-	}
-	if (!exists) {
-		free(path);
+	if (!exists)
 		return 0;
-	}
-	/* int(file.readline().strip()): the first line only. */
+	/* the first line only */
 	end = 0;
 	while (end < len && buf[end] != '\n')
 		end++;
@@ -181,18 +176,92 @@ int status_validity_read(const char *metadata_dir, const char *repository,
 		start++;
 	if (oim_parse_u64(buf + start, end - start, UINT64_MAX, value_r) < 0) {
 		oim_error(err, OIM_SEV_FOLDER, OIM_E_STATUS,
-			  "UID validity file '%s' does not hold a number. "
-			  "Nothing was changed; move the file away to accept "
-			  "the folder's current UIDVALIDITY",
-			  path);
+			  "%s '%s' does not hold a number. Nothing was "
+			  "changed; %s",
+			  what, path, hint);
 		free(buf);
-		free(path);
 		return -1;
 	}
 	*present_r = true;
 	free(buf);
-	free(path);
 	return 0;
+}
+
+int status_validity_read(const char *metadata_dir, const char *repository,
+			 const char *folder, bool *present_r, uint64_t *value_r,
+			 struct oim_err *err)
+{
+	char *path;
+	int ret;
+
+	*present_r = false;
+	*value_r = 0;
+	if (status_validity_path(metadata_dir, repository, folder, &path, err) <
+	    0)
+		return -1;
+	ret = number_file_read(path, "UID validity file",
+			       "move the file away to accept the folder's "
+			       "current UIDVALIDITY",
+			       present_r, value_r, err);
+	free(path);
+	return ret;
+}
+
+static int startuid_path(const char *metadata_dir, const char *repository,
+			 const char *folder, char **path_r, struct oim_err *err)
+{
+	char *repo = xasprintf("%s/Repository-%s", metadata_dir, repository);
+	int ret = join_path(repo, STATUS_DIR_STARTUID, folder, path_r, err);
+
+	free(repo);
+	return ret;
+}
+
+int status_startuid_read(const char *metadata_dir, const char *repository,
+			 const char *folder, bool *present_r, uint32_t *uid_r,
+			 struct oim_err *err)
+{
+	char *path;
+	uint64_t v = 0;
+	int ret;
+
+	*uid_r = 0;
+	if (startuid_path(metadata_dir, repository, folder, &path, err) < 0)
+		return -1;
+	ret = number_file_read(path, "startdate file",
+			       "fix it or move it away (the folder must then "
+			       "be empty on the other side)",
+			       present_r, &v, err);
+	if (ret == 0 && *present_r && (v == 0 || v > UINT32_MAX))
+		ret = oim_error(err, OIM_SEV_FOLDER, OIM_E_STATUS,
+				"startdate file '%s': %llu is not a UID", path,
+				(unsigned long long)v);
+	if (ret == 0)
+		*uid_r = (uint32_t)v;
+	free(path);
+	return ret;
+}
+
+int status_startuid_write(const char *metadata_dir, const char *repository,
+			  const char *folder, uint32_t uid, bool nofsync,
+			  struct oim_err *err)
+{
+	char *path, *dir, *content;
+	int ret;
+
+	if (startuid_path(metadata_dir, repository, folder, &path, err) < 0)
+		return -1;
+	dir = status_dirname(path);
+	ret = status_mkdir_p(dir, err);
+	free(dir);
+	if (ret == 0) {
+		content = xasprintf("%u\n", uid);
+		ret = status_write_file_atomic(path, content, strlen(content),
+					       nofsync, err);
+		free(content);
+	}
+	free(path);
+	return ret;
 }
 
 int status_validity_write(const char *metadata_dir, const char *repository,

@@ -114,6 +114,7 @@
 #define STATUS_DIR_JOURNAL  "oimap-journal"
 #define STATUS_DIR_META	    "oimap-meta"
 #define STATUS_DIR_VALIDITY "FolderValidity"
+#define STATUS_DIR_STARTUID "StartUID"
 
 /* Limits */
 #define STATUS_MAX_FLAGS	 64 /* distinct flag letters per record */
@@ -181,6 +182,20 @@ int status_validity_read(const char *metadata_dir, const char *repository,
  * OfflineIMAP does.  fsyncs unless 'nofsync'. */
 int status_validity_write(const char *metadata_dir, const char *repository,
 			  const char *folder, uint64_t value, bool nofsync,
+			  struct oim_err *err) OIM_WUR;
+
+/*
+ * startdate (accounts.py cachemessagelists_startdate, folder/Base.py
+ * save_min_uid): the lowest UID of the startdate side's folder that takes
+ * part, fixed at the first sync, in
+ * <metadata>/Repository-<repository>/StartUID/<basename>, "<uid>\n".
+ * *present_r = false when the file does not exist (the first sync).
+ */
+int status_startuid_read(const char *metadata_dir, const char *repository,
+			 const char *folder, bool *present_r, uint32_t *uid_r,
+			 struct oim_err *err) OIM_WUR;
+int status_startuid_write(const char *metadata_dir, const char *repository,
+			  const char *folder, uint32_t uid, bool nofsync,
 			  struct oim_err *err) OIM_WUR;
 
 /* ---- The status cache ---- */

@@ -950,6 +950,7 @@ static void snap_fill(struct exec *ex, struct snap_arrays *a, bool with_remote)
 	for (size_t i = 0; i < ll->nr; i++)
 		a->l[i] = (struct sync_local_msg){
 		    .uid = ll->v[i].uid,
+		    .native_uid = ll->v[i].native_uid,
 		    .flags = ll->v[i].flags,
 		    .size = ll->v[i].size,
 		    .date = ll->v[i].date,
@@ -1163,6 +1164,53 @@ static int open_all(struct exec *ex, struct oim_err *err)
 	return 0;
 }
 
+/*
+ * startdate: the StartUID file of the startdate side's folder (status.h)
+ * gives the plan its UID floor; on the first sync the plan says what to
+ * write there.
+ */
+static int startdate_side(const struct exec *ex, struct store **s_r,
+			  const char **folder_r)
+{
+	const struct sync_folder_job *job = ex->job;
+	switch (ex->opts.startdate_side) {
+	case SYNC_STARTDATE_REMOTE:
+		*s_r = job->remote;
+		*folder_r = job->remote_name;
+		return 1;
+	case SYNC_STARTDATE_LOCAL:
+		*s_r = job->local;
+		*folder_r = job->local_name;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int startdate_load(struct exec *ex, struct oim_err *err)
+{
+	struct store *s;
+	const char *folder;
+	bool present;
+	if (!startdate_side(ex, &s, &folder))
+		return 0;
+	return status_startuid_read(ex->job->metadata_dir, s->repo, folder,
+				    &present, &ex->opts.startdate_min_uid, err);
+}
+
+static int startdate_save(struct exec *ex, struct oim_err *err)
+{
+	struct store *s;
+	const char *folder;
+	uint32_t uid = ex->plan.startdate_min_uid_save;
+	if (!uid || ex->job->dry_run || !startdate_side(ex, &s, &folder))
+		return 0;
+	log_debug(OIM_DBG_SYNC, "folder %s: startdate: from UID %" PRIu32,
+		  folder, uid);
+	return status_startuid_write(ex->job->metadata_dir, s->repo, folder,
+				     uid, !ex->job->fsync, err);
+}
+
 static int sync_body(struct exec *ex, struct oim_err *err)
 {
 	const struct sync_folder_job *job = ex->job;
@@ -1224,10 +1272,14 @@ static int sync_body(struct exec *ex, struct oim_err *err)
 		    ex->list[SYNC_REMOTE].v[i].uid < UINT32_MAX)
 			ex->upload_min_uid = ex->list[SYNC_REMOTE].v[i].uid + 1;
 
+	if (startdate_load(ex, err) < 0)
+		return -1;
 	snap_fill(ex, &sa, true);
 	int r = sync_plan_build(&sa.snap, &ex->opts, &ex->plan, err);
 	snap_release(&sa);
 	if (r < 0)
+		return -1;
+	if (startdate_save(ex, err) < 0)
 		return -1;
 	ex->have_plan = true;
 	log_debug(OIM_DBG_SYNC, "folder %s: plan of %zu steps",
