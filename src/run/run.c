@@ -61,6 +61,14 @@ struct acct_thread {
 	pthread_t tid;
 	unsigned quicknum;
 	unsigned fails; /* account-level failures in a row */
+	/* IDLE (idle_dirty, idle_ready, idle_stop under r->mu) */
+	char **idle_folders; /* NULL-terminated; NULL: none */
+	bool *idle_dirty;    /* per folder: the server reported a change */
+	bool *idle_ready;    /* per folder: EXAMINEd (or failed) once */
+	bool idle_stop;
+	struct idler *idlers;
+	size_t nidlers;
+	int idle_pipe[2];
 };
 
 /* ---- hooks ---- */
@@ -177,15 +185,19 @@ static int next_quick(struct acct_thread *t)
 	return 1;
 }
 
-/* One sync; false on any failure, *account_failed_r when the account as
- * a whole failed (not only some folders). */
-static bool sync_once(struct acct_thread *t, bool *account_failed_r)
+/* One sync (of the folders 'only', NULL: all); false on any failure,
+ * *account_failed_r when the account as a whole failed (not only some
+ * folders). */
+static bool sync_once(struct acct_thread *t, const char *const *only,
+		      bool *account_failed_r)
 {
 	struct runner *r = t->r;
 	const struct config_account *a = t->a;
 	struct account_lock lk = {.fd = -1, .path = NULL};
 	struct oim_err err = OIM_ERR_INIT;
-	struct sync_account_opts ao = {.quick = next_quick(t)};
+	/* IdleThread.__dosync: a full (not quick) sync of the folder */
+	struct sync_account_opts ao = {.quick = only ? 0 : next_quick(t),
+				       .only_folders = only};
 	struct sync_account_stats stats;
 	struct timespec t0, t1;
 	bool dry = dry_run_of(r);
@@ -204,7 +216,8 @@ static bool sync_once(struct acct_thread *t, bool *account_failed_r)
 	*account_failed_r = !ok && err.sev >= OIM_SEV_ACCOUNT;
 	/* accounts.py: the mailbox names of an account that started
 	 * folders, written even when some failed */
-	if (r->mb && stats.n_local_folders) {
+	/* (an IDLE sync of some folders leaves the list as it is) */
+	if (r->mb && stats.n_local_folders && !only) {
 		struct oim_err e = OIM_ERR_INIT;
 		for (size_t i = 0; i < stats.n_local_folders; i++)
 			mbnames_add(r->mb, a->name, stats.local_root,
@@ -241,11 +254,256 @@ static double refresh_minutes(struct runner *r, const struct config_account *a)
 	return m > 0 ? m : 0;
 }
 
+/* ---- IDLE (idlefolders) ----
+ *
+ * With autorefresh, one thread per idle folder keeps a connection in IDLE
+ * on it for as long as the account loops (imapserver.py IdleThread).
+ * When the server reports a change the folder is marked, and the account
+ * thread, in its autorefresh sleep, syncs the marked folders (with the
+ * hooks, as IdleThread.__dosync does).  The idlers EXAMINE their folder
+ * before the first sync starts and never leave it, so no change can fall
+ * between a sync and the IDLE: a change during a sync marks the folder
+ * again, and the next (possibly empty) sync takes it.  The idlers are
+ * woken through a pipe when the account loop ends.
+ *
+ * oimap: OfflineIMAP only idles in the sleep and only with 'keepalive'
+ * set, and can miss mail that arrives between a sync and its IDLE.
+ */
+struct idler {
+	struct acct_thread *t;
+	size_t idx;
+	int wake_fd;
+	pthread_t tid;
+};
+
+/* Wait (r->mu held) for secs seconds or until the idlers must stop. */
+static void idle_pause(struct runner *r, struct acct_thread *t, unsigned secs)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += (time_t)secs;
+	while (!t->idle_stop &&
+	       pthread_cond_timedwait(&r->cv, &r->mu, &until) != ETIMEDOUT)
+		;
+}
+
+static void idle_mark(struct acct_thread *t, size_t idx, bool dirty)
+{
+	struct runner *r = t->r;
+	pthread_mutex_lock(&r->mu);
+	if (dirty)
+		t->idle_dirty[idx] = true;
+	t->idle_ready[idx] = true;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+}
+
+static bool idle_stopping(struct acct_thread *t)
+{
+	pthread_mutex_lock(&t->r->mu);
+	bool stop = t->idle_stop;
+	pthread_mutex_unlock(&t->r->mu);
+	return stop;
+}
+
+static void *idler_main(void *arg)
+{
+	struct idler *id = arg;
+	struct acct_thread *t = id->t;
+	struct runner *r = t->r;
+	const char *folder = t->idle_folders[id->idx];
+	bool again = false; /* changes may have been missed: sync after */
+
+	while (!idle_stopping(t)) {
+		struct oim_err err = OIM_ERR_INIT;
+		struct sync_idle *si = NULL;
+		bool changed = false;
+
+		if (sync_idle_open(r->cfg, r->o, t->a->name, folder, &si,
+				   &err) == 0) {
+			idle_mark(t, id->idx, again);
+			while (!sync_idle_wait(si, RUN_IDLE_RENEW_S, id->wake_fd,
+					       &changed, &err)) {
+				if (idle_stopping(t))
+					break;
+				if (!changed)
+					continue; /* renewed */
+				log_debug(OIM_DBG_IMAP,
+					  "Account %s: IDLE: folder %s changed",
+					  t->a->name, folder);
+				idle_mark(t, id->idx, true);
+			}
+			sync_idle_close(si);
+			if (idle_stopping(t))
+				break;
+		}
+		log_warn("Account %s: IDLE on folder %s: %s; trying again in "
+			 "%u seconds",
+			 t->a->name, folder, err.msg, RUN_IDLE_RETRY_S);
+		again = true;
+		idle_mark(t, id->idx, false); /* do not hold up the sync */
+		pthread_mutex_lock(&r->mu);
+		idle_pause(r, t, RUN_IDLE_RETRY_S);
+		pthread_mutex_unlock(&r->mu);
+	}
+	return NULL;
+}
+
+static size_t idle_count(const struct acct_thread *t)
+{
+	size_t n = 0;
+	while (t->idle_folders && t->idle_folders[n])
+		n++;
+	return n;
+}
+
+/* Start the idlers (autorefresh with idlefolders) and wait until each
+ * has EXAMINEd its folder or failed. */
+static void idle_start(struct acct_thread *t)
+{
+	struct runner *r = t->r;
+	struct oim_err err = OIM_ERR_INIT;
+	size_t n;
+
+	if (sync_account_idlefolders(r->cfg, t->a->name, &t->idle_folders,
+				     &err)) {
+		ui_account_error(t->a->name, &err);
+		t->idle_folders = NULL;
+	}
+	n = idle_count(t);
+	if (!n || pipe(t->idle_pipe) < 0) {
+		t->idle_pipe[0] = t->idle_pipe[1] = -1;
+		return;
+	}
+	t->idle_dirty = xcalloc(n, sizeof(*t->idle_dirty));
+	t->idle_ready = xcalloc(n, sizeof(*t->idle_ready));
+	t->idlers = xcalloc(n, sizeof(*t->idlers));
+	for (size_t i = 0; i < n; i++) {
+		struct idler *id = &t->idlers[t->nidlers];
+		*id = (struct idler){t, i, t->idle_pipe[0], 0};
+		if (pthread_create(&id->tid, NULL, idler_main, id)) {
+			log_warn("Account %s: cannot start an IDLE thread for "
+				 "folder %s",
+				 t->a->name, t->idle_folders[i]);
+			t->idle_ready[i] = true;
+			continue;
+		}
+		t->nidlers++;
+	}
+	pthread_mutex_lock(&r->mu);
+	for (size_t i = 0; i < n && !r->stop; i++)
+		while (!t->idle_ready[i] && !r->stop)
+			pthread_cond_wait(&r->cv, &r->mu);
+	pthread_mutex_unlock(&r->mu);
+}
+
+static void idle_stop(struct acct_thread *t)
+{
+	struct runner *r = t->r;
+	pthread_mutex_lock(&r->mu);
+	t->idle_stop = true;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	if (t->idle_pipe[1] >= 0) {
+		/* every idler polls the read end: one byte wakes them all */
+		while (write(t->idle_pipe[1], "x", 1) < 0 && errno == EINTR)
+			;
+	}
+	for (size_t i = 0; i < t->nidlers; i++)
+		pthread_join(t->idlers[i].tid, NULL);
+	if (t->idle_pipe[0] >= 0) {
+		close(t->idle_pipe[0]);
+		close(t->idle_pipe[1]);
+	}
+	if (t->idle_folders)
+		pyeval_strlist_free(t->idle_folders);
+	free(t->idle_dirty);
+	free(t->idle_ready);
+	free(t->idlers);
+}
+
+/* A full sync covers every folder: changes seen before it are taken. */
+static void idle_clear(struct acct_thread *t)
+{
+	pthread_mutex_lock(&t->r->mu);
+	for (size_t i = 0; i < idle_count(t); i++)
+		t->idle_dirty[i] = false;
+	pthread_mutex_unlock(&t->r->mu);
+}
+
+/* Sync the folders the idlers marked (r->mu held; dropped meanwhile).
+ * The marks are taken first: a change during the sync marks again. */
+static void idle_sync_marked(struct acct_thread *t)
+{
+	struct runner *r = t->r;
+	size_t n = idle_count(t), k = 0;
+	const char **only = xcalloc(n + 1, sizeof(*only));
+	bool acct_failed = false;
+
+	for (size_t i = 0; i < n; i++)
+		if (t->idle_dirty[i]) {
+			only[k++] = t->idle_folders[i];
+			t->idle_dirty[i] = false;
+		}
+	pthread_mutex_unlock(&r->mu);
+	if (k && !sync_once(t, only, &acct_failed)) {
+		pthread_mutex_lock(&r->mu);
+		r->failed = true;
+		pthread_mutex_unlock(&r->mu);
+	}
+	pthread_mutex_lock(&r->mu);
+	free(only);
+}
+
+static bool idle_any_marked(const struct acct_thread *t)
+{
+	for (size_t i = 0; t->idle_folders && t->idle_folders[i]; i++)
+		if (t->idle_dirty[i])
+			return true;
+	return false;
+}
+
+/* The autorefresh sleep, syncing what the idlers mark.  Returns true
+ * when the program is stopping. */
+static bool refresh_sleep(struct acct_thread *t, double secs)
+{
+	struct runner *r = t->r;
+	struct timespec until;
+	bool stop;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += (time_t)secs;
+	until.tv_nsec += (long)((secs - (double)(time_t)secs) * 1e9);
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&r->mu);
+	r->wake = false;
+	for (;;) {
+		if (r->stop || r->wake)
+			break;
+		if (idle_any_marked(t)) {
+			idle_sync_marked(t);
+			continue;
+		}
+		if (pthread_cond_timedwait(&r->cv, &r->mu, &until) ==
+		    ETIMEDOUT)
+			break;
+	}
+	stop = r->stop;
+	pthread_mutex_unlock(&r->mu);
+	return stop;
+}
+
 static void *account_main(void *arg)
 {
 	struct acct_thread *t = arg;
 	struct runner *r = t->r;
 
+	t->idle_pipe[0] = t->idle_pipe[1] = -1;
+	if (refresh_minutes(r, t->a) > 0)
+		idle_start(t);
 	for (;;) {
 		pthread_mutex_lock(&r->mu);
 		while (!r->stop && r->slots == 0)
@@ -258,7 +516,8 @@ static void *account_main(void *arg)
 		pthread_mutex_unlock(&r->mu);
 
 		bool acct_failed = false;
-		bool ok = sync_once(t, &acct_failed);
+		idle_clear(t);
+		bool ok = sync_once(t, NULL, &acct_failed);
 		/* accounts.py: an account failing as a whole three times in a
 		 * row stops looping. */
 		t->fails = acct_failed ? t->fails + 1 : 0;
@@ -280,26 +539,10 @@ static void *account_main(void *arg)
 			break;
 		}
 		ui_sleep(t->a->name, m * 60.0);
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		double secs = m * 60.0;
-		until.tv_sec += (time_t)secs;
-		until.tv_nsec += (long)((secs - (double)(time_t)secs) * 1e9);
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-		pthread_mutex_lock(&r->mu);
-		r->wake = false;
-		while (!r->stop && !r->wake &&
-		       pthread_cond_timedwait(&r->cv, &r->mu, &until) !=
-			   ETIMEDOUT)
-			;
-		bool stop = r->stop;
-		pthread_mutex_unlock(&r->mu);
-		if (stop)
+		if (refresh_sleep(t, m * 60.0))
 			break;
 	}
+	idle_stop(t);
 	return NULL;
 }
 
@@ -363,6 +606,7 @@ static const char *const expr_opts[] = {
     "remotehosteval",	"remoteporteval",
     "nametrans",	"foldersort",
     "copy_ignore_eval", "oauth2_access_token_eval",
+    "idlefolders",
 };
 
 static bool repo_needs_python(struct config *cfg, const char *section,

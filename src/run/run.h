@@ -16,6 +16,11 @@
 /* With autorefresh, an account that failed as a whole this many times in
  * a row is not synced again (OfflineIMAP's syncrunner). */
 #define RUN_MAX_ACCOUNT_FAILURES 3u
+/* IDLE (idlefolders): renewed this often (RFC 2177 asks for less than 30
+ * minutes, as imaplib2's 29); after a failure, tried again this much
+ * later. */
+#define RUN_IDLE_RENEW_S (29u * 60)
+#define RUN_IDLE_RETRY_S 60u
 
 /*
  * Run a pre/postsynchook as OfflineIMAP does: /bin/sh -c cmd, stdin from

@@ -1299,3 +1299,35 @@ int store_imap_open(struct store **s_r, const struct store_imap_opts *o,
 	*s_r = &s->base;
 	return 0;
 }
+
+int store_imap_examine(struct store *st, const char *folder,
+		       struct oim_err *err)
+{
+	struct imap_store *s = (struct imap_store *)st;
+	struct strbuf wire = STRBUF_INIT;
+	struct imap_mailbox mb;
+	int rc;
+
+	if (st->ops != &imap_store_ops)
+		BUG("store_imap_examine on a %s store", st->ops->kind);
+	rc = wire_name(s, folder, &wire, err);
+	if (!rc)
+		rc = imap_select(s->c, wire.buf, IMAP_SELECT_EXAMINE, &mb, err);
+	if (rc)
+		oim_err_prefix(err, "repository %s, folder %s", st->repo,
+			       folder);
+	strbuf_release(&wire);
+	return rc;
+}
+
+int store_imap_idle(struct store *st, unsigned timeout_s, int wake_fd,
+		    bool *changed_r, struct oim_err *err)
+{
+	struct imap_store *s = (struct imap_store *)st;
+	if (st->ops != &imap_store_ops)
+		BUG("store_imap_idle on a %s store", st->ops->kind);
+	int rc = imap_idle(s->c, timeout_s, wake_fd, changed_r, err);
+	if (rc)
+		oim_err_prefix(err, "repository %s", st->repo);
+	return rc;
+}

@@ -302,6 +302,19 @@ int store_mapped_open(struct store **s_r, struct store *inner,
 		      const struct store_mapped_opts *o,
 		      struct oim_err *err) OIM_WUR;
 
+/*
+ * IDLE on an IMAP store (not a mapped one): store_imap_examine() selects
+ * folder (the store's own name) read-only; then each store_imap_idle()
+ * IDLEs until the server reports a change in it (*changed_r), timeout_s
+ * passes, or wake_fd (-1: none) becomes readable.  Changes made after the
+ * EXAMINE are reported by the next IDLE even if they happened between two
+ * calls.  A server without IDLE is an error (OIM_SEV_FOLDER).
+ */
+int store_imap_examine(struct store *s, const char *folder,
+		       struct oim_err *err) OIM_WUR;
+int store_imap_idle(struct store *s, unsigned timeout_s, int wake_fd,
+		    bool *changed_r, struct oim_err *err) OIM_WUR;
+
 /* NULL is fine. */
 void store_close(struct store *s);
 

@@ -60,6 +60,7 @@ struct account {
 	enum status_backend backend;
 	struct sync_plan_opts plan;
 	bool dry_run, fsync, expunge;
+	const char *const *only_folders; /* sync_account_opts */
 
 	/* the folder queue, shared by the workers */
 	pthread_mutex_t mu;
@@ -106,7 +107,10 @@ static int side_rules(struct account *ac, struct side *s, bool remote,
 		      struct oim_err *err)
 {
 	const char *sec = s->repo->section;
-	const char *const *only = remote ? config_folders(ac->cfg) : NULL;
+	const char *const *only =
+	    !remote ? NULL
+	    : ac->only_folders ? ac->only_folders
+			       : config_folders(ac->cfg);
 	bool create = true;
 	struct pyeval_expr *inc = NULL;
 
@@ -781,6 +785,7 @@ int sync_account_run(struct config *cfg, const struct oim_options *o,
 		oim_error(err, OIM_SEV_ACCOUNT, OIM_E_CONFIG, "not configured");
 		goto out;
 	}
+	ac.only_folders = ao ? ao->only_folders : NULL;
 	if (account_init(&ac, ao ? ao->quick : -1, err))
 		goto out;
 	if (open_pair(&ac, st, err) || sync_structure(&ac, st, err))
@@ -852,4 +857,89 @@ int sync_account(struct config *cfg, const struct oim_options *o,
 {
 	struct sync_account_opts ao = {.quick = -1};
 	return sync_account_run(cfg, o, account, &ao, NULL, err);
+}
+
+/* ---- IDLE ---- */
+
+int sync_account_idlefolders(struct config *cfg, const char *account,
+			     char ***list_r, struct oim_err *err)
+{
+	const struct config_account *a = config_account_find(cfg, account);
+	struct account ac;
+	struct pyeval_expr *e = NULL;
+	int rc;
+
+	*list_r = NULL;
+	if (!a)
+		return oim_error(err, OIM_SEV_ACCOUNT, OIM_E_CONFIG,
+				 "account %s: not configured", account);
+	memset(&ac, 0, sizeof(ac));
+	ac.cfg = cfg;
+	if (a->remote.type != CONFIG_REPO_IMAP &&
+	    a->remote.type != CONFIG_REPO_GMAIL)
+		return 0;
+	if (compile_opt(&ac, a->remote.section, "idlefolders", &e, err))
+		return -1;
+	if (!e)
+		return 0;
+	rc = pyeval_eval_strlist(e, list_r, NULL, err);
+	pyeval_expr_free(e);
+	if (rc == 0 && *list_r && !**list_r) {
+		pyeval_strlist_free(*list_r);
+		*list_r = NULL;
+	}
+	return rc;
+}
+
+struct sync_idle {
+	struct account ac;
+	struct store *st;
+};
+
+void sync_idle_close(struct sync_idle *i)
+{
+	if (!i)
+		return;
+	store_close(i->st);
+	side_release(&i->ac.side[0]);
+	side_release(&i->ac.side[1]);
+	free(i->ac.account_dir);
+	pthread_mutex_destroy(&i->ac.mu);
+	free(i);
+}
+
+int sync_idle_open(struct config *cfg, const struct oim_options *o,
+		   const char *account, const char *folder,
+		   struct sync_idle **i_r, struct oim_err *err)
+{
+	struct sync_idle *i = xcalloc(1, sizeof(*i));
+	struct account *ac = &i->ac;
+
+	*i_r = NULL;
+	pthread_mutex_init(&ac->mu, NULL);
+	ac->cfg = cfg;
+	ac->o = o;
+	ac->a = config_account_find(cfg, account);
+	if (!ac->a) {
+		oim_error(err, OIM_SEV_ACCOUNT, OIM_E_CONFIG, "not configured");
+		goto fail;
+	}
+	if (account_init(ac, 0, err) ||
+	    side_open(ac, &ac->side[SYNC_REMOTE], &i->st, err) ||
+	    store_imap_examine(i->st, folder, err))
+		goto fail;
+	*i_r = i;
+	return 0;
+fail:
+	/* A refused password is evaluated anew next time. */
+	if (err->kind == OIM_E_AUTH && ac->a)
+		imap_creds_forget(ac->a->remote.section);
+	sync_idle_close(i);
+	return -1;
+}
+
+int sync_idle_wait(struct sync_idle *i, unsigned timeout_s, int wake_fd,
+		   bool *changed_r, struct oim_err *err)
+{
+	return store_imap_idle(i->st, timeout_s, wake_fd, changed_r, err);
 }

@@ -120,6 +120,9 @@ struct sync_account_opts {
 	/* -1: from the config (Account quick < 0 or -q); 0: full; 1: quick.
 	 * run.c decides for 'quick = N' (N quick syncs between full ones). */
 	int quick;
+	/* Only these remote folders (server names, NULL-terminated), as -f
+	 * does; NULL: -f's list or every folder.  For IDLE (run.c). */
+	const char *const *only_folders;
 };
 
 /* What an account's sync did, for the UI and the exit code. */
@@ -143,6 +146,30 @@ int sync_account_run(struct config *cfg, const struct oim_options *o,
 		     const char *account, const struct sync_account_opts *ao,
 		     struct sync_account_stats *stats_r,
 		     struct oim_err *err) OIM_WUR;
+
+/*
+ * IDLE (OfflineIMAP's idlefolders, imapserver.py IdleThread).
+ *
+ * sync_account_idlefolders: the remote repository's idlefolders list
+ * (server folder names; *list_r NULL-terminated, pyeval_strlist_free(),
+ * NULL when the option is not set or empty).
+ *
+ * sync_idle_open: connect to the remote repository and EXAMINE folder
+ * (a server name).  sync_idle_wait: IDLE until the server reports a change
+ * in the folder since the EXAMINE or the last wait (*changed_r), timeout_s
+ * passes, or wake_fd becomes readable.  Blocking: one thread per folder.
+ */
+struct sync_idle;
+
+int sync_account_idlefolders(struct config *cfg, const char *account,
+			     char ***list_r, struct oim_err *err) OIM_WUR;
+int sync_idle_open(struct config *cfg, const struct oim_options *o,
+		   const char *account, const char *folder,
+		   struct sync_idle **i_r, struct oim_err *err) OIM_WUR;
+int sync_idle_wait(struct sync_idle *i, unsigned timeout_s, int wake_fd,
+		   bool *changed_r, struct oim_err *err) OIM_WUR;
+/* NULL is fine. */
+void sync_idle_close(struct sync_idle *i);
 
 /*
  * Ask every running account sync to stop after the folders in progress.

@@ -1,0 +1,144 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""IDLE folders (idlefolders) during the autorefresh sleep: new mail in an
+idle folder is synced without waiting for the next refresh.
+
+autorefresh is an hour in these tests, so a message that arrives while the
+test waits can only have come through IDLE; the waits poll the Maildir
+(functional, not timed: they only bound how long a failure takes)."""
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from oimaptest import maildir as maildirmod
+from oimaptest.mail import make_message, message_id
+
+WAIT = int(os.environ.get('IDLE_WAIT', 60))  # seconds before a missing message counts as a failure
+
+
+def start(account, log_path, *extra):
+    env = dict(os.environ, HOME=account.home)
+    env.pop("XDG_CONFIG_HOME", None)
+    log = open(log_path, "w")
+    p = subprocess.Popen([account.oimap_bin, "-c", account.rc, "-u", "basic",
+                          *extra], env=env, stdin=subprocess.DEVNULL,
+                         stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    return p
+
+
+def ids(account, folder):
+    return {m.message_id for m in account.tree().get(folder, [])}
+
+
+def wait_for(pred, p, log_path):
+    end = time.monotonic() + WAIT
+    while time.monotonic() < end:
+        if pred():
+            return
+        if p.poll() is not None:
+            break
+        time.sleep(0.2)
+    with open(log_path) as f:
+        pytest.fail("condition not met; oimap output:\n" + f.read())
+
+
+def stop(p):
+    p.send_signal(signal.SIGTERM)
+    try:
+        return p.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        pytest.fail("oimap did not stop within 60 s of SIGTERM")
+
+
+def test_new_mail_in_idle_folder_arrives(account, imap, tmp_path):
+    imap.create("Lists")
+    imap.append("INBOX", make_message("i0"))
+    account.write_rc(overrides={
+        "account": {"autorefresh": 60},
+        "remote": {"idlefolders": "['INBOX', 'Lists']"}})
+    log_path = str(tmp_path / "idle.log")
+    p = start(account, log_path, *os.environ.get("IDLE_DEBUG", "").split())
+    try:
+        wait_for(lambda: message_id("mi0") in ids(account, "INBOX"), p,
+                 log_path)
+        # the first sync is done; the sleep with IDLE begins
+        imap.append("INBOX", make_message("i1"), ["\\Seen"])
+        wait_for(lambda: message_id("mi1") in ids(account, "INBOX"), p,
+                 log_path)
+        imap.append("Lists", make_message("l1"))
+        wait_for(lambda: message_id("ml1") in ids(account, "Lists"), p,
+                 log_path)
+        # and again on the same folder: the idler went back to IDLE
+        imap.append("INBOX", make_message("i2"))
+        wait_for(lambda: message_id("mi2") in ids(account, "INBOX"), p,
+                 log_path)
+    finally:
+        rc = stop(p)
+    assert rc == 0, open(log_path).read()
+    inbox = {m.message_id: m.flags for m in account.tree()["INBOX"]}
+    assert inbox[message_id("mi1")] == "S"
+    assert len(account.tree()["INBOX"]) == 3
+    out = open(log_path).read()
+    # the IDLE syncs synced only the folder that changed
+    assert out.count("Syncing Lists") == 2, out  # first sync + one IDLE
+    # nothing left behind: a second, normal run changes nothing
+    r = account.oimap()
+    assert r.rc == 0, r.err
+    assert (r.out + r.err).count("unchanged, skipped") == 2, r.err
+
+
+def test_idle_is_not_used_with_o(account, imap, tmp_path):
+    """-o (run once) never sleeps, so never idles: the run ends."""
+    imap.append("INBOX", make_message("o1"))
+    account.write_rc(overrides={
+        "account": {"autorefresh": 60},
+        "remote": {"idlefolders": "['INBOX']"}})
+    r = account.oimap("-o", "-u", "basic")
+    assert r.rc == 0, r.err
+    assert message_id("mo1") in ids(account, "INBOX")
+
+
+def test_idle_on_missing_folder_warns_and_keeps_going(account, imap,
+                                                      tmp_path):
+    """A folder that cannot be IDLEd on (it does not exist) is reported;
+    the other idle folders still work and SIGTERM still stops the run."""
+    account.write_rc(overrides={
+        "account": {"autorefresh": 60},
+        "remote": {"idlefolders": "['NoSuchFolder', 'INBOX']"}})
+    log_path = str(tmp_path / "idle.log")
+    p = start(account, log_path)
+    try:
+        wait_for(lambda: "IDLE on folder NoSuchFolder" in
+                 open(log_path).read(), p, log_path)
+        imap.append("INBOX", make_message("m1"))
+        wait_for(lambda: message_id("mm1") in ids(account, "INBOX"), p,
+                 log_path)
+    finally:
+        rc = stop(p)
+    assert rc == 0, open(log_path).read()
+
+
+def test_sigusr1_ends_the_sleep_with_idle(account, imap, tmp_path):
+    """SIGUSR1 ("sync now") still ends the sleep while idlers run, and a
+    change in a folder that is not idled is synced by that full sync."""
+    imap.create("Other")
+    account.write_rc(overrides={
+        "account": {"autorefresh": 60},
+        "remote": {"idlefolders": "['INBOX']"}})
+    log_path = str(tmp_path / "idle.log")
+    p = start(account, log_path)
+    try:
+        wait_for(lambda: "Other" in account.tree(), p, log_path)
+        imap.append("Other", make_message("x1"))
+        time.sleep(0.5)
+        p.send_signal(signal.SIGUSR1)
+        wait_for(lambda: message_id("mx1") in ids(account, "Other"), p,
+                 log_path)
+    finally:
+        rc = stop(p)
+    assert rc == 0, open(log_path).read()
