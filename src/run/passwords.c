@@ -13,6 +13,7 @@
 #include "../util/netrc.h"
 #include "../util/strbuf.h"
 #include "../util/util.h"
+#include "oauth2.h"
 #include "passwords.h"
 
 /*
@@ -59,6 +60,9 @@ static void cache_put(const char *section, const char *password)
 
 void imap_creds_forget(const char *section)
 {
+	oauth2_forget(oim_starts_with(section, "Repository ")
+			  ? section + strlen("Repository ")
+			  : section);
 	pthread_mutex_lock(&cache_lock);
 	for (size_t i = 0; i < cache_nr; i++)
 		if (!strcmp(cache[i].section, section)) {
@@ -72,6 +76,7 @@ void imap_creds_forget(const char *section)
 
 void imap_creds_cache_clear(void)
 {
+	oauth2_cache_clear();
 	pthread_mutex_lock(&cache_lock);
 	for (size_t i = 0; i < cache_nr; i++) {
 		free(cache[i].section);
@@ -301,6 +306,67 @@ static int get_user(struct config *cfg, const char *section,
 	return rc < 0 ? -1 : 0;
 }
 
+/* A string option or its *_eval twin (the eval wins, as OfflineIMAP's
+ * getconf(..) or eval(getconf(.._eval)) order has it for oauth2_*). */
+static int str_or_eval(struct config *cfg, const char *section,
+		       const char *option, char **out_r, struct oim_err *err)
+{
+	const char *s = NULL;
+	char *eopt = xasprintf("%s_eval", option);
+	int rc;
+
+	*out_r = NULL;
+	if (config_get_str(cfg, section, option, NULL, &s, err)) {
+		free(eopt);
+		return -1;
+	}
+	if (s) {
+		*out_r = xstrdup(s);
+		free(eopt);
+		return 0;
+	}
+	rc = eval_str(cfg, section, eopt, out_r, err);
+	free(eopt);
+	return rc;
+}
+
+/*
+ * No access token configured: with oauth2_refresh_token(_eval), one from
+ * the token endpoint (oauth2.h).  A Gmail repository has Google's endpoint
+ * by default (repository/Gmail.py).
+ */
+static int get_oauth2(struct config *cfg, const char *section,
+		      struct imap_creds *c, struct oim_err *err)
+{
+	char *refresh = NULL, *id = NULL, *secret = NULL;
+	const char *url = NULL, *type = NULL;
+	const char *name = section;
+	int rc = -1;
+
+	if (oim_starts_with(name, "Repository "))
+		name += strlen("Repository ");
+	if (str_or_eval(cfg, section, "oauth2_refresh_token", &refresh, err))
+		return -1;
+	if (!refresh)
+		return 0;
+	if (str_or_eval(cfg, section, "oauth2_client_id", &id, err) ||
+	    str_or_eval(cfg, section, "oauth2_client_secret", &secret, err) ||
+	    config_get_str(cfg, section, "type", NULL, &type, err) ||
+	    config_get_str(cfg, section, "oauth2_request_url",
+			   type && !oim_strcasecmp(type, "Gmail")
+			       ? "https://accounts.google.com/o/oauth2/token"
+			       : NULL,
+			   &url, err))
+		goto out;
+	struct oauth2_request rq = {name, url, id, secret, refresh, NULL};
+	rc = oauth2_access_token(&rq, &c->oauth2_token, err);
+out:
+	oim_free_secret(refresh);
+	oim_free_secret(secret);
+	free(id);
+	return rc;
+}
+
 int imap_creds_get(struct config *cfg, const char *section,
 		   const struct creds_netrc_paths *paths, bool need_password,
 		   struct imap_creds *c, struct oim_err *err)
@@ -347,6 +413,8 @@ int imap_creds_get(struct config *cfg, const char *section,
 		if (s)
 			c->oauth2_token = xstrdup(s);
 	}
+	if (!c->oauth2_token && get_oauth2(cfg, section, c, err))
+		goto fail;
 	return 0;
 fail:
 	if (err->sev < OIM_SEV_ACCOUNT)

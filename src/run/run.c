@@ -606,6 +606,8 @@ static const char *const expr_opts[] = {
     "remotehosteval",	"remoteporteval",
     "nametrans",	"foldersort",
     "copy_ignore_eval", "oauth2_access_token_eval",
+    "oauth2_refresh_token_eval", "oauth2_client_id_eval",
+    "oauth2_client_secret_eval",
     "idlefolders",
 };
 

@@ -1,0 +1,134 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""OAuth2 with a refresh token (oauth2_refresh_token, oauth2_client_id,
+oauth2_client_secret, oauth2_request_url): oimap asks the token endpoint
+for an access token and logs in with XOAUTH2.  The server is a real
+Dovecot whose oauth2 passdb checks tokens against the same small
+authorization server (RFC 7662 introspection)."""
+import os
+import tempfile
+
+import pytest
+
+from oimaptest import dovecot as dovecotmod
+from oimaptest import oauth as oauthmod
+from oimaptest import rc as rcmod
+from oimaptest.mail import make_message, message_id
+
+
+@pytest.fixture
+def oauth_env(dovecot_factory):
+    d = tempfile.mkdtemp(prefix="oimap-oauth-")
+    srv = oauthmod.OAuthServer(users={}).start()
+    dv = dovecot_factory(extra_conf=oauthmod.dovecot_conf(d, srv.introspect_url),
+                         auth_mechanisms="plain login xoauth2")
+    user = dovecotmod.new_user(dv, hint="oauth")
+    srv.users[user.user] = "refresh-%s-secret" % user.user
+    yield srv, dv, user
+    srv.stop()
+
+
+def write(account_tmp, srv, user, **extra):
+    maildir = os.path.join(account_tmp, "Mail")
+    meta = os.path.join(account_tmp, "meta")
+    remote = {"remotepass": None,
+              "oauth2_refresh_token": srv.users[user.user],
+              "oauth2_client_id": srv.client_id,
+              "oauth2_client_secret": srv.client_secret,
+              "oauth2_request_url": srv.token_url,
+              "auth_mechanisms": "XOAUTH2"}
+    remote.update(extra)
+    rc = os.path.join(account_tmp, "rc")
+    rcmod.write_rc(rc, user, maildir, meta, overrides={
+        "remote": remote, "local": {}, "general": {}})
+    return rc, maildir
+
+
+def run(oimap_bin, rc, tmp_path, *args):
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    return rcmod.run(oimap_bin, rc, *(args or ("-o", "-u", "basic")),
+                     home=str(home))
+
+
+def test_refresh_token_syncs(oauth_env, oimap_bin, tmp_path):
+    srv, dv, user = oauth_env
+    c = user.client()
+    c.create("Work")
+    c.append("INBOX", make_message("o1"))
+    c.append("Work", make_message("o2"))
+    c.close()
+    rc, maildir = write(str(tmp_path), srv, user, maxconnections=2)
+    r = run(oimap_bin, rc, tmp_path)
+    assert r.rc == 0, r.err
+    from oimaptest import maildir as md
+    tree = md.read_tree(maildir)
+    assert {m.message_id for m in tree["INBOX"]} == {message_id("mo1")}
+    assert {m.message_id for m in tree["Work"]} == {message_id("mo2")}
+    # one token for the whole run, with both connections
+    assert len(srv.requests) == 1
+    form = srv.requests[0]
+    assert form["grant_type"] == "refresh_token"
+    assert form["client_id"] == srv.client_id
+
+
+def test_no_secret_in_debug_output(oauth_env, oimap_bin, tmp_path):
+    srv, dv, user = oauth_env
+    rc, maildir = write(str(tmp_path), srv, user)
+    log = tmp_path / "debug.log"
+    r = run(oimap_bin, rc, tmp_path, "-o", "-u", "basic", "-d", "all", "-l", str(log))
+    assert r.rc == 0, r.err
+    out = r.out + r.err + log.read_text()
+    assert "XOAUTH2" in out
+    secrets = [srv.users[user.user], srv.client_secret] + list(srv.tokens)
+    assert secrets[2:], "no access token was issued"
+    for s in secrets:
+        assert s not in out, s
+    # nor in base64 (the XOAUTH2 payload is base64)
+    import base64
+    for tok in srv.tokens:
+        blob = base64.b64encode(("user=%s\x01auth=Bearer %s\x01\x01" % (
+            user.user, tok)).encode()).decode()
+        assert blob[:20] not in out
+
+
+def test_refused_refresh_token_is_reported(oauth_env, oimap_bin, tmp_path):
+    srv, dv, user = oauth_env
+    c = user.client()
+    c.append("INBOX", make_message("o1"))
+    c.close()
+    srv.fail_with = {"error": "invalid_grant",
+                     "error_description": "Token has been expired or "
+                                          "revoked."}
+    rc, maildir = write(str(tmp_path), srv, user)
+    r = run(oimap_bin, rc, tmp_path)
+    assert r.rc != 0
+    assert "invalid_grant" in r.err and "revoked" in r.err, r.err
+    assert srv.token_url in r.err
+    assert srv.users[user.user] not in r.out + r.err
+    assert not os.path.exists(os.path.join(maildir, "INBOX"))
+
+
+def test_unreachable_endpoint_is_reported(oauth_env, oimap_bin, tmp_path):
+    srv, dv, user = oauth_env
+    rc, maildir = write(str(tmp_path), srv, user,
+                        oauth2_request_url="http://127.0.0.1:9/token")
+    r = run(oimap_bin, rc, tmp_path)
+    assert r.rc != 0
+    assert "cannot get an OAuth2 access token from http://127.0.0.1:9/token" \
+        in r.err, r.err
+
+
+def test_eval_options(oauth_env, oimap_bin, tmp_path):
+    """The *_eval twins (a password manager call in real life)."""
+    srv, dv, user = oauth_env
+    c = user.client()
+    c.append("INBOX", make_message("e1"))
+    c.close()
+    rc, maildir = write(
+        str(tmp_path), srv, user, oauth2_refresh_token=None,
+        oauth2_client_secret=None,
+        oauth2_refresh_token_eval=repr(srv.users[user.user]),
+        oauth2_client_secret_eval="'client-' + 'secret-x'")
+    r = run(oimap_bin, rc, tmp_path)
+    assert r.rc == 0, r.err
+    assert len(srv.requests) == 1
