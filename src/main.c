@@ -372,6 +372,12 @@ static int run(struct oim_options *o)
 			 canon);
 	if (!strcmp(canon, "quiet"))
 		log_set_level(OIM_LOG_ERROR);
+	/* Noninteractive.Syslog: basic's lines to syslog instead of the
+	 * terminal (and -s is not needed then); -s: to syslog as well */
+	if (!strcmp(canon, "syslog"))
+		log_set_syslog(true, true);
+	else if (o->syslog)
+		log_set_syslog(true, false);
 	o->ui_name = canon;
 
 	if (config_validate(cfg, &err)) {

@@ -9,8 +9,10 @@
  *           created, hooks, and one summary line per folder, e.g.
  *             Account Personal: folder INBOX: 3 new, 1 uploaded,
  *             2 flags changed, 1 deleted
- *   (every other name -- ttyui, syslog, machineui, blinkenlights -- falls
- *   back to basic until it exists).
+ *   syslog  basic's lines to syslog(3) instead of stderr (log.h does it;
+ *           main.c sets it up, with -s for "as well");
+ *   (every other name -- ttyui, machineui, blinkenlights -- falls back to
+ *   basic until it exists).
  *
  * Lines go through log.h (stderr and the -l file), which is thread-safe:
  * events from parallel folders and accounts never interleave within a

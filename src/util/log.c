@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 
 #include "strbuf.h"
@@ -13,6 +14,7 @@ static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned debug_mask;
 static enum oim_log_level level = OIM_LOG_INFO;
 static FILE *log_file;
+static bool to_syslog, syslog_only;
 
 static const struct {
 	const char *name;
@@ -104,15 +106,25 @@ void log_close_file(void)
 	pthread_mutex_unlock(&log_lock);
 }
 
-static OIM_PRINTF(3, 0) void emit(bool to_stderr, const char *prefix, const char *fmt,
-		 va_list ap)
+void log_set_syslog(bool on, bool instead_of_stderr)
+{
+	to_syslog = on;
+	syslog_only = on && instead_of_stderr;
+	if (on)
+		openlog("oimap", LOG_PID, LOG_USER);
+}
+
+static OIM_PRINTF(4, 0) void emit(bool to_stderr, int prio, const char *prefix,
+				  const char *fmt, va_list ap)
 {
 	struct strbuf sb = STRBUF_INIT;
 	strbuf_addstr(&sb, prefix);
 	strbuf_vaddf(&sb, fmt, ap);
 	strbuf_addch(&sb, '\n');
 	pthread_mutex_lock(&log_lock);
-	if (to_stderr) {
+	if (to_stderr && to_syslog)
+		syslog(prio, "%.*s", (int)(sb.len - 1), sb.buf);
+	if (to_stderr && !syslog_only) {
 		fwrite(sb.buf, 1, sb.len, stderr);
 		fflush(stderr);
 	}
@@ -142,7 +154,7 @@ void log_debug(unsigned type, const char *fmt, ...)
 	snprintf(prefix, sizeof(prefix), "%s: ", name);
 	va_list ap;
 	va_start(ap, fmt);
-	emit(true, prefix, fmt, ap);
+	emit(true, LOG_DEBUG, prefix, fmt, ap);
 	va_end(ap);
 }
 
@@ -150,7 +162,7 @@ void log_info(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	emit(level >= OIM_LOG_INFO, "", fmt, ap);
+	emit(level >= OIM_LOG_INFO, LOG_INFO, "", fmt, ap);
 	va_end(ap);
 }
 
@@ -158,7 +170,8 @@ void log_warn(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	emit(level >= OIM_LOG_WARN, "oimap: warning: ", fmt, ap);
+	emit(level >= OIM_LOG_WARN, LOG_WARNING, "oimap: warning: ", fmt,
+	     ap);
 	va_end(ap);
 }
 
@@ -166,7 +179,7 @@ void log_error(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	emit(true, "oimap: error: ", fmt, ap);
+	emit(true, LOG_ERR, "oimap: error: ", fmt, ap);
 	va_end(ap);
 }
 

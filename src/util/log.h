@@ -45,6 +45,13 @@ unsigned log_get_debug(void);
 bool log_debug_enabled(unsigned type);
 /* Messages above this level are not written to stderr (still to -l). */
 void log_set_level(enum oim_log_level level);
+/*
+ * Send every message that passes the level to syslog(3) too (-s), or
+ * instead of stderr (the syslog UI): ident "oimap", facility LOG_USER,
+ * as OfflineIMAP's SysLogHandler; errors LOG_ERR, warnings LOG_WARNING,
+ * the rest LOG_INFO, debug LOG_DEBUG.  Call before any thread starts.
+ */
+void log_set_syslog(bool on, bool instead_of_stderr);
 /* Append every message to 'path' too (the -l option). */
 int log_open_file(const char *path, struct oim_err *err) OIM_WUR;
 void log_close_file(void);
