@@ -5,8 +5,10 @@
  * round-trip check, as pure functions over the two folder lists (see
  * account.h).
  */
+#include "../imap/utf7.h"
 #include "../pyeval/pyeval.h"
 #include "../util/log.h"
+#include "../util/strbuf.h"
 #include "../util/util.h"
 #include "account.h"
 
@@ -39,7 +41,51 @@ int acct_visible_name(const struct acct_repo_rules *r, const char *name,
 	 * top-level folder, which Maildir scanning calls "". */
 	if (v[0] == r->sep && v[1] == '\0')
 		v[0] = '\0';
+	/*
+	 * folder/IMAP.py, after Base.__init__: decodefoldernames decodes
+	 * the visible name (nametrans's output) from modified UTF-7, and
+	 * keeps it as it was when it cannot be decoded
+	 * (imaputil.decode_mailbox_name).  oimap: OfflineIMAP 8 fails here
+	 * on every name (str has no decode() in Python 3); this is what
+	 * OfflineIMAP 7 did, but "&-" is '&' as RFC 3501 says, where
+	 * OfflineIMAP 7's UTF-7 detour gave '+'.
+	 */
+	if (r->decode && strchr(v, '&')) {
+		struct strbuf sb = STRBUF_INIT;
+		struct oim_err e = OIM_ERR_INIT;
+		if (!imap_utf7_decode(v, strlen(v), &sb, &e)) {
+			free(v);
+			v = strbuf_detach(&sb, NULL);
+		} else {
+			log_debug(OIM_DBG_SYNC,
+				  "decodefoldernames: keeping '%s' as it is "
+				  "(%s)",
+				  v, e.msg);
+			strbuf_release(&sb);
+		}
+	}
 	*out_r = v;
+	return 0;
+}
+
+int acct_create_name(const struct acct_repo_rules *r, const char *name,
+		     char **out_r, struct oim_err *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	*out_r = NULL;
+	if (!r->decode) {
+		*out_r = xstrdup(name);
+		return 0;
+	}
+	if (imap_utf7_encode(name, strlen(name), &sb, err)) {
+		strbuf_release(&sb);
+		oim_err_prefix(err,
+			       "repository %s: folder '%s' cannot be encoded "
+			       "for decodefoldernames",
+			       r->repo, name);
+		return -1;
+	}
+	*out_r = strbuf_detach(&sb, NULL);
 	return 0;
 }
 
@@ -83,10 +129,31 @@ void acct_folder_plan_release(struct acct_folder_plan *p)
 		free(p->pairs[i].local_name);
 		free(p->pairs[i].local_visible);
 	}
+	for (size_t i = 0; i < p->n_missing; i++) {
+		free(p->missing[i].remote_name);
+		free(p->missing[i].remote_visible);
+		free(p->missing[i].local_name);
+	}
 	free(p->create_local);
 	free(p->create_remote);
 	free(p->pairs);
+	free(p->missing);
 	memset(p, 0, sizeof(*p));
+}
+
+void acct_missing_error(const struct acct_repo_rules *remote,
+			const struct acct_repo_rules *local,
+			const struct acct_folder_missing *m,
+			struct oim_err *err)
+{
+	const char *why = local->readonly ? "readonly = yes"
+					  : "createfolders = no";
+	oim_error(err, OIM_SEV_FOLDER, OIM_E_CONFIG,
+		  "folder '%s' [%s] not synced: its local folder '%s' does not "
+		  "exist in repository %s, which has %s; create it there, or "
+		  "leave the folder out with folderfilter on repository %s",
+		  m->remote_name, remote->repo, m->local_name, local->repo, why,
+		  remote->repo);
 }
 
 /* Any entry, \Noselect ones included: they exist, they cannot be made. */
@@ -190,8 +257,17 @@ static int plan_create_remote(const struct acct_repo_rules *remote,
 			continue;
 		if (acct_visible_name(local, name, &vis, err))
 			return -1;
-		rname = acct_sep_translate(vis, local->sep, remote->sep);
+		back = acct_sep_translate(vis, local->sep, remote->sep);
 		free(vis);
+		if (acct_create_name(remote, back, &rname, err)) {
+			/* a Maildir name that is not UTF-8: warn, go on */
+			log_warn("not creating folder '%s' on repository %s: %s",
+				 back, remote->repo, err->msg);
+			oim_err_clear(err);
+			free(back);
+			continue;
+		}
+		free(back);
 		if (!*rname || in_list(rl, rname, false) ||
 		    in_names(p->create_remote, p->n_create_remote, rname)) {
 			free(rname);
@@ -336,18 +412,26 @@ static int add_pair(const struct acct_repo_rules *remote,
 		return -1;
 	lname = acct_sep_translate(rvis, remote->sep, local->sep);
 	missing = !in_list(ll, lname, true);
-	if (missing && !dry_run) {
-		log_warn("folder '%s' [%s] has no local folder '%s' [%s] "
-			 "(createfolders off?); not syncing it",
-			 name, remote->repo, lname, local->repo);
-		goto skip;
-	}
 	if (acct_should_sync(local, lname, &sync_this, err))
 		goto fail;
 	if (!sync_this) {
+		/* oimap: a missing folder the local folderfilter leaves out
+		 * is not an error (OfflineIMAP looks the local folder up
+		 * before it asks the filter) */
 		log_debug(OIM_DBG_SYNC, "not syncing filtered folder '%s' [%s]",
 			  lname, local->repo);
 		goto skip;
+	}
+	if (missing && (!dry_run || !local->create)) {
+		/* accounts.py get_local_folder(): Maildir getfolder() of a
+		 * folder that does not exist is an error */
+		ALLOC_GROW(p->missing, p->n_missing, p->alloc_missing);
+		p->missing[p->n_missing++] = (struct acct_folder_missing){
+		    .remote_name = xstrdup(name),
+		    .remote_visible = rvis,
+		    .local_name = lname,
+		};
+		return 0;
 	}
 	if (acct_visible_name(local, lname, &lvis, err))
 		goto fail;
@@ -385,6 +469,9 @@ int acct_plan_pairs(const struct acct_repo_rules *remote,
 		for (size_t j = 0; j < plan->n_pairs && !dup; j++)
 			dup =
 			    !strcmp(plan->pairs[j].remote_name, rl->v[i].name);
+		for (size_t j = 0; j < plan->n_missing && !dup; j++)
+			dup = !strcmp(plan->missing[j].remote_name,
+				      rl->v[i].name);
 		if (dup)
 			continue;
 		if (add_pair(remote, local, ll, rl->v[i].name, dry_run, plan,
