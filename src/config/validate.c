@@ -700,6 +700,32 @@ static int check_account(struct config *cfg, struct config_account *a,
 	return 0;
 }
 
+/*
+ * mbnames.py _Mbnames.__init__ reads peritem, header, sep, footer and
+ * filename (in that order) whenever there is an [mbnames] section, before
+ * it looks at 'enabled': a missing one (NoOptionError) stops OfflineIMAP
+ * before it syncs anything, even with enabled = no.
+ */
+static int check_mbnames(struct config *cfg, struct oim_err *err)
+{
+	static const char *const need[] = {"peritem", "header", "sep",
+					   "footer", "filename"};
+	struct cfg_section *s = cfg_find_section(cfg, "mbnames");
+	if (!s || s == &cfg->defaults)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(need); i++)
+		if (!cfg_lookup(cfg, s, need[i]))
+			return section_error(
+			    s, err,
+			    "[mbnames] has no '%s' option: an [mbnames] "
+			    "section needs peritem, header, sep, footer and "
+			    "filename, even with enabled = no (OfflineIMAP "
+			    "refuses it too); remove the section to write no "
+			    "mailbox list",
+			    need[i]);
+	return 0;
+}
+
 int config_validate(struct config *cfg, struct oim_err *err)
 {
 	struct refs refs = { 0 };
@@ -722,6 +748,8 @@ int config_validate(struct config *cfg, struct oim_err *err)
 	for (size_t s = 0; s < cfg->n_sects; s++)
 		if (check_section(cfg, cfg->sects[s], &refs, err))
 			goto out;
+	if (check_mbnames(cfg, err))
+		goto out;
 
 	/* The accounts to sync: -a, else [general] accounts. */
 	struct cfg_section *gen = cfg_find_section(cfg, "general");

@@ -370,3 +370,56 @@ def test_remote_folderfilter_keeps_local_folder_local(account, imap,
     offlineimap_ok(p)
     assert imap.list() == ["INBOX"]
     assert content(account) == content(p)
+
+
+# [mbnames] -------------------------------------------------------------------------
+
+MBNAMES = {"enabled": True, "filename": "~/mailboxes",
+           "header": "'mailboxes '", "peritem": "+%(foldername)s",
+           "sep": "' '", "footer": "'\\n'"}
+
+
+def test_mbnames_missing_option_refused(account, imap, tmp_path):
+    """mbnames.py reads peritem, header, sep, footer and filename whenever
+    the section exists: offlineimap3 stops before syncing without one,
+    and so does oimap (naming file and line)."""
+    seed(imap, {"INBOX": [("i1", [])]})
+    for missing in ("header", "peritem", "footer", "sep", "filename"):
+        ov = dict(MBNAMES)
+        ov[missing] = None
+        account.write_rc(overrides={"mbnames": ov})
+        r = sync(account)
+        assert r.rc != 0, r
+        assert re.search(r"offlineimaprc:\d+: \[mbnames\] has no '%s' "
+                         r"option" % missing, r.output), r.output
+        p = peer(account, tmp_path, "peer-" + missing)
+        p.write_rc(overrides={"mbnames": ov})
+        r2 = p.offlineimap()
+        assert r2.rc != 0
+        assert "No option '%s' in section: 'mbnames'" % missing \
+            in r2.output, r2
+        assert account.tree() == {} and p.tree() == {}
+    # even disabled
+    account.write_rc(overrides={"mbnames": {"enabled": False}})
+    r = sync(account)
+    assert r.rc != 0 and "has no 'peritem' option" in r.output, r
+    account.write_rc(overrides={"mbnames": dict(MBNAMES, enabled=False)})
+    sync_ok(account)
+    assert not os.path.exists(os.path.join(account.home, "mailboxes"))
+
+
+def test_mbnames_file_like_offlineimap(account, imap, tmp_path):
+    seed_names(imap)
+    ov = {"mbnames": MBNAMES, **DECODE}
+    account.write_rc(overrides=ov)
+    sync_ok(account)
+    p = peer(account, tmp_path)
+    p.write_rc(overrides={"mbnames": MBNAMES, **UTF8})
+    offlineimap_ok(p)
+    with open(os.path.join(account.home, "mailboxes"), encoding="utf-8") \
+            as fh:
+        ours = fh.read()
+    with open(os.path.join(p.home, "mailboxes"), encoding="utf-8") as fh:
+        theirs = fh.read()
+    assert ours == theirs
+    assert "+Entwürfe" in ours and "+Tom & Jerry" in ours

@@ -669,6 +669,23 @@ static const struct {
 	{ BASE "[Account A]\nutf8foldernames = yes\n[Repository R]\n"
 	       "decodefoldernames = yes\n",
 	  "utf8foldernames and decodefoldernames" },
+	/* [mbnames]: what mbnames.py reads whatever 'enabled' says */
+	{ BASE "[mbnames]\nenabled = yes\nfilename = f\nheader = ''\n"
+	       "sep = ''\nfooter = ''\n",
+	  "t.conf:12: [mbnames] has no 'peritem' option" },
+	{ BASE "[mbnames]\nenabled = yes\nfilename = f\nperitem = x\n"
+	       "sep = ''\nfooter = ''\n",
+	  "t.conf:12: [mbnames] has no 'header' option" },
+	{ BASE "[mbnames]\nenabled = yes\nfilename = f\nperitem = x\n"
+	       "header = ''\nsep = ''\n",
+	  "[mbnames] has no 'footer' option" },
+	{ BASE "[mbnames]\nenabled = yes\nfooter = ''\nperitem = x\n"
+	       "header = ''\nsep = ''\n",
+	  "[mbnames] has no 'filename' option" },
+	{ BASE "[mbnames]\nenabled = no\n",
+	  "[mbnames] has no 'peritem' option: an [mbnames] section needs "
+	  "peritem, header, sep, footer and filename, even with enabled = "
+	  "no" },
 	{ BASE "[Account A]\nmaxage = 3\n[Repository L]\nstartdate = "
 	       "2020-01-01\n",
 	  "use only one of maxage and startdate" },
@@ -707,6 +724,13 @@ static void test_invalid(void **state)
 	struct config *cfg = load(BASE "remotepass = s3cr%t\n", 0, &err);
 	assert_int_equal(config_validate(cfg, &err), -1);
 	assert_null(strstr(err.msg, "s3cr"));
+	config_free(cfg);
+	/* a complete [mbnames], [DEFAULT] filling in (ConfigParser) */
+	cfg = load("[DEFAULT]\nsep = ', '\n" BASE
+		   "[mbnames]\nenabled = no\nfilename = f\nperitem = x\n"
+		   "header = ''\nfooter = ''\n",
+		   0, &err);
+	assert_int_equal(config_validate(cfg, &err), 0);
 	config_free(cfg);
 }
 
