@@ -5,6 +5,10 @@
  * round-trip check, as pure functions over the two folder lists (see
  * account.h).
  */
+#include <locale.h>
+#include <pthread.h>
+#include <wctype.h>
+
 #include "../imap/utf7.h"
 #include "../pyeval/pyeval.h"
 #include "../util/log.h"
@@ -332,27 +336,93 @@ int acct_plan_create(const struct acct_repo_rules *remote,
 	return 0;
 }
 
-/* Python's str.lower() on ASCII, then code point order (UTF-8 bytes sort
- * as code points). */
-static int cmp_lower(const char *a, const char *b)
+/*
+ * The default order (repository/IMAP.py getfolders): Python's sort, which
+ * is stable, with key str.lower(visible name), compared code point by
+ * code point.  str.lower() is Unicode's: towlower() in a UTF-8 locale
+ * (glibc's C.UTF-8) gives the same simple mappings; Python's few
+ * context-dependent ones (final sigma, U+0130) are not reproduced.
+ * Without that locale only ASCII is lower-cased.
+ */
+static pthread_once_t utf8_once = PTHREAD_ONCE_INIT;
+static locale_t utf8_loc;
+
+static void utf8_init(void)
 {
-	for (;; a++, b++) {
-		unsigned char ca = (unsigned char)*a, cb = (unsigned char)*b;
-		if (ca >= 'A' && ca <= 'Z')
-			ca = (unsigned char)(ca - 'A' + 'a');
-		if (cb >= 'A' && cb <= 'Z')
-			cb = (unsigned char)(cb - 'A' + 'a');
-		if (ca != cb || !ca)
-			return (int)ca - (int)cb;
-	}
+	utf8_loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
 }
 
-static int pair_cmp(const void *a, const void *b)
+/* Next code point of *s (advanced); a byte that is not valid UTF-8 is
+ * itself plus 0xDC00, as Python's surrogateescape reads it. */
+static uint32_t next_cp(const unsigned char **s)
 {
-	const struct acct_folder_pair *x = a, *y = b;
-	int c = cmp_lower(x->remote_visible, y->remote_visible);
-	/* qsort is not stable; Python's sort is: fall back on the name. */
-	return c ? c : strcmp(x->remote_name, y->remote_name);
+	const unsigned char *p = *s;
+	uint32_t c = p[0];
+	size_t n = c < 0x80 ? 1 : c >= 0xC2 && c < 0xE0 ? 2
+				: c >= 0xE0 && c < 0xF0 ? 3
+				: c >= 0xF0 && c < 0xF5 ? 4 : 0;
+	if (n == 1 || n == 0) {
+		*s = p + 1;
+		return n ? c : 0xDC00 + c;
+	}
+	uint32_t cp = c & (0x7Fu >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xC0) != 0x80) {
+			*s = p + 1;
+			return 0xDC00 + c;
+		}
+		cp = cp << 6 | (p[i] & 0x3Fu);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp < 0xE000))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10FFFF))) {
+		*s = p + 1;
+		return 0xDC00 + c;
+	}
+	*s = p + n;
+	return cp;
+}
+
+static uint32_t lower_cp(uint32_t c)
+{
+	if (c < 0x80)
+		return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+	if (!utf8_loc || (c >= 0xDC80 && c < 0xDD00))
+		return c;
+	return (uint32_t)towlower_l((wint_t)c, utf8_loc);
+}
+
+static int cmp_lower(const char *a, const char *b)
+{
+	const unsigned char *p = (const unsigned char *)a;
+	const unsigned char *q = (const unsigned char *)b;
+	pthread_once(&utf8_once, utf8_init);
+	while (*p && *q) {
+		uint32_t x = lower_cp(next_cp(&p)), y = lower_cp(next_cp(&q));
+		if (x != y)
+			return x < y ? -1 : 1;
+	}
+	return (int)(*p != 0) - (int)(*q != 0);
+}
+
+/* Stable merge sort of the pairs by cmp_lower of the visible names. */
+static void merge_sort(struct acct_folder_pair *v, struct acct_folder_pair *tmp,
+		       size_t n)
+{
+	if (n < 2)
+		return;
+	size_t h = n / 2, i = 0, j = h, k = 0;
+	merge_sort(v, tmp, h);
+	merge_sort(v + h, tmp, n - h);
+	while (i < h && j < n)
+		tmp[k++] = cmp_lower(v[j].remote_visible,
+				     v[i].remote_visible) < 0
+			       ? v[j++]
+			       : v[i++];
+	while (i < h)
+		tmp[k++] = v[i++];
+	while (j < n)
+		tmp[k++] = v[j++];
+	memcpy(v, tmp, n * sizeof(*v));
 }
 
 static int sort_pairs(const struct acct_repo_rules *remote,
@@ -361,7 +431,10 @@ static int sort_pairs(const struct acct_repo_rules *remote,
 	if (!p->n_pairs)
 		return 0;
 	if (!remote->foldersort) {
-		oim_qsort(p->pairs, p->n_pairs, sizeof(*p->pairs), pair_cmp);
+		struct acct_folder_pair *tmp =
+		    xcalloc(p->n_pairs, sizeof(*tmp));
+		merge_sort(p->pairs, tmp, p->n_pairs);
+		free(tmp);
 		return 0;
 	}
 	const char **names = xcalloc(p->n_pairs, sizeof(*names));

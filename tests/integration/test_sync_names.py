@@ -423,3 +423,48 @@ def test_mbnames_file_like_offlineimap(account, imap, tmp_path):
         theirs = fh.read()
     assert ours == theirs
     assert "+Entwürfe" in ours and "+Tom & Jerry" in ours
+
+
+# foldersort ------------------------------------------------------------------------
+
+ORDER_NAMES = ["apple", "Äb", "äa", "Zebra", "Über", "archive", "Archive",
+               "INBOX"]
+SYNCING_RE = re.compile(r"(?m)^Syncing (.*): IMAP -> Maildir")
+
+
+def _order(acc, engine):
+    args = ("-o", "-u", "basic", "-1")
+    r = acc.offlineimap(*args) if engine == "offlineimap" else acc.oimap(*args)
+    assert r.rc == 0, r
+    return SYNCING_RE.findall(r.output)
+
+
+def test_default_order_like_offlineimap(account, imap, tmp_path):
+    """Case-insensitive (Unicode lower case), stable for names equal but
+    for case: the order offlineimap3 syncs in, with non-ASCII names
+    (utf8foldernames there; decodefoldernames gives oimap the same
+    visible names)."""
+    seed(imap, {n: [] for n in ORDER_NAMES})
+    p = peer(account, tmp_path)
+    p.write_rc(overrides=UTF8)
+    theirs = _order(p, "offlineimap")
+    assert sorted(theirs) == sorted(ORDER_NAMES)
+    account.write_rc(overrides=UTF8)
+    assert _order(account, "oimap") == theirs
+    d = peer(account, tmp_path, "decode")
+    d.write_rc(overrides=DECODE)
+    assert _order(d, "oimap") == theirs
+
+
+def test_foldersort_like_offlineimap(account, imap, tmp_path):
+    seed(imap, {n: [] for n in ("INBOX", "Archive", "archive", "Sent",
+                                "Drafts")})
+    ov = {"remote": {"foldersort":
+                     "lambda x, y: (x.lower() < y.lower()) - "
+                     "(x.lower() > y.lower())"}}
+    p = peer(account, tmp_path)
+    p.write_rc(overrides=ov)
+    theirs = _order(p, "offlineimap")
+    assert theirs[0] == "Sent" and theirs[-1] in ("Archive", "archive")
+    account.write_rc(overrides=ov)
+    assert _order(account, "oimap") == theirs

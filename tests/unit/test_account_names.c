@@ -287,6 +287,37 @@ static void test_missing_local_folder(void **state)
 	store_folder_list_release(&ll);
 }
 
+/* ---- the default order: Python's stable sort by str.lower() ---- */
+
+static void test_default_order(void **state)
+{
+	const char *const names[] = {"apple", "Äb",	 "äa",	  "Zebra",
+				     "Über",  "archive", "Archive", "ΣΑΣ",
+				     "σαx",   "INBOX",	 NULL};
+	/* sorted(names, key=str.lower) in Python 3 */
+	const char *const want[] = {"apple", "archive", "Archive", "INBOX",
+				    "Zebra", "äa",	"Äb",	   "Über",
+				    "σαx",   "ΣΑΣ"};
+	struct store_folder_list rl, ll;
+	struct acct_repo_rules r = rules("Remote", '/', true);
+	struct acct_repo_rules l = rules("Local", '.', true);
+	struct acct_folder_plan p;
+	struct oim_err err = OIM_ERR_INIT;
+	(void)state;
+
+	list_of(&rl, '/', names);
+	list_of(&ll, '.', names);
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(acct_plan_pairs(&r, &rl, &l, &ll, false, &p, &err),
+			 0);
+	assert_int_equal(p.n_pairs, ARRAY_SIZE(want));
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++)
+		assert_string_equal(p.pairs[i].remote_name, want[i]);
+	acct_folder_plan_release(&p);
+	store_folder_list_release(&rl);
+	store_folder_list_release(&ll);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +325,7 @@ int main(void)
 	    cmocka_unit_test(test_create_name),
 	    cmocka_unit_test(test_decode_create_and_pairs),
 	    cmocka_unit_test(test_missing_local_folder),
+	    cmocka_unit_test(test_default_order),
 	    /* starts the interpreter */
 	    cmocka_unit_test(test_decode_roundtrip_with_nametrans),
 	};
