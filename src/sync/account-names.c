@@ -150,8 +150,8 @@ void acct_missing_error(const struct acct_repo_rules *remote,
 			const struct acct_folder_missing *m,
 			struct oim_err *err)
 {
-	const char *why = local->readonly ? "readonly = yes"
-					  : "createfolders = no";
+	const char *why =
+	    local->readonly ? "readonly = yes" : "createfolders = no";
 	oim_error(err, OIM_SEV_FOLDER, OIM_E_CONFIG,
 		  "folder '%s' [%s] not synced: its local folder '%s' does not "
 		  "exist in repository %s, which has %s; create it there, or "
@@ -265,8 +265,9 @@ static int plan_create_remote(const struct acct_repo_rules *remote,
 		free(vis);
 		if (acct_create_name(remote, back, &rname, err)) {
 			/* a Maildir name that is not UTF-8: warn, go on */
-			log_warn("not creating folder '%s' on repository %s: %s",
-				 back, remote->repo, err->msg);
+			log_warn(
+			    "not creating folder '%s' on repository %s: %s",
+			    back, remote->repo, err->msg);
 			oim_err_clear(err);
 			free(back);
 			continue;
@@ -358,9 +359,11 @@ static uint32_t next_cp(const unsigned char **s)
 {
 	const unsigned char *p = *s;
 	uint32_t c = p[0];
-	size_t n = c < 0x80 ? 1 : c >= 0xC2 && c < 0xE0 ? 2
-				: c >= 0xE0 && c < 0xF0 ? 3
-				: c >= 0xF0 && c < 0xF5 ? 4 : 0;
+	size_t n = c < 0x80		   ? 1
+		   : c >= 0xC2 && c < 0xE0 ? 2
+		   : c >= 0xE0 && c < 0xF0 ? 3
+		   : c >= 0xF0 && c < 0xF5 ? 4
+					   : 0;
 	if (n == 1 || n == 0) {
 		*s = p + 1;
 		return n ? c : 0xDC00 + c;
@@ -414,10 +417,10 @@ static void merge_sort(struct acct_folder_pair *v, struct acct_folder_pair *tmp,
 	merge_sort(v, tmp, h);
 	merge_sort(v + h, tmp, n - h);
 	while (i < h && j < n)
-		tmp[k++] = cmp_lower(v[j].remote_visible,
-				     v[i].remote_visible) < 0
-			       ? v[j++]
-			       : v[i++];
+		tmp[k++] =
+		    cmp_lower(v[j].remote_visible, v[i].remote_visible) < 0
+			? v[j++]
+			: v[i++];
 	while (i < h)
 		tmp[k++] = v[i++];
 	while (j < n)

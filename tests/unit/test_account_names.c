@@ -66,8 +66,7 @@ static void test_decode_visible(void **state)
 	check_visible(&r, "Entw&APw-rfe", "Entw&APw-rfe");
 	r.decode = true;
 	check_visible(&r, "Entw&APw-rfe", "Entwürfe");
-	check_visible(&r, "Archive/Entw&APw-rfe/2024",
-		      "Archive/Entwürfe/2024");
+	check_visible(&r, "Archive/Entw&APw-rfe/2024", "Archive/Entwürfe/2024");
 	check_visible(&r, "INBOX", "INBOX");
 	check_visible(&r, "Tom &- Jerry", "Tom & Jerry");
 	check_visible(&r, "&ZeVnLIqe-", "日本語");
@@ -104,8 +103,8 @@ static void test_decode_create_and_pairs(void **state)
 {
 	const char *const rn[] = {"INBOX", "Entw&APw-rfe", "Tom &- Jerry",
 				  "Neu&AOk-", NULL};
-	const char *const ln[] = {"INBOX",	      "Entwürfe",
-				  "Tom & Jerry",      "Brouillons-é.Sub",
+	const char *const ln[] = {"INBOX",	  "Entwürfe",
+				  "Tom & Jerry",  "Brouillons-é.Sub",
 				  "Brouillons-é", NULL};
 	struct store_folder_list rl, ll;
 	struct acct_repo_rules r = rules("Remote", '/', true);
@@ -125,8 +124,8 @@ static void test_decode_create_and_pairs(void **state)
 	/* the local folders the server lacks, encoded, parents first;
 	 * Entwürfe and "Tom & Jerry" are found under their encoded names */
 	assert_int_equal(p.n_create_remote, 2);
-	size_t parent = index_of(p.create_remote, p.n_create_remote,
-				 "Brouillons-&AOk-");
+	size_t parent =
+	    index_of(p.create_remote, p.n_create_remote, "Brouillons-&AOk-");
 	size_t child = index_of(p.create_remote, p.n_create_remote,
 				"Brouillons-&AOk-/Sub");
 	assert_true(parent != SIZE_MAX && child != SIZE_MAX);
@@ -134,8 +133,7 @@ static void test_decode_create_and_pairs(void **state)
 	acct_folder_plan_release(&p);
 
 	/* the pairs: server names with the decoded local names */
-	assert_int_equal(acct_plan_pairs(&r, &rl, &l, &ll, false, &p, &err),
-			 0);
+	assert_int_equal(acct_plan_pairs(&r, &rl, &l, &ll, false, &p, &err), 0);
 	assert_int_equal(p.n_pairs, 3);
 	assert_string_equal(p.pairs[0].remote_name, "Entw&APw-rfe");
 	assert_string_equal(p.pairs[0].remote_visible, "Entwürfe");
@@ -152,22 +150,20 @@ static void test_decode_create_and_pairs(void **state)
 	/* once created on both sides, nothing more to create */
 	store_folder_list_release(&rl);
 	store_folder_list_release(&ll);
-	const char *const rn2[] = {"INBOX",	       "Entw&APw-rfe",
-				   "Tom &- Jerry",     "Neu&AOk-",
-				   "Brouillons-&AOk-", "Brouillons-&AOk-/Sub",
-				   NULL};
-	const char *const ln2[] = {"INBOX",	       "Entwürfe",
-				   "Tom & Jerry",      "Brouillons-é.Sub",
-				   "Brouillons-é",     "Neué",
-				   NULL};
+	const char *const rn2[] = {
+	    "INBOX",	"Entw&APw-rfe",	    "Tom &- Jerry",
+	    "Neu&AOk-", "Brouillons-&AOk-", "Brouillons-&AOk-/Sub",
+	    NULL};
+	const char *const ln2[] = {
+	    "INBOX",	    "Entwürfe", "Tom & Jerry", "Brouillons-é.Sub",
+	    "Brouillons-é", "Neué",	NULL};
 	list_of(&rl, '/', rn2);
 	list_of(&ll, '.', ln2);
 	assert_int_equal(acct_plan_create(&r, &rl, &l, &ll, &p, &err), 0);
 	assert_int_equal(p.n_create_local, 0);
 	assert_int_equal(p.n_create_remote, 0);
 	acct_folder_plan_release(&p);
-	assert_int_equal(acct_plan_pairs(&r, &rl, &l, &ll, false, &p, &err),
-			 0);
+	assert_int_equal(acct_plan_pairs(&r, &rl, &l, &ll, false, &p, &err), 0);
 	assert_int_equal(p.n_pairs, 6);
 	assert_int_equal(p.n_missing, 0);
 	acct_folder_plan_release(&p);
@@ -197,8 +193,8 @@ static void test_decode_roundtrip_with_nametrans(void **state)
 	struct pyeval_expr *rt = NULL, *lt = NULL;
 
 	r.decode = true;
-	assert_int_equal(pyeval_compile("lambda f: 'R_' + f", "nametrans",
-					NULL, PYEVAL_F_RE, &rt, &err),
+	assert_int_equal(pyeval_compile("lambda f: 'R_' + f", "nametrans", NULL,
+					PYEVAL_F_RE, &rt, &err),
 			 0);
 	assert_int_equal(pyeval_compile("lambda f: f[2:]", "nametrans", NULL,
 					PYEVAL_F_RE, &lt, &err),
@@ -239,8 +235,7 @@ static void test_missing_local_folder(void **state)
 	assert_int_equal(p.n_create_local, 0);
 	acct_folder_plan_release(&p);
 
-	assert_int_equal(acct_plan_pairs(&r, &rl, &l, &ll, false, &p, &err),
-			 0);
+	assert_int_equal(acct_plan_pairs(&r, &rl, &l, &ll, false, &p, &err), 0);
 	assert_int_equal(p.n_pairs, 1);
 	assert_string_equal(p.pairs[0].remote_name, "INBOX");
 	assert_int_equal(p.n_missing, 2);
@@ -267,8 +262,7 @@ static void test_missing_local_folder(void **state)
 	 * for folderfilter here) */
 	const char *const only[] = {"INBOX", "Lists", NULL};
 	l.only = only;
-	assert_int_equal(acct_plan_pairs(&r, &rl, &l, &ll, false, &p, &err),
-			 0);
+	assert_int_equal(acct_plan_pairs(&r, &rl, &l, &ll, false, &p, &err), 0);
 	assert_int_equal(p.n_pairs, 1);
 	assert_int_equal(p.n_missing, 1);
 	assert_string_equal(p.missing[0].remote_name, "Lists");
@@ -277,10 +271,9 @@ static void test_missing_local_folder(void **state)
 	/* folderincludes naming a listed folder: reported once */
 	l.only = NULL;
 	store_folder_list_release(&rl);
-	list_of(&rl, '/', (const char *const[]){"INBOX", "Lists", "Lists",
-						NULL});
-	assert_int_equal(acct_plan_pairs(&r, &rl, &l, &ll, false, &p, &err),
-			 0);
+	list_of(&rl, '/',
+		(const char *const[]){"INBOX", "Lists", "Lists", NULL});
+	assert_int_equal(acct_plan_pairs(&r, &rl, &l, &ll, false, &p, &err), 0);
 	assert_int_equal(p.n_missing, 1);
 	acct_folder_plan_release(&p);
 	store_folder_list_release(&rl);
@@ -291,7 +284,7 @@ static void test_missing_local_folder(void **state)
 
 static void test_default_order(void **state)
 {
-	const char *const names[] = {"apple", "Äb",	 "äa",	  "Zebra",
+	const char *const names[] = {"apple", "Äb",	 "äa",	    "Zebra",
 				     "Über",  "archive", "Archive", "ΣΑΣ",
 				     "σαx",   "INBOX",	 NULL};
 	/* sorted(names, key=str.lower) in Python 3 */
@@ -308,8 +301,7 @@ static void test_default_order(void **state)
 	list_of(&rl, '/', names);
 	list_of(&ll, '.', names);
 	memset(&p, 0, sizeof(p));
-	assert_int_equal(acct_plan_pairs(&r, &rl, &l, &ll, false, &p, &err),
-			 0);
+	assert_int_equal(acct_plan_pairs(&r, &rl, &l, &ll, false, &p, &err), 0);
 	assert_int_equal(p.n_pairs, ARRAY_SIZE(want));
 	for (size_t i = 0; i < ARRAY_SIZE(want); i++)
 		assert_string_equal(p.pairs[i].remote_name, want[i]);
