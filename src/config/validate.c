@@ -704,25 +704,41 @@ static int check_account(struct config *cfg, struct config_account *a,
  * mbnames.py _Mbnames.__init__ reads peritem, header, sep, footer and
  * filename (in that order) whenever there is an [mbnames] section, before
  * it looks at 'enabled': a missing one (NoOptionError) stops OfflineIMAP
- * before it syncs anything, even with enabled = no.
+ * before it syncs anything.  oimap refuses it too when the section is
+ * enabled; a section that is not (OfflineIMAP's sample configuration has
+ * an empty one) only gets a warning.
  */
 static int check_mbnames(struct config *cfg, struct oim_err *err)
 {
 	static const char *const need[] = {"peritem", "header", "sep",
 					   "footer", "filename"};
 	struct cfg_section *s = cfg_find_section(cfg, "mbnames");
+	struct strbuf missing = STRBUF_INIT;
+	const char *first = NULL;
 	if (!s || s == &cfg->defaults)
 		return 0;
-	for (size_t i = 0; i < ARRAY_SIZE(need); i++)
-		if (!cfg_lookup(cfg, s, need[i]))
-			return section_error(
-			    s, err,
-			    "[mbnames] has no '%s' option: an [mbnames] "
-			    "section needs peritem, header, sep, footer and "
-			    "filename, even with enabled = no (OfflineIMAP "
-			    "refuses it too); remove the section to write no "
-			    "mailbox list",
-			    need[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(need); i++) {
+		if (cfg_lookup(cfg, s, need[i]))
+			continue;
+		strbuf_addf(&missing, "%s%s", first ? ", " : "", need[i]);
+		if (!first)
+			first = need[i];
+	}
+	if (!first)
+		return 0;
+	if (repo_bool(cfg, "mbnames", "enabled")) {
+		strbuf_release(&missing);
+		return section_error(s, err,
+				     "[mbnames] has no '%s' option: with "
+				     "enabled = yes it needs peritem, header, "
+				     "sep, footer and filename",
+				     first);
+	}
+	vwarn(cfg,
+	      "%s:%u: [mbnames] has no %s: OfflineIMAP refuses to sync with "
+	      "such a section even when it is not enabled; oimap ignores it",
+	      s->file ? s->file : "command line", s->line, missing.buf);
+	strbuf_release(&missing);
 	return 0;
 }
 

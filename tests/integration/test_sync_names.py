@@ -382,7 +382,8 @@ MBNAMES = {"enabled": True, "filename": "~/mailboxes",
 def test_mbnames_missing_option_refused(account, imap, tmp_path):
     """mbnames.py reads peritem, header, sep, footer and filename whenever
     the section exists: offlineimap3 stops before syncing without one,
-    and so does oimap (naming file and line)."""
+    and so does oimap when the section is enabled (naming file and
+    line)."""
     seed(imap, {"INBOX": [("i1", [])]})
     for missing in ("header", "peritem", "footer", "sep", "filename"):
         ov = dict(MBNAMES)
@@ -399,12 +400,20 @@ def test_mbnames_missing_option_refused(account, imap, tmp_path):
         assert "No option '%s' in section: 'mbnames'" % missing \
             in r2.output, r2
         assert account.tree() == {} and p.tree() == {}
-    # even disabled
-    account.write_rc(overrides={"mbnames": {"enabled": False}})
-    r = sync(account)
-    assert r.rc != 0 and "has no 'peritem' option" in r.output, r
-    account.write_rc(overrides={"mbnames": dict(MBNAMES, enabled=False)})
-    sync_ok(account)
+    # not enabled (OfflineIMAP's sample configuration has an empty
+    # [mbnames]): offlineimap3 still refuses to sync, oimap warns
+    for ov in ({}, {"enabled": False}):
+        account.write_rc(overrides={"mbnames": ov})
+        r = sync_ok(account)
+        assert re.search(r"offlineimaprc:\d+: \[mbnames\] has no peritem, "
+                         r"header, sep, footer, filename: OfflineIMAP "
+                         r"refuses", r.output), r.output
+        p = peer(account, tmp_path, "peer-off%d" % len(ov))
+        p.write_rc(overrides={"mbnames": ov})
+        r2 = p.offlineimap()
+        assert r2.rc != 0
+        assert "No option 'peritem' in section: 'mbnames'" in r2.output, r2
+    assert content(account) == {"INBOX": [(mid("i1"), "")]}
     assert not os.path.exists(os.path.join(account.home, "mailboxes"))
 
 

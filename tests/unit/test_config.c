@@ -567,6 +567,11 @@ static const struct {
 	{ BASE "[Account A] x\n", "text after the section header" },
 	{ BASE "[Account A]\nautorefresh = -1\n", "autorefresh in [Account A] "
 						  "is negative" },
+	/* OfflineIMAP refuses these; not enabled, oimap warns */
+	{ BASE "[mbnames]\n", "t.conf:12: [mbnames] has no peritem, header, "
+			      "sep, footer, filename: OfflineIMAP refuses" },
+	{ BASE "[mbnames]\nenabled = no\nheader = ''\nfilename = f\n",
+	  "[mbnames] has no peritem, sep, footer: OfflineIMAP" },
 };
 
 static void test_warnings(void **state)
@@ -682,10 +687,9 @@ static const struct {
 	{ BASE "[mbnames]\nenabled = yes\nfooter = ''\nperitem = x\n"
 	       "header = ''\nsep = ''\n",
 	  "[mbnames] has no 'filename' option" },
-	{ BASE "[mbnames]\nenabled = no\n",
-	  "[mbnames] has no 'peritem' option: an [mbnames] section needs "
-	  "peritem, header, sep, footer and filename, even with enabled = "
-	  "no" },
+	{ BASE "[mbnames]\nenabled = yes\nfilename = f\n",
+	  "[mbnames] has no 'peritem' option: with enabled = yes it needs "
+	  "peritem, header, sep, footer and filename" },
 	{ BASE "[Account A]\nmaxage = 3\n[Repository L]\nstartdate = "
 	       "2020-01-01\n",
 	  "use only one of maxage and startdate" },
