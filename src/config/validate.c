@@ -677,13 +677,29 @@ static int check_account(struct config *cfg, struct config_account *a,
 	if (resolve_repo(cfg, as, a->name, false, &a->local, err) ||
 	    resolve_repo(cfg, as, a->name, true, &a->remote, err))
 		return -1;
+	/* accounts.py __sync: "Configuration mismatch"; OfflineIMAP skips
+	 * that account, oimap refuses the file before syncing any. */
 	if (repo_bool(cfg, as->name, "utf8foldernames") &&
-	    repo_bool(cfg, a->remote.section, "decodefoldernames"))
+	    repo_bool(cfg, a->remote.section, "decodefoldernames")) {
+		struct cfg_section *rs = cfg_find_section(cfg, a->remote.section);
+		const struct cfg_value *v =
+		    rs ? cfg_lookup(cfg, rs, "decodefoldernames") : NULL;
+		if (v)
+			return opt_error(cfg, rs, v, err,
+					 "account '%s' sets utf8foldernames: "
+					 "the account setting utf8foldernames "
+					 "and the repository setting "
+					 "decodefoldernames may not be used at "
+					 "the same time (utf8foldernames "
+					 "replaces decodefoldernames: remove "
+					 "it)",
+					 a->name);
 		return section_error(as, err,
 				     "account '%s': utf8foldernames and "
-				     "decodefoldernames (in [%s]) cannot be "
-				     "used together",
+				     "decodefoldernames (in [%s]) may not be "
+				     "used at the same time",
 				     a->name, a->remote.section);
+	}
 	bool maxage = has(cfg, as->name, "maxage");
 	int dates = maxage + has(cfg, a->local.section, "startdate") +
 		    has(cfg, a->remote.section, "startdate");

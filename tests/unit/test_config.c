@@ -673,7 +673,10 @@ static const struct {
 	  "[Repository R] has no remotehost" },
 	{ BASE "[Account A]\nutf8foldernames = yes\n[Repository R]\n"
 	       "decodefoldernames = yes\n",
-	  "utf8foldernames and decodefoldernames" },
+	  "t.conf:15: option 'decodefoldernames' in [Repository R]: account "
+	  "'A' sets utf8foldernames: the account setting utf8foldernames and "
+	  "the repository setting decodefoldernames may not be used at the "
+	  "same time" },
 	/* [mbnames]: what mbnames.py reads whatever 'enabled' says */
 	{ BASE "[mbnames]\nenabled = yes\nfilename = f\nheader = ''\n"
 	       "sep = ''\nfooter = ''\n",
