@@ -677,13 +677,29 @@ static int check_account(struct config *cfg, struct config_account *a,
 	if (resolve_repo(cfg, as, a->name, false, &a->local, err) ||
 	    resolve_repo(cfg, as, a->name, true, &a->remote, err))
 		return -1;
+	/* accounts.py __sync: "Configuration mismatch"; OfflineIMAP skips
+	 * that account, oimap refuses the file before syncing any. */
 	if (repo_bool(cfg, as->name, "utf8foldernames") &&
-	    repo_bool(cfg, a->remote.section, "decodefoldernames"))
+	    repo_bool(cfg, a->remote.section, "decodefoldernames")) {
+		struct cfg_section *rs = cfg_find_section(cfg, a->remote.section);
+		const struct cfg_value *v =
+		    rs ? cfg_lookup(cfg, rs, "decodefoldernames") : NULL;
+		if (v)
+			return opt_error(cfg, rs, v, err,
+					 "account '%s' sets utf8foldernames: "
+					 "the account setting utf8foldernames "
+					 "and the repository setting "
+					 "decodefoldernames may not be used at "
+					 "the same time (utf8foldernames "
+					 "replaces decodefoldernames: remove "
+					 "it)",
+					 a->name);
 		return section_error(as, err,
 				     "account '%s': utf8foldernames and "
-				     "decodefoldernames (in [%s]) cannot be "
-				     "used together",
+				     "decodefoldernames (in [%s]) may not be "
+				     "used at the same time",
 				     a->name, a->remote.section);
+	}
 	bool maxage = has(cfg, as->name, "maxage");
 	int dates = maxage + has(cfg, a->local.section, "startdate") +
 		    has(cfg, a->remote.section, "startdate");
@@ -697,6 +713,48 @@ static int check_account(struct config *cfg, struct config_account *a,
 				     "account '%s': maxage is not supported "
 				     "for IMAP-to-IMAP sync (use startdate)",
 				     a->name);
+	return 0;
+}
+
+/*
+ * mbnames.py _Mbnames.__init__ reads peritem, header, sep, footer and
+ * filename (in that order) whenever there is an [mbnames] section, before
+ * it looks at 'enabled': a missing one (NoOptionError) stops OfflineIMAP
+ * before it syncs anything.  oimap refuses it too when the section is
+ * enabled; a section that is not (OfflineIMAP's sample configuration has
+ * an empty one) only gets a warning.
+ */
+static int check_mbnames(struct config *cfg, struct oim_err *err)
+{
+	static const char *const need[] = {"peritem", "header", "sep",
+					   "footer", "filename"};
+	struct cfg_section *s = cfg_find_section(cfg, "mbnames");
+	struct strbuf missing = STRBUF_INIT;
+	const char *first = NULL;
+	if (!s || s == &cfg->defaults)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(need); i++) {
+		if (cfg_lookup(cfg, s, need[i]))
+			continue;
+		strbuf_addf(&missing, "%s%s", first ? ", " : "", need[i]);
+		if (!first)
+			first = need[i];
+	}
+	if (!first)
+		return 0;
+	if (repo_bool(cfg, "mbnames", "enabled")) {
+		strbuf_release(&missing);
+		return section_error(s, err,
+				     "[mbnames] has no '%s' option: with "
+				     "enabled = yes it needs peritem, header, "
+				     "sep, footer and filename",
+				     first);
+	}
+	vwarn(cfg,
+	      "%s:%u: [mbnames] has no %s: OfflineIMAP refuses to sync with "
+	      "such a section even when it is not enabled; oimap ignores it",
+	      s->file ? s->file : "command line", s->line, missing.buf);
+	strbuf_release(&missing);
 	return 0;
 }
 
@@ -722,6 +780,8 @@ int config_validate(struct config *cfg, struct oim_err *err)
 	for (size_t s = 0; s < cfg->n_sects; s++)
 		if (check_section(cfg, cfg->sects[s], &refs, err))
 			goto out;
+	if (check_mbnames(cfg, err))
+		goto out;
 
 	/* The accounts to sync: -a, else [general] accounts. */
 	struct cfg_section *gen = cfg_find_section(cfg, "general");

@@ -5,8 +5,14 @@
  * round-trip check, as pure functions over the two folder lists (see
  * account.h).
  */
+#include <locale.h>
+#include <pthread.h>
+#include <wctype.h>
+
+#include "../imap/utf7.h"
 #include "../pyeval/pyeval.h"
 #include "../util/log.h"
+#include "../util/strbuf.h"
 #include "../util/util.h"
 #include "account.h"
 
@@ -39,7 +45,51 @@ int acct_visible_name(const struct acct_repo_rules *r, const char *name,
 	 * top-level folder, which Maildir scanning calls "". */
 	if (v[0] == r->sep && v[1] == '\0')
 		v[0] = '\0';
+	/*
+	 * folder/IMAP.py, after Base.__init__: decodefoldernames decodes
+	 * the visible name (nametrans's output) from modified UTF-7, and
+	 * keeps it as it was when it cannot be decoded
+	 * (imaputil.decode_mailbox_name).  oimap: OfflineIMAP 8 fails here
+	 * on every name (str has no decode() in Python 3); this is what
+	 * OfflineIMAP 7 did, but "&-" is '&' as RFC 3501 says, where
+	 * OfflineIMAP 7's UTF-7 detour gave '+'.
+	 */
+	if (r->decode && strchr(v, '&')) {
+		struct strbuf sb = STRBUF_INIT;
+		struct oim_err e = OIM_ERR_INIT;
+		if (!imap_utf7_decode(v, strlen(v), &sb, &e)) {
+			free(v);
+			v = strbuf_detach(&sb, NULL);
+		} else {
+			log_debug(OIM_DBG_SYNC,
+				  "decodefoldernames: keeping '%s' as it is "
+				  "(%s)",
+				  v, e.msg);
+			strbuf_release(&sb);
+		}
+	}
 	*out_r = v;
+	return 0;
+}
+
+int acct_create_name(const struct acct_repo_rules *r, const char *name,
+		     char **out_r, struct oim_err *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	*out_r = NULL;
+	if (!r->decode) {
+		*out_r = xstrdup(name);
+		return 0;
+	}
+	if (imap_utf7_encode(name, strlen(name), &sb, err)) {
+		strbuf_release(&sb);
+		oim_err_prefix(err,
+			       "repository %s: folder '%s' cannot be encoded "
+			       "for decodefoldernames",
+			       r->repo, name);
+		return -1;
+	}
+	*out_r = strbuf_detach(&sb, NULL);
 	return 0;
 }
 
@@ -83,10 +133,31 @@ void acct_folder_plan_release(struct acct_folder_plan *p)
 		free(p->pairs[i].local_name);
 		free(p->pairs[i].local_visible);
 	}
+	for (size_t i = 0; i < p->n_missing; i++) {
+		free(p->missing[i].remote_name);
+		free(p->missing[i].remote_visible);
+		free(p->missing[i].local_name);
+	}
 	free(p->create_local);
 	free(p->create_remote);
 	free(p->pairs);
+	free(p->missing);
 	memset(p, 0, sizeof(*p));
+}
+
+void acct_missing_error(const struct acct_repo_rules *remote,
+			const struct acct_repo_rules *local,
+			const struct acct_folder_missing *m,
+			struct oim_err *err)
+{
+	const char *why =
+	    local->readonly ? "readonly = yes" : "createfolders = no";
+	oim_error(err, OIM_SEV_FOLDER, OIM_E_CONFIG,
+		  "folder '%s' [%s] not synced: its local folder '%s' does not "
+		  "exist in repository %s, which has %s; create it there, or "
+		  "leave the folder out with folderfilter on repository %s",
+		  m->remote_name, remote->repo, m->local_name, local->repo, why,
+		  remote->repo);
 }
 
 /* Any entry, \Noselect ones included: they exist, they cannot be made. */
@@ -190,8 +261,18 @@ static int plan_create_remote(const struct acct_repo_rules *remote,
 			continue;
 		if (acct_visible_name(local, name, &vis, err))
 			return -1;
-		rname = acct_sep_translate(vis, local->sep, remote->sep);
+		back = acct_sep_translate(vis, local->sep, remote->sep);
 		free(vis);
+		if (acct_create_name(remote, back, &rname, err)) {
+			/* a Maildir name that is not UTF-8: warn, go on */
+			log_warn(
+			    "not creating folder '%s' on repository %s: %s",
+			    back, remote->repo, err->msg);
+			oim_err_clear(err);
+			free(back);
+			continue;
+		}
+		free(back);
 		if (!*rname || in_list(rl, rname, false) ||
 		    in_names(p->create_remote, p->n_create_remote, rname)) {
 			free(rname);
@@ -256,27 +337,95 @@ int acct_plan_create(const struct acct_repo_rules *remote,
 	return 0;
 }
 
-/* Python's str.lower() on ASCII, then code point order (UTF-8 bytes sort
- * as code points). */
-static int cmp_lower(const char *a, const char *b)
+/*
+ * The default order (repository/IMAP.py getfolders): Python's sort, which
+ * is stable, with key str.lower(visible name), compared code point by
+ * code point.  str.lower() is Unicode's: towlower() in a UTF-8 locale
+ * (glibc's C.UTF-8) gives the same simple mappings; Python's few
+ * context-dependent ones (final sigma, U+0130) are not reproduced.
+ * Without that locale only ASCII is lower-cased.
+ */
+static pthread_once_t utf8_once = PTHREAD_ONCE_INIT;
+static locale_t utf8_loc;
+
+static void utf8_init(void)
 {
-	for (;; a++, b++) {
-		unsigned char ca = (unsigned char)*a, cb = (unsigned char)*b;
-		if (ca >= 'A' && ca <= 'Z')
-			ca = (unsigned char)(ca - 'A' + 'a');
-		if (cb >= 'A' && cb <= 'Z')
-			cb = (unsigned char)(cb - 'A' + 'a');
-		if (ca != cb || !ca)
-			return (int)ca - (int)cb;
-	}
+	utf8_loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
 }
 
-static int pair_cmp(const void *a, const void *b)
+/* Next code point of *s (advanced); a byte that is not valid UTF-8 is
+ * itself plus 0xDC00, as Python's surrogateescape reads it. */
+static uint32_t next_cp(const unsigned char **s)
 {
-	const struct acct_folder_pair *x = a, *y = b;
-	int c = cmp_lower(x->remote_visible, y->remote_visible);
-	/* qsort is not stable; Python's sort is: fall back on the name. */
-	return c ? c : strcmp(x->remote_name, y->remote_name);
+	const unsigned char *p = *s;
+	uint32_t c = p[0];
+	size_t n = c < 0x80		   ? 1
+		   : c >= 0xC2 && c < 0xE0 ? 2
+		   : c >= 0xE0 && c < 0xF0 ? 3
+		   : c >= 0xF0 && c < 0xF5 ? 4
+					   : 0;
+	if (n == 1 || n == 0) {
+		*s = p + 1;
+		return n ? c : 0xDC00 + c;
+	}
+	uint32_t cp = c & (0x7Fu >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xC0) != 0x80) {
+			*s = p + 1;
+			return 0xDC00 + c;
+		}
+		cp = cp << 6 | (p[i] & 0x3Fu);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp < 0xE000))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10FFFF))) {
+		*s = p + 1;
+		return 0xDC00 + c;
+	}
+	*s = p + n;
+	return cp;
+}
+
+static uint32_t lower_cp(uint32_t c)
+{
+	if (c < 0x80)
+		return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+	if (!utf8_loc || (c >= 0xDC80 && c < 0xDD00))
+		return c;
+	return (uint32_t)towlower_l((wint_t)c, utf8_loc);
+}
+
+static int cmp_lower(const char *a, const char *b)
+{
+	const unsigned char *p = (const unsigned char *)a;
+	const unsigned char *q = (const unsigned char *)b;
+	pthread_once(&utf8_once, utf8_init);
+	while (*p && *q) {
+		uint32_t x = lower_cp(next_cp(&p)), y = lower_cp(next_cp(&q));
+		if (x != y)
+			return x < y ? -1 : 1;
+	}
+	return (int)(*p != 0) - (int)(*q != 0);
+}
+
+/* Stable merge sort of the pairs by cmp_lower of the visible names. */
+static void merge_sort(struct acct_folder_pair *v, struct acct_folder_pair *tmp,
+		       size_t n)
+{
+	if (n < 2)
+		return;
+	size_t h = n / 2, i = 0, j = h, k = 0;
+	merge_sort(v, tmp, h);
+	merge_sort(v + h, tmp, n - h);
+	while (i < h && j < n)
+		tmp[k++] =
+		    cmp_lower(v[j].remote_visible, v[i].remote_visible) < 0
+			? v[j++]
+			: v[i++];
+	while (i < h)
+		tmp[k++] = v[i++];
+	while (j < n)
+		tmp[k++] = v[j++];
+	memcpy(v, tmp, n * sizeof(*v));
 }
 
 static int sort_pairs(const struct acct_repo_rules *remote,
@@ -285,7 +434,10 @@ static int sort_pairs(const struct acct_repo_rules *remote,
 	if (!p->n_pairs)
 		return 0;
 	if (!remote->foldersort) {
-		oim_qsort(p->pairs, p->n_pairs, sizeof(*p->pairs), pair_cmp);
+		struct acct_folder_pair *tmp =
+		    xcalloc(p->n_pairs, sizeof(*tmp));
+		merge_sort(p->pairs, tmp, p->n_pairs);
+		free(tmp);
 		return 0;
 	}
 	const char **names = xcalloc(p->n_pairs, sizeof(*names));
@@ -336,18 +488,26 @@ static int add_pair(const struct acct_repo_rules *remote,
 		return -1;
 	lname = acct_sep_translate(rvis, remote->sep, local->sep);
 	missing = !in_list(ll, lname, true);
-	if (missing && !dry_run) {
-		log_warn("folder '%s' [%s] has no local folder '%s' [%s] "
-			 "(createfolders off?); not syncing it",
-			 name, remote->repo, lname, local->repo);
-		goto skip;
-	}
 	if (acct_should_sync(local, lname, &sync_this, err))
 		goto fail;
 	if (!sync_this) {
+		/* oimap: a missing folder the local folderfilter leaves out
+		 * is not an error (OfflineIMAP looks the local folder up
+		 * before it asks the filter) */
 		log_debug(OIM_DBG_SYNC, "not syncing filtered folder '%s' [%s]",
 			  lname, local->repo);
 		goto skip;
+	}
+	if (missing && (!dry_run || !local->create)) {
+		/* accounts.py get_local_folder(): Maildir getfolder() of a
+		 * folder that does not exist is an error */
+		ALLOC_GROW(p->missing, p->n_missing, p->alloc_missing);
+		p->missing[p->n_missing++] = (struct acct_folder_missing){
+		    .remote_name = xstrdup(name),
+		    .remote_visible = rvis,
+		    .local_name = lname,
+		};
+		return 0;
 	}
 	if (acct_visible_name(local, lname, &lvis, err))
 		goto fail;
@@ -385,6 +545,9 @@ int acct_plan_pairs(const struct acct_repo_rules *remote,
 		for (size_t j = 0; j < plan->n_pairs && !dup; j++)
 			dup =
 			    !strcmp(plan->pairs[j].remote_name, rl->v[i].name);
+		for (size_t j = 0; j < plan->n_missing && !dup; j++)
+			dup = !strcmp(plan->missing[j].remote_name,
+				      rl->v[i].name);
 		if (dup)
 			continue;
 		if (add_pair(remote, local, ll, rl->v[i].name, dry_run, plan,

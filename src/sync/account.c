@@ -139,6 +139,10 @@ static int side_rules(struct account *ac, struct side *s, bool remote,
 	if (config_get_bool(ac->cfg, sec, "createfolders", true, &create, err))
 		return -1;
 	s->rules.create = create && !s->readonly;
+	s->rules.readonly = s->readonly;
+	if (s->is_imap && config_get_bool(ac->cfg, sec, "decodefoldernames",
+					  false, &s->rules.decode, err))
+		return -1;
 	return 0;
 }
 
@@ -790,7 +794,17 @@ int sync_account_run(struct config *cfg, const struct oim_options *o,
 		goto out;
 	if (open_pair(&ac, st, err) || sync_structure(&ac, st, err))
 		goto out;
-	if (!ac.fp.n_pairs) {
+	/* Remote folders without a local folder: failed, named. */
+	for (size_t i = 0; i < ac.fp.n_missing; i++) {
+		struct oim_err e = OIM_ERR_INIT;
+		acct_missing_error(&ac.side[SYNC_REMOTE].rules,
+				   &ac.side[SYNC_LOCAL].rules,
+				   &ac.fp.missing[i], &e);
+		ui_folder_error(ac.a->name, ac.fp.missing[i].remote_visible,
+				&e);
+		note_failure(&ac, &e);
+	}
+	if (!ac.fp.n_pairs && !ac.fp.n_missing) {
 		/* accounts.py: "no folder to sync (folderfilter issue?)" */
 		oim_error(err, OIM_SEV_ACCOUNT, OIM_E_CONFIG,
 			  "no folder to sync (folderfilter issue?)");

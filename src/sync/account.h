@@ -9,7 +9,11 @@
  *
  *   visible name   nametrans(name) of the folder's own repository (identity
  *                  without nametrans); a visible name equal to the
- *                  separator becomes "".
+ *                  separator becomes "".  With decodefoldernames (an IMAP
+ *                  repository option) that name is then decoded from
+ *                  modified UTF-7 to UTF-8 (folder/IMAP.py; a name that is
+ *                  not valid modified UTF-7 is kept as it is).  Filters and
+ *                  nametrans still see the server's (encoded) names.
  *   sync_this      name in folderincludes, or folderfilter(name) (true
  *                  without folderfilter); with -f the remote repository's
  *                  filter is "name is in the -f list" (OfflineIMAP writes
@@ -22,7 +26,9 @@
  *   local -> remote   a local folder that syncs and whose visible name,
  *                  separators translated, is not on the server is created
  *                  there (remote createfolders and not readonly) with its
- *                  missing parents, unless the remote folderfilter would
+ *                  missing parents (with decodefoldernames: under that
+ *                  name encoded in modified UTF-7), unless the remote
+ *                  folderfilter would
  *                  drop that name, and only if the remote nametrans of the
  *                  new name leads back to the local name (else the
  *                  account stops: "infinite folder creation").
@@ -30,6 +36,12 @@
  *                  separator inside its name unless that is '/' or the
  *                  remote's), whose local counterpart exists and syncs,
  *                  sorted by lower-cased remote visible name (or foldersort).
+ *   missing        a remote folder that syncs but has no local folder
+ *                  (local createfolders = no or readonly): not synced, and
+ *                  reported as a failed folder (plan->missing).  OfflineIMAP
+ *                  stops the whole account there (getfolder() of a
+ *                  nonexisting folder, an error of folder severity raised
+ *                  outside the per-folder handler); oimap syncs the others.
  *
  * Expressions (nametrans, folderfilter, foldersort) are called through
  * pyeval; every function here works without Python when a repository has
@@ -62,9 +74,12 @@ struct acct_repo_rules {
 	const char *const *only;	  /* -f list replacing folderfilter */
 	const char *const *includes;	  /* folderincludes, NULL-terminated */
 	bool create;			  /* createfolders and not readonly */
+	bool readonly;			  /* for messages only */
+	bool decode;			  /* decodefoldernames (IMAP only) */
 };
 
-/* nametrans(name); "" when it gives the separator.  *out_r malloc'd. */
+/* nametrans(name); "" when it gives the separator; then decoded with
+ * r->decode.  *out_r malloc'd. */
 int acct_visible_name(const struct acct_repo_rules *r, const char *name,
 		      char **out_r, struct oim_err *err) OIM_WUR;
 /* folderincludes or folderfilter (or the -f list). */
@@ -72,6 +87,20 @@ int acct_should_sync(const struct acct_repo_rules *r, const char *name,
 		     bool *out_r, struct oim_err *err) OIM_WUR;
 /* name with every 'from' replaced by 'to' (malloc'd). */
 char *acct_sep_translate(const char *name, char from, char to);
+/*
+ * The name a folder of repository r gets when it is created there from a
+ * visible name of the other side (separators already translated): the
+ * name itself, or with r->decode its modified UTF-7 encoding (the
+ * inverse of the decoding above).  *out_r malloc'd.  Fails (OIM_SEV_FOLDER)
+ * on a name that is not valid UTF-8.
+ */
+int acct_create_name(const struct acct_repo_rules *r, const char *name,
+		     char **out_r, struct oim_err *err) OIM_WUR;
+
+/* A remote folder that syncs but has no local folder to sync with. */
+struct acct_folder_missing {
+	char *remote_name, *remote_visible, *local_name;
+};
 
 /* One folder pair to sync. */
 struct acct_folder_pair {
@@ -87,10 +116,19 @@ struct acct_folder_plan {
 	size_t n_create_remote;
 	struct acct_folder_pair *pairs;
 	size_t n_pairs;
-	size_t alloc_cl, alloc_cr, alloc_pairs;
+	struct acct_folder_missing *missing; /* not synced: failures */
+	size_t n_missing;
+	size_t alloc_cl, alloc_cr, alloc_pairs, alloc_missing;
 };
 
 void acct_folder_plan_release(struct acct_folder_plan *p);
+
+/* The error for plan->missing[i] (OIM_SEV_FOLDER, OIM_E_CONFIG), naming
+ * the folder, the local repository and the option. */
+void acct_missing_error(const struct acct_repo_rules *remote,
+			const struct acct_repo_rules *local,
+			const struct acct_folder_missing *m,
+			struct oim_err *err);
 
 /*
  * The folders to create on each side (create_local / create_remote).
@@ -105,8 +143,9 @@ int acct_plan_create(const struct acct_repo_rules *remote,
 		     struct oim_err *err) OIM_WUR;
 /*
  * The pairs (plan->pairs), from the lists as they are after creation.  A
- * remote folder without local counterpart is skipped with a warning, or
- * with dry_run kept with local_missing set.
+ * remote folder without local counterpart goes to plan->missing, or, with
+ * dry_run and local->create (it would have been created), is kept with
+ * local_missing set.
  */
 int acct_plan_pairs(const struct acct_repo_rules *remote,
 		    const struct store_folder_list *rl,

@@ -567,6 +567,11 @@ static const struct {
 	{ BASE "[Account A] x\n", "text after the section header" },
 	{ BASE "[Account A]\nautorefresh = -1\n", "autorefresh in [Account A] "
 						  "is negative" },
+	/* OfflineIMAP refuses these; not enabled, oimap warns */
+	{ BASE "[mbnames]\n", "t.conf:12: [mbnames] has no peritem, header, "
+			      "sep, footer, filename: OfflineIMAP refuses" },
+	{ BASE "[mbnames]\nenabled = no\nheader = ''\nfilename = f\n",
+	  "[mbnames] has no peritem, sep, footer: OfflineIMAP" },
 };
 
 static void test_warnings(void **state)
@@ -668,7 +673,26 @@ static const struct {
 	  "[Repository R] has no remotehost" },
 	{ BASE "[Account A]\nutf8foldernames = yes\n[Repository R]\n"
 	       "decodefoldernames = yes\n",
-	  "utf8foldernames and decodefoldernames" },
+	  "t.conf:15: option 'decodefoldernames' in [Repository R]: account "
+	  "'A' sets utf8foldernames: the account setting utf8foldernames and "
+	  "the repository setting decodefoldernames may not be used at the "
+	  "same time" },
+	/* [mbnames]: what mbnames.py reads whatever 'enabled' says */
+	{ BASE "[mbnames]\nenabled = yes\nfilename = f\nheader = ''\n"
+	       "sep = ''\nfooter = ''\n",
+	  "t.conf:12: [mbnames] has no 'peritem' option" },
+	{ BASE "[mbnames]\nenabled = yes\nfilename = f\nperitem = x\n"
+	       "sep = ''\nfooter = ''\n",
+	  "t.conf:12: [mbnames] has no 'header' option" },
+	{ BASE "[mbnames]\nenabled = yes\nfilename = f\nperitem = x\n"
+	       "header = ''\nsep = ''\n",
+	  "[mbnames] has no 'footer' option" },
+	{ BASE "[mbnames]\nenabled = yes\nfooter = ''\nperitem = x\n"
+	       "header = ''\nsep = ''\n",
+	  "[mbnames] has no 'filename' option" },
+	{ BASE "[mbnames]\nenabled = yes\nfilename = f\n",
+	  "[mbnames] has no 'peritem' option: with enabled = yes it needs "
+	  "peritem, header, sep, footer and filename" },
 	{ BASE "[Account A]\nmaxage = 3\n[Repository L]\nstartdate = "
 	       "2020-01-01\n",
 	  "use only one of maxage and startdate" },
@@ -707,6 +731,13 @@ static void test_invalid(void **state)
 	struct config *cfg = load(BASE "remotepass = s3cr%t\n", 0, &err);
 	assert_int_equal(config_validate(cfg, &err), -1);
 	assert_null(strstr(err.msg, "s3cr"));
+	config_free(cfg);
+	/* a complete [mbnames], [DEFAULT] filling in (ConfigParser) */
+	cfg = load("[DEFAULT]\nsep = ', '\n" BASE
+		   "[mbnames]\nenabled = no\nfilename = f\nperitem = x\n"
+		   "header = ''\nfooter = ''\n",
+		   0, &err);
+	assert_int_equal(config_validate(cfg, &err), 0);
 	config_free(cfg);
 }
 
