@@ -303,3 +303,69 @@ def test_connection_cut_during_download(account, imap, imap_user, tmp_path):
     assert len(srv["INBOX"]) == 6
     loc = local_state(account.maildir)
     assert len(loc["INBOX"]) == 6
+
+
+# startdate on the local side, maxage with old local mail, -f with nametrans -
+
+def _add_local_dated(acc, folder, tag, days, flags=""):
+    """A new local message whose name starts with the time `days` ago
+    (OfflineIMAP's Maildir reads a message's date from its name)."""
+    import time
+    from oimaptest import mail
+    from oimaptest import maildir as maildirmod
+    t = int(time.time()) - days * 86400
+    name = "%d.M1P1.audit%s" % (t, tag)
+    p = maildirmod.add_local_message(acc.maildir, folder,
+                                     mail.to_lf(msg(tag)), flags=flags,
+                                     name=name)
+    os.utime(p, (t, t))
+    return p
+
+
+def test_startdate_local_first_run_like_offlineimap(twin):  # noqa: F811
+    """startdate on the local repository: the server folder must be empty
+    on the first run; only local mail since that day is uploaded."""
+    import datetime
+    start = (datetime.date.today() - datetime.timedelta(days=30)).isoformat()
+    twin.each(lambda e, a, c: _add_local_dated(a, "INBOX", "sl_old", 300))
+    twin.each(lambda e, a, c: _add_local_dated(a, "INBOX", "sl_new", 3,
+                                               flags="S"))
+    twin.write_rc(overrides={"local": {"startdate": start}})
+    os.makedirs(os.path.join(twin.acc["offlineimap"].metadata,
+                             "Repository-Test-Local", "StartUID"))
+    twin.sync_ok()
+    loc, srv = twin.assert_same()
+    assert srv["INBOX"] == [(mid("sl_new"), "S")]
+
+
+def test_maxage_old_local_mail_like_offlineimap(twin):  # noqa: F811
+    """maxage: a new local message whose name says it is old is outside
+    the window and not uploaded; a recent one is."""
+    twin.each(lambda e, a, c: seed(c, {"INBOX": [("mo1", [])]}))
+    twin.write_rc(overrides={"account": {"maxage": 30}})
+    twin.sync_ok()
+    twin.each(lambda e, a, c: _add_local_dated(a, "INBOX", "mo_old", 300))
+    twin.each(lambda e, a, c: _add_local_dated(a, "INBOX", "mo_new", 2))
+    twin.sync_ok()
+    loc, srv = twin.assert_same()
+    assert mid("mo_new") in ids(srv["INBOX"])
+
+
+def test_folders_option_with_nametrans_like_offlineimap(twin):  # noqa
+    """-f takes server names (before nametrans): -f Sent syncs R_Sent
+    only; a new local folder is not made on the server by that run."""
+    twin.each(lambda e, a, c: seed(c, {"INBOX": [("fn1", [])],
+                                       "Sent": [("fn2", [])]}))
+    twin.write_rc(overrides={
+        "remote": {"nametrans": "lambda f: 'R_' + f"},
+        "local": {"nametrans": "lambda f: f[2:] if f.startswith('R_') "
+                               "else f"}})
+    twin.sync_ok()
+    twin.each(lambda e, a, c: c.append("INBOX", msg("fn3")))
+    twin.each(lambda e, a, c: c.append("Sent", msg("fn4")))
+    twin.each(lambda e, a, c: add_local(a, "R_New", "fn5"))
+    twin.sync_ok("-f", "Sent")
+    loc, srv = twin.assert_same(translate=lambda lf: lf[2:])
+    assert mid("fn4") in ids(loc["Sent"])
+    assert mid("fn3") not in ids(loc["INBOX"])
+    assert "New" not in srv
