@@ -340,3 +340,67 @@ def test_utf8foldernames_new_local_folder_like_offlineimap(twin):  # noqa
     before = twin.each(lambda e, a, c: snapshot(a, c))
     twin.sync_ok()
     assert twin.each(lambda e, a, c: snapshot(a, c)) == before
+
+
+# one account failing does not stop the others ------------------------------
+
+@pytest.mark.parametrize("failure", ["password", "connection", "lock"])
+def test_failing_account_does_not_stop_the_others(dovecot, tmp_path,
+                                                  failure):
+    """Three accounts; the middle one cannot log in, loses its connection
+    right after the greeting, or is locked by another process: the other
+    two sync, the run ends non-zero naming the failed account, and the
+    next run (the cause gone) syncs it."""
+    import fcntl
+    bin_ = os.environ.get("OIMAP_BIN", os.path.join(ROOT, "build", "oimap"))
+    users, secs = [], None
+    for i in range(3):
+        u = dovecotmod.new_user(dovecot, hint="fa%d" % i)
+        users.append(u)
+        with u.client() as c:
+            seed(c, {"INBOX": [("fa%d" % i, [])]})
+        s = rcmod.rc_sections(u, tmp_path / ("Mail%d" % i),
+                              tmp_path / "metadata", account="A%d" % i)
+        if secs is None:
+            secs = s
+        else:
+            secs.update({k: v for k, v in s.items() if k != "general"})
+    secs["general"]["accounts"] = "A0, A1, A2"
+    secs["general"]["maxsyncaccounts"] = 2
+    good = dict(secs["Repository A1-Remote"])
+    bad = secs["Repository A1-Remote"]
+    if failure == "password":
+        bad["remotepass"] = "NotThePassw0rd"
+    elif failure == "connection":
+        for k in ("remotehost", "remoteport", "ssl", "starttls"):
+            bad.pop(k, None)
+        bad["transporttunnel"] = "sh -c 'echo \"* OK hi\"; exit 0'"
+    acc = Account(users[0], tmp_path, bin_, name="A0")
+
+    def write():
+        with open(acc.rc, "w") as fh:
+            fh.write(rcmod.render(secs))
+        os.chmod(acc.rc, 0o600)
+    write()
+    lockfh = None
+    if failure == "lock":
+        os.makedirs(tmp_path / "metadata", exist_ok=True)
+        lockfh = open(tmp_path / "metadata" / "A1.lock", "w")
+        fcntl.lockf(lockfh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    try:
+        r = acc.oimap()
+    finally:
+        if lockfh:
+            lockfh.close()
+    assert r.rc != 0, r
+    assert "A1" in r.output, r
+    for i in (0, 2):
+        loc = local_state(str(tmp_path / ("Mail%d" % i)))
+        assert ids(loc["INBOX"]) == [mid("fa%d" % i)], r
+    assert not os.path.exists(tmp_path / "Mail1" / "INBOX" / "cur") or \
+        not any(local_state(str(tmp_path / "Mail1")).values())
+    secs["Repository A1-Remote"] = good
+    write()
+    ok(acc.oimap())
+    loc = local_state(str(tmp_path / "Mail1"))
+    assert ids(loc["INBOX"]) == [mid("fa1")]
