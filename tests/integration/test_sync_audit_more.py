@@ -369,3 +369,41 @@ def test_folders_option_with_nametrans_like_offlineimap(twin):  # noqa
     assert mid("fn4") in ids(loc["Sent"])
     assert mid("fn3") not in ids(loc["INBOX"])
     assert "New" not in srv
+
+
+# a lost status cache -----------------------------------------------------------
+
+@pytest.mark.parametrize("lost", ["status", "status+validity"])
+def test_lost_status_cache_like_offlineimap(twin, lost):  # noqa: F811
+    """The status cache of a folder is gone (and maybe its saved
+    UIDVALIDITY): the messages both sides have are linked again, nothing
+    is downloaded or uploaded twice, nothing is deleted; the flags then
+    agree the way offlineimap3 makes them agree."""
+    uids = twin.each(lambda e, a, c: seed(c, {
+        "INBOX": [("ls1", []), ("ls2", ["\\Seen"]), ("ls3", [])]}))
+    twin.sync_ok()
+
+    def lose(e, a, c):
+        os.unlink(os.path.join(a.metadata, "Account-Test",
+                               "LocalStatus-sqlite", "INBOX"))
+        if "validity" in lost:
+            for side in ("Remote", "Local"):
+                os.unlink(os.path.join(a.metadata, "Repository-Test-" + side,
+                                       "FolderValidity", "INBOX"))
+        rename_flags(find_local(a, "INBOX", "ls1"), "F")
+        c.set_flags("INBOX", [uids[e]["INBOX"]["ls3"]], ["\\Answered"], "+")
+        add_local(a, "INBOX", "ls4")
+        c.append("INBOX", msg("ls5"))
+    twin.each(lose)
+    names = twin.each(lambda e, a, c: set(
+        m.name.split(",")[0] for m in a.tree()["INBOX"] if m.uid))
+    twin.sync_ok()
+    loc, srv = twin.assert_same()
+    assert ids(srv["INBOX"]) == sorted(mid("ls%d" % i) for i in range(1, 6))
+    assert ids(loc["INBOX"]) == ids(srv["INBOX"])
+    after = twin.each(lambda e, a, c: set(
+        m.name.split(",")[0] for m in a.tree()["INBOX"]))
+    for e in names:            # the files kept their names (no new copy)
+        assert names[e] <= after[e]
+    st = twin.each(lambda e, a, c: status_records(a, "INBOX"))
+    assert st["oimap"] == st["offlineimap"]
