@@ -407,3 +407,32 @@ def test_lost_status_cache_like_offlineimap(twin, lost):  # noqa: F811
         assert names[e] <= after[e]
     st = twin.each(lambda e, a, c: status_records(a, "INBOX"))
     assert st["oimap"] == st["offlineimap"]
+
+
+# customflag_x (Maildir keyword letters) --------------------------------------
+
+@pytest.mark.xfail(strict=True, reason="customflag_[a-z] is accepted by the "
+                   "config but not used by the sync: IMAP keywords are "
+                   "never given their Maildir letters")
+def test_customflag_keywords_like_offlineimap(twin):  # noqa: F811
+    """customflag_a = $Label1 in the Maildir repository: a server message
+    with the keyword $Label1 gets the letter 'a' in its local name, as
+    offlineimap3 names it (folder/Base.py combine_flags_and_keywords);
+    unmapped keywords are skipped; a later keyword change follows."""
+    uids = twin.each(lambda e, a, c: seed(c, {"INBOX": [
+        ("kw1", ["$Label1", "\\Seen"]), ("kw2", ["$Other"]), ("kw3", [])]}))
+    twin.write_rc(overrides={"local": {"customflag_a": "$Label1",
+                                       "customflag_b": "$Label2"}})
+    twin.sync()
+
+    def local_flags(e, a, c):
+        return sorted((m.message_id, m.flags) for m in a.tree()["INBOX"])
+    got = twin.each(local_flags)
+    assert got["oimap"] == got["offlineimap"]
+    assert (mid("kw1"), "Sa") in got["oimap"]
+    twin.each(lambda e, a, c: c.set_flags("INBOX", [uids[e]["INBOX"]["kw3"]],
+                                          ["$Label2"], "+"))
+    twin.sync()
+    got = twin.each(local_flags)
+    assert got["oimap"] == got["offlineimap"]
+    assert (mid("kw3"), "b") in got["oimap"]
