@@ -436,3 +436,22 @@ def test_customflag_keywords_like_offlineimap(twin):  # noqa: F811
     got = twin.each(local_flags)
     assert got["oimap"] == got["offlineimap"]
     assert (mid("kw3"), "b") in got["oimap"]
+
+
+# expunge = no, run after run ----------------------------------------------
+
+def test_expunge_no_later_runs_like_offlineimap(twin):  # noqa: F811
+    """expunge = no: a local deletion marks the server copy \\Deleted and
+    leaves it; the runs after that do what offlineimap3 does with the
+    \\Deleted message (it is still listed by the server)."""
+    twin.each(lambda e, a, c: seed(c, {"INBOX": [("en1", []),
+                                                 ("en2", ["\\Seen"])]}))
+    twin.write_rc(expunge=False)
+    twin.sync_ok()
+    twin.each(lambda e, a, c: os.unlink(find_local(a, "INBOX", "en1").path))
+    for _ in range(3):
+        twin.sync_ok()
+        loc, srv = twin.assert_same()
+        st = twin.each(lambda e, a, c: status_records(a, "INBOX"))
+        assert st["oimap"] == st["offlineimap"]
+    assert (mid("en1"), "T") in srv["INBOX"]

@@ -404,3 +404,48 @@ def test_failing_account_does_not_stop_the_others(dovecot, tmp_path,
     ok(acc.oimap())
     loc = local_state(str(tmp_path / "Mail1"))
     assert ids(loc["INBOX"]) == [mid("fa1")]
+
+
+# mbnames with several accounts -----------------------------------------------
+
+@pytest.mark.parametrize("extra", [{}, {"incremental": True},
+                                   {"sort_keyfunc": "lambda d: "
+                                    "(d['accountname'], d['foldername'])"}])
+def test_mbnames_several_accounts_like_offlineimap(dovecot, tmp_path, extra):
+    """[mbnames] with two accounts synced at once: the file oimap writes
+    is the one offlineimap3 writes for the same mail."""
+    bin_ = os.environ.get("OIMAP_BIN", os.path.join(ROOT, "build", "oimap"))
+    out = {}
+    for engine in ("oimap", "offlineimap"):
+        d = tmp_path / engine
+        d.mkdir()
+        secs = None
+        for i in range(2):
+            u = dovecotmod.new_user(dovecot, hint="mb%d%s" % (i, engine[:2]))
+            with u.client() as c:
+                seed(c, {"INBOX": [("mb%d" % i, [])],
+                         "Lists/Sub": [("mbs%d" % i, [])],
+                         "Zed": []})
+            s = rcmod.rc_sections(u, d / ("Mail%d" % i), d / "metadata",
+                                  account="A%d" % i)
+            if secs is None:
+                secs = s
+            else:
+                secs.update({k: v for k, v in s.items() if k != "general"})
+        secs["general"]["accounts"] = "A0, A1"
+        secs["general"]["maxsyncaccounts"] = 2
+        secs["mbnames"] = dict({
+            "enabled": True, "filename": str(d / "mbnames.out"),
+            "header": '"mailboxes "',
+            "peritem": "+%(accountname)s/%(foldername)s",
+            "sep": '" "', "footer": r'"\n"'}, **extra)
+        acc = Account(u, d, bin_, name="A0")
+        with open(acc.rc, "w") as fh:
+            fh.write(rcmod.render(secs))
+        os.chmod(acc.rc, 0o600)
+        r = acc.oimap() if engine == "oimap" else acc.offlineimap()
+        ok(r)
+        with open(d / "mbnames.out") as fh:
+            out[engine] = fh.read()
+    assert out["oimap"] == out["offlineimap"]
+    assert "+A0/Lists.Sub" in out["oimap"] and "+A1/Zed" in out["oimap"]
