@@ -49,13 +49,20 @@ def _password_configs(account, user):
         "remotepassfile": {"remotepass": None, "remotepassfile": pwfile},
         "remotepasseval": {"remotepass": None,
                            "remotepasseval": repr(user.password)},
+        "pythonfile": {"remotepass": None, "remoteuser": None,
+                       "remoteusereval": "get_user()",
+                       "remotepasseval": "get_pass('imap')"},
         "netrc": {"remotepass": None},
         "netrc-user-too": {"remotepass": None, "remoteuser": None},
     }
 
 
+def user_of(u):
+    return u.user
+
+
 @pytest.mark.parametrize("how", ["remotepass", "remotepassfile",
-                                 "remotepasseval", "netrc",
+                                 "remotepasseval", "pythonfile", "netrc",
                                  "netrc-user-too"])
 @pytest.mark.parametrize("engine", ["oimap", "offlineimap"])
 def test_password_sources(account, imap, imap_user, how, engine):
@@ -63,7 +70,19 @@ def test_password_sources(account, imap, imap_user, how, engine):
     offlineimap3; the password never shows in the output."""
     seed(imap, {"INBOX": [("pw1", [])]})
     remote = _password_configs(account, imap_user)[how]
-    account.write_rc(**remote)
+    if how == "pythonfile":
+        helpers = os.path.join(account.home, "helpers.py")
+        with open(helpers, "w") as fh:
+            fh.write("import os\n"
+                     "def get_user():\n    return %r\n"
+                     "def get_pass(what):\n"
+                     "    assert what == 'imap'\n"
+                     "    return %r\n" % (user_of(imap_user),
+                                          imap_user.password))
+        account.write_rc(overrides={"remote": remote,
+                                    "general": {"pythonfile": helpers}})
+    else:
+        account.write_rc(**remote)
     if how.startswith("netrc"):
         path = os.path.join(account.home, ".netrc")
         with open(path, "w") as fh:
