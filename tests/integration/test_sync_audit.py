@@ -459,3 +459,37 @@ def test_new_uidvalidity_of_an_empty_folder_is_just_saved(twin):
     twin.sync_ok()
     loc, _ = twin.assert_same()
     assert ids(loc["Empty"]) == [mid("ev2")]
+
+
+# two server folders, one local name ------------------------------------------
+
+@pytest.mark.xfail(strict=True, reason="two server folders whose nametrans "
+                   "gives the same local name share one Maildir folder and "
+                   "one status cache: UIDs collide, a message is taken "
+                   "for another, and a local deletion deletes mail of the "
+                   "other folder; no collision check in account-names.c")
+def test_two_server_folders_one_local_name_is_refused(account, imap):
+    """nametrans = f.lower() with server folders Work and work: both
+    would be synced into the Maildir folder 'work' with one status cache,
+    their UIDs colliding (OfflineIMAP 8 does exactly that, and a local
+    deletion then deletes the other folder's mail on the server).  Both
+    folders must be refused, naming them; the rest syncs; nothing is
+    deleted anywhere."""
+    seed(imap, {"INBOX": [("tc0", [])], "Work": [("tc1", [])],
+                "work": [("tc2", []), ("tc3", [])],
+                "Other": [("tc4", [])]})
+    account.write_rc(overrides={
+        "remote": {"nametrans": "lambda f: f.lower()",
+                   "folderfilter": "lambda f: f != 'INBOX'"}})
+    r = account.oimap()
+    assert r.rc != 0, r
+    assert re.search(r"(?m)^.*\bWork\b.*\bwork\b.*$|^.*\bwork\b.*\bWork\b.*$",
+                     r.output), r
+    tree = account.tree()
+    assert ids((m.message_id, "") for m in tree.get("other", [])) == \
+        [mid("tc4")]
+    assert not tree.get("work"), r
+    before = server_state(imap)
+    r = account.oimap()
+    assert r.rc != 0, r
+    assert server_state(imap) == before
