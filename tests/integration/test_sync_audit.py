@@ -493,3 +493,25 @@ def test_two_server_folders_one_local_name_is_refused(account, imap):
     r = account.oimap()
     assert r.rc != 0, r
     assert server_state(imap) == before
+
+
+# a folderincludes entry the server does not have -----------------------------
+
+@pytest.mark.xfail(strict=True, reason="a folderincludes entry missing on "
+                   "the server gets an empty local Maildir folder made for "
+                   "it (offlineimap3 drops it after its SELECT fails)")
+def test_folderincludes_entry_missing_on_server(twin):
+    """folderincludes = ['Hidden', 'Missing'] where the server has no
+    Missing: both programs report it and sync the rest; neither makes a
+    local folder for it."""
+    twin.each(lambda e, a, c: seed(c, {"INBOX": [("fm1", [])],
+                                       "Hidden": [("fm2", [])]}))
+    twin.write_rc(folderfilter="lambda f: f == 'INBOX'",
+                  folderincludes="['Hidden', 'Missing']")
+    res = twin.sync()
+    for e, r in res.items():
+        assert "Missing" in r.output, (e, r)
+    loc, _ = twin.assert_same()
+    assert ids(loc["Hidden"]) == [mid("fm2")]
+    trees = twin.each(lambda e, a, c: sorted(a.tree()))
+    assert trees["oimap"] == trees["offlineimap"] == ["Hidden", "INBOX"]
