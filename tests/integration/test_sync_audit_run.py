@@ -468,3 +468,54 @@ def test_mbnames_several_accounts_like_offlineimap(dovecot, tmp_path, extra):
             out[engine] = fh.read()
     assert out["oimap"] == out["offlineimap"]
     assert "+A0/Lists.Sub" in out["oimap"] and "+A1/Zed" in out["oimap"]
+
+
+# ~/.netrc the way Python's netrc module reads it --------------------------------
+
+NETRC_FORMS = {
+    # several lines per entry, comments, another machine first
+    "multiline": "# my hosts\nmachine other.example login x password y\n"
+                 "machine {host}\n  login {user}\n  password {pw}\n",
+    # the default entry
+    "default": "machine other.example login x password y\n"
+               "default login {user} password {pw}\n",
+    # the same machine twice: Python keeps the last one
+    "twice": "machine {host} login {user} password WrongOne1\n"
+             "machine {host} login {user} password {pw}\n",
+    # a quoted password with a space, a '#' and an escaped quote
+    "quoted": 'machine {host} login {user} password "{qpw}"\n',
+    # 'account' and 'macdef' tokens in between
+    "tokens": "machine {host} login {user} account acc password {pw}\n"
+              "macdef init\ncd /pub\n\nmachine zz login a password b\n",
+}
+ODD_PASSWORD = 'pa ss#w"rd1'
+
+
+@pytest.mark.parametrize("form", sorted(NETRC_FORMS))
+@pytest.mark.parametrize("engine", ["oimap", "offlineimap"])
+def test_netrc_forms(dovecot, tmp_path, form, engine, request):
+    """Each ~/.netrc form Python's netrc module understands gives oimap
+    the same login as offlineimap3."""
+    if engine == "oimap" and form == "twice":
+        request.applymarker(pytest.mark.xfail(
+            strict=True, reason="src/util/netrc.c takes the first entry of "
+            "a machine named twice; Python's netrc (OfflineIMAP) keeps the "
+            "last"))
+    pw = ODD_PASSWORD if form == "quoted" else None
+    name, password = dovecot.add_user(password=pw, hint="nr")
+    user = dovecotmod.UserInfo(dovecot, name, password)
+    with user.client() as c:
+        seed(c, {"INBOX": [("nr1", [])]})
+    bin_ = os.environ.get("OIMAP_BIN", os.path.join(ROOT, "build", "oimap"))
+    acc = Account(user, tmp_path, bin_)
+    acc.write_rc(remotepass=None,
+                 **({"remoteuser": None} if form != "twice" else {}))
+    path = os.path.join(acc.home, ".netrc")
+    with open(path, "w") as fh:
+        fh.write(NETRC_FORMS[form].format(
+            host=user.host, user=user.user, pw=password,
+            qpw=password.replace('"', '\\"')))
+    os.chmod(path, 0o600)
+    r = acc.oimap() if engine == "oimap" else acc.offlineimap()
+    ok(r)
+    assert ids(local_state(acc.maildir)["INBOX"]) == [mid("nr1")]
