@@ -519,3 +519,31 @@ def test_netrc_forms(dovecot, tmp_path, form, engine, request):
     r = acc.oimap() if engine == "oimap" else acc.offlineimap()
     ok(r)
     assert ids(local_state(acc.maildir)["INBOX"]) == [mid("nr1")]
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604])
+@pytest.mark.parametrize("engine", ["oimap", "offlineimap"])
+@pytest.mark.parametrize("need", ["password", "user"])
+def test_netrc_readable_by_others_is_refused(account, imap, imap_user, mode,
+                                             engine, need):
+    """A ~/.netrc that group or others may read is refused, as Python's
+    netrc module (so OfflineIMAP) refuses it: the account fails, nothing
+    is synced, and the password in it is not used or printed."""
+    seed(imap, {"INBOX": [("np1", [])]})
+    if need == "user":      # the login comes from ~/.netrc too
+        account.write_rc(remotepass=None, remoteuser=None)
+    else:
+        account.write_rc(remotepass=None)
+    path = os.path.join(account.home, ".netrc")
+    with open(path, "w") as fh:
+        fh.write("machine %s login %s password %s\n"
+                 % (imap_user.host, imap_user.user, imap_user.password))
+    os.chmod(path, mode)
+    r = account.oimap() if engine == "oimap" else account.offlineimap()
+    assert r.rc != 0, r
+    assert re.search(r"\.netrc", r.output), r
+    assert imap_user.password not in r.output
+    assert not any(account.tree().values())
+    os.chmod(path, 0o600)
+    r = account.oimap() if engine == "oimap" else account.offlineimap()
+    ok(r)
