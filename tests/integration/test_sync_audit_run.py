@@ -547,3 +547,18 @@ def test_netrc_readable_by_others_is_refused(account, imap, imap_user, mode,
     os.chmod(path, 0o600)
     r = account.oimap() if engine == "oimap" else account.offlineimap()
     ok(r)
+
+
+@pytest.mark.parametrize("engine", ["oimap", "offlineimap"])
+def test_remotepassfile_first_line_stripped_tilde(account, imap, imap_user,
+                                                 engine):
+    """remotepassfile = ~/secret/pw: the first line, stripped of blanks
+    around it, is the password (repository/IMAP.py getpassword)."""
+    seed(imap, {"INBOX": [("pf1", [])]})
+    os.makedirs(os.path.join(account.home, "secret"))
+    with open(os.path.join(account.home, "secret", "pw"), "w") as fh:
+        fh.write("  %s \t\nsecond line\n" % imap_user.password)
+    account.write_rc(remotepass=None, remotepassfile="~/secret/pw")
+    r = account.oimap() if engine == "oimap" else account.offlineimap()
+    ok(r)
+    assert ids(local_state(account.maildir)["INBOX"]) == [mid("pf1")]
