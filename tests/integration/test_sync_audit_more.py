@@ -12,6 +12,8 @@ import sys
 
 import pytest
 
+from conftest import Account
+from oimaptest import dovecot as dovecotmod
 from oimaptest.sync_helpers import (add_local, assert_synced, find_local,
                                     local_state, mid, msg, rename_flags,
                                     seed, server_state, snapshot,
@@ -258,15 +260,25 @@ def _cutting_account(account, imap_user, tmp_path, pattern, **kw):
     return trigger
 
 
+@pytest.mark.parametrize("server", ["dovecot", "imap4rev1"])
 def test_connection_cut_after_append_stored(account, imap, imap_user,
-                                            tmp_path):
+                                            tmp_path, dovecot_factory,
+                                            server):
     """The server stores an uploaded message but the connection dies
-    before its OK (with the APPENDUID) reaches oimap: the run fails that
-    folder; the next run finds the journaled upload on the server and does
-    not upload it again."""
+    before its OK (with the APPENDUID, if any) reaches oimap: the run
+    fails that folder; the next run finds the journaled upload on the
+    server and does not upload it again (imap4rev1: a server without
+    UIDPLUS, where it must be found by a search)."""
+    if server == "imap4rev1":
+        srv = dovecot_factory(extra_conf="imap_capability = IMAP4rev1")
+        imap_user = dovecotmod.new_user(srv, hint="cutap")
+        account = Account(imap_user, tmp_path, account.oimap_bin)
+        imap = imap_user.client()
+        assert "UIDPLUS" not in imap.capabilities()
     seed(imap, {"INBOX": [("ap1", [])], "Lists": [("ap2", [])]})
     trigger = _cutting_account(account, imap_user, tmp_path,
-                               r"OK \[APPENDUID", maxconnections=1)
+                               r"OK (\[APPENDUID [^]]*\] )?Append completed",
+                               maxconnections=1)
     ok(account.oimap())
     add_local(account, "Lists", "ap3", flags="S")
     add_local(account, "Lists", "ap4")
@@ -280,6 +292,8 @@ def test_connection_cut_after_append_stored(account, imap, imap_user,
     srv = assert_synced(account, imap)
     assert ids(srv["Lists"]) == sorted([mid("ap2"), mid("ap3"), mid("ap4")])
     assert ids(srv["INBOX"]) == sorted([mid("ap1"), mid("ap5")])
+    if server == "imap4rev1":
+        imap.close()
 
 
 def test_connection_cut_during_download(account, imap, imap_user, tmp_path):
