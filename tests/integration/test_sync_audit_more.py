@@ -469,3 +469,29 @@ def test_expunge_no_later_runs_like_offlineimap(twin):  # noqa: F811
         st = twin.each(lambda e, a, c: status_records(a, "INBOX"))
         assert st["oimap"] == st["offlineimap"]
     assert (mid("en1"), "T") in srv["INBOX"]
+
+
+# maxsize ---------------------------------------------------------------------
+
+def test_maxsize_like_offlineimap(twin):  # noqa: F811
+    """maxsize: big messages stay where they are on either side, run
+    after run; small ones sync; the status holds the small ones only."""
+    from oimaptest import mail
+    from oimaptest import maildir as maildirmod
+    twin.each(lambda e, a, c: seed(c, {"INBOX": [("mz_small", [])]}))
+    twin.each(lambda e, a, c: c.append("INBOX", msg("mz_big",
+                                                    body_lines=2000)))
+    twin.write_rc(overrides={"account": {"maxsize": 20000}})
+    twin.sync_ok()
+    twin.each(lambda e, a, c: maildirmod.add_local_message(
+        a.maildir, "INBOX", mail.to_lf(msg("mz_locbig", body_lines=2000))))
+    twin.each(lambda e, a, c: add_local(a, "INBOX", "mz_locsmall"))
+    for _ in range(2):
+        twin.sync_ok()
+        loc, srv = twin.assert_same()
+        st = twin.each(lambda e, a, c: status_records(a, "INBOX"))
+        assert st["oimap"] == st["offlineimap"]
+    assert ids(srv["INBOX"]) == sorted([mid("mz_small"), mid("mz_big"),
+                                        mid("mz_locsmall")])
+    assert ids(loc["INBOX"]) == sorted([mid("mz_small"), mid("mz_locbig"),
+                                        mid("mz_locsmall")])
