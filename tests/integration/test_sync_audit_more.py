@@ -495,3 +495,26 @@ def test_maxsize_like_offlineimap(twin):  # noqa: F811
                                         mid("mz_locsmall")])
     assert ids(loc["INBOX"]) == sorted([mid("mz_small"), mid("mz_locbig"),
                                         mid("mz_locsmall")])
+
+
+# a server folder name holding the local separator ----------------------------
+
+def test_server_name_with_local_separator_is_skipped(dovecot_factory,
+                                                     tmp_path):
+    """Server folder 'v1.2' (server separator '/', Maildir sep '.'): its
+    Maildir name would read back as v1/2.  oimap skips it with a warning
+    and creates nothing; offlineimap3 makes 'v1.2' locally, then 'v1/2'
+    and 'v1' on the server, and fails a run in between."""
+    srv = dovecot_factory(
+        extra_conf="mail_location = maildir:~/Maildir:LAYOUT=fs")
+    t = Twin(srv, tmp_path, "dotn")
+    try:
+        acc, imap = t.acc["oimap"], t.imap["oimap"]
+        seed(imap, {"INBOX": [("dn1", [])], "v1.2": [("dn2", [])]})
+        for _ in range(2):
+            r = ok(acc.oimap())
+            assert re.search(r"(?i)warning.*v1\.2", r.output), r
+            assert sorted(imap.list()) == ["INBOX", "v1.2"]
+            assert sorted(acc.tree()) == ["INBOX"]
+    finally:
+        t.close()
