@@ -381,6 +381,18 @@ def test_local_uidvalidity_change_stops_that_folder(account, imap):
                    if n.startswith("Lists/"))
     assert len(after) == len(before_local) - 1
     assert mid("lv5") in ids(local_state(account.maildir)["INBOX"])
+    # the way out the message gives, with the paths it names
+    status = os.path.join(account.metadata, "Account-Test",
+                          "LocalStatus-sqlite", "Lists")
+    assert status in r.output and path in r.output, r
+    backup = os.path.join(account.home, "Lists.backup")
+    os.rename(os.path.join(account.maildir, "Lists"), backup)
+    os.rename(status, backup + ".status")
+    os.rename(path, backup + ".validity")
+    r = account.oimap()
+    assert r.rc == 0, r
+    srv = assert_synced(account, imap)
+    assert ids(srv["Lists"]) == sorted([mid("lv2"), mid("lv3"), mid("lv4")])
 
 
 def test_local_uidvalidity_change_offlineimap_reports_it(account, imap):
