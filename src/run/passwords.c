@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../config/config.h"
@@ -184,11 +186,44 @@ static int read_passfile(const char *path, char **out_r, struct oim_err *err)
 }
 
 /*
+ * Python's netrc module, so OfflineIMAP, refuses the default ~/.netrc
+ * (not /etc/netrc, not a file named explicitly) when another user owns it
+ * or group or others have any access to it, as soon as it has an entry
+ * whose login is not "anonymous" (netrc._security_check).  Python checks
+ * every entry of the file; we check the entry we would use, which is the
+ * one that matters: a password others can read is not sent.
+ */
+static int netrc_security_check(const char *path, const char *login,
+				struct oim_err *err)
+{
+	struct stat st;
+	if (login && !strcmp(login, "anonymous"))
+		return 0;
+	if (stat(path, &st))
+		return oim_error(err, OIM_SEV_ACCOUNT, OIM_E_IO, "'%s': %s",
+				 path, strerror(errno));
+	if (st.st_uid != getuid())
+		return oim_error(err, OIM_SEV_ACCOUNT, OIM_E_CONFIG,
+				 "~/.netrc ('%s') is owned by uid %ld, not by "
+				 "the current user (uid %ld); not using it",
+				 path, (long)st.st_uid, (long)getuid());
+	if (st.st_mode & (S_IRWXG | S_IRWXO))
+		return oim_error(err, OIM_SEV_ACCOUNT, OIM_E_CONFIG,
+				 "~/.netrc ('%s') access too permissive "
+				 "(mode %04o): access permissions must "
+				 "restrict access to only the owner "
+				 "(chmod 600)",
+				 path, (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
+/*
  * A netrc entry for host: 1 with *login_r / *password_r, 0 when none.
  * A file we may not read counts as absent for /etc/netrc (OfflineIMAP
- * ignores EACCES there).
+ * ignores EACCES there).  check: the file is the default ~/.netrc, which
+ * must pass netrc_security_check.
  */
-static int netrc_get(const char *path, const char *host, bool etc,
+static int netrc_get(const char *path, const char *host, bool etc, bool check,
 		     char **login_r, char **password_r, struct oim_err *err)
 {
 	int rc;
@@ -198,6 +233,12 @@ static int netrc_get(const char *path, const char *host, bool etc,
 	if (etc && access(path, R_OK) != 0)
 		return 0;
 	rc = netrc_lookup(path, host, login_r, password_r, err);
+	if (rc > 0 && check && netrc_security_check(path, *login_r, err)) {
+		free(*login_r);
+		oim_free_secret(*password_r);
+		*login_r = *password_r = NULL;
+		rc = -1;
+	}
 	if (rc < 0)
 		err->sev = OIM_SEV_ACCOUNT;
 	return rc;
@@ -253,7 +294,9 @@ static int get_password(struct config *cfg, const char *section,
 		} else {
 			path = paths && paths->etc ? paths->etc : "/etc/netrc";
 		}
-		rc = netrc_get(path, c->host, i == 1, &login, &pass, err);
+		rc = netrc_get(path, c->host, i == 1,
+			       i == 0 && !(paths && paths->home), &login, &pass,
+			       err);
 		if (rc < 0)
 			goto out;
 		if (rc > 0 && pass &&
@@ -294,9 +337,9 @@ static int get_user(struct config *cfg, const char *section,
 		return 0;
 	}
 	/* OfflineIMAP's getuser() reads ~/.netrc only. */
-	rc = netrc_get(paths && paths->home ? paths->home
-					    : (home = home_netrc_path()),
-		       c->host, false, &login, &pass, err);
+	rc = netrc_get(
+	    paths && paths->home ? paths->home : (home = home_netrc_path()),
+	    c->host, false, !(paths && paths->home), &login, &pass, err);
 	oim_free_secret(pass);
 	free(home);
 	if (rc > 0)

@@ -13,6 +13,11 @@
  *             when its login equals the user (or no user is set)
  *   token     oauth2_access_token_eval, oauth2_access_token
  *
+ * The default ~/.netrc (not /etc/netrc, not a path given in
+ * creds_netrc_paths) is refused, as Python's netrc module refuses it,
+ * when its entry for the host has a login other than "anonymous" and the
+ * file is owned by another user or open to group or others.
+ *
  * The *eval options need pyeval_init() first (run.c does it when the
  * config has any expression).  Secrets are never logged or put in error
  * messages; imap_creds_release() wipes them.
