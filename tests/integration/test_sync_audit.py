@@ -140,11 +140,6 @@ def test_startdate_remote_first_run_like_offlineimap(twin):
     _startdate_first_run(twin)
 
 
-@pytest.mark.xfail(strict=True, reason="startdate: the StartUID/<folder> "
-                   "file is never written or read (plan.startdate_min_uid_"
-                   "save is dropped, opts.startdate_min_uid never loaded), "
-                   "so every later run fails the folder with 'the local "
-                   "folder must be empty on the first sync'")
 def test_startdate_remote_later_runs_like_offlineimap(twin):
     """The first run remembers the lowest UID it took in
     Repository-<remote>/StartUID/<folder> (OfflineIMAP's file); later runs
@@ -417,10 +412,6 @@ def test_local_uidvalidity_change_offlineimap_reports_it(account, imap):
 
 # decodefoldernames -----------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="decodefoldernames is accepted "
-                   "and silently ignored: local names stay modified UTF-7 "
-                   "(Entw&APw-rfe), so a Maildir made with it (Entwürfe) is "
-                   "downloaded again into a second folder")
 def test_decodefoldernames(account, imap):
     """decodefoldernames = yes on the remote repository (issue 5 names it
     next to utf8foldernames): the local folder of Entwürfe is named
