@@ -94,12 +94,12 @@ int netrc_lookup(const char *path, const char *host, char **login_r,
 	int cur = 0, rc = 0;
 	char *login = NULL, *pass = NULL, *dlogin = NULL, *dpass = NULL;
 	bool found = false, have_default = false;
-	while (!found && next_token(&lx, &tok)) {
+	/* The whole file is read, as Python's netrc does: a machine named
+	 * again starts a new entry that replaces the earlier one. */
+	while (next_token(&lx, &tok)) {
 		if (!strcmp(tok.buf, "machine")) {
-			if (cur == 1) {
+			if (cur == 1)
 				found = true;
-				break;
-			}
 			if (!next_token(&lx, &tok)) {
 				rc = oim_error(err, OIM_SEV_ACCOUNT, OIM_E_CONFIG,
 					       "%s:%d: 'machine' without a "
@@ -108,18 +108,19 @@ int netrc_lookup(const char *path, const char *host, char **login_r,
 				break;
 			}
 			cur = !strcmp(tok.buf, host) ? 1 : 2;
-		} else if (!strcmp(tok.buf, "default")) {
 			if (cur == 1) {
-				found = true;
-				break;
+				free(login);
+				oim_free_secret(pass);
+				login = pass = NULL;
 			}
+		} else if (!strcmp(tok.buf, "default")) {
+			if (cur == 1)
+				found = true;
 			cur = 3;
 			have_default = true;
 		} else if (!strcmp(tok.buf, "macdef")) {
-			if (cur == 1) {
+			if (cur == 1)
 				found = true;
-				break;
-			}
 			next_token(&lx, &tok);
 			skip_macdef(&lx);
 			cur = 0;

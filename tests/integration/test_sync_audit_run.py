@@ -496,11 +496,6 @@ ODD_PASSWORD = 'pa ss#w"rd1'
 def test_netrc_forms(dovecot, tmp_path, form, engine, request):
     """Each ~/.netrc form Python's netrc module understands gives oimap
     the same login as offlineimap3."""
-    if engine == "oimap" and form == "twice":
-        request.applymarker(pytest.mark.xfail(
-            strict=True, reason="src/util/netrc.c takes the first entry of "
-            "a machine named twice; Python's netrc (OfflineIMAP) keeps the "
-            "last"))
     pw = ODD_PASSWORD if form == "quoted" else None
     name, password = dovecot.add_user(password=pw, hint="nr")
     user = dovecotmod.UserInfo(dovecot, name, password)
