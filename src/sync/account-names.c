@@ -137,6 +137,7 @@ void acct_folder_plan_release(struct acct_folder_plan *p)
 		free(p->missing[i].remote_name);
 		free(p->missing[i].remote_visible);
 		free(p->missing[i].local_name);
+		free(p->missing[i].clash);
 	}
 	free(p->create_local);
 	free(p->create_remote);
@@ -152,6 +153,17 @@ void acct_missing_error(const struct acct_repo_rules *remote,
 {
 	const char *why =
 	    local->readonly ? "readonly = yes" : "createfolders = no";
+	if (m->clash) {
+		oim_error(err, OIM_SEV_FOLDER, OIM_E_CONFIG,
+			  "folders '%s' and '%s' [%s] would both be synced "
+			  "with the local folder '%s' and one status cache, "
+			  "mixing up their messages; neither is synced.  Give "
+			  "them different names with nametrans, or leave one "
+			  "out with folderfilter on repository %s",
+			  m->remote_name, m->clash, remote->repo, m->local_name,
+			  remote->repo);
+		return;
+	}
 	oim_error(err, OIM_SEV_FOLDER, OIM_E_CONFIG,
 		  "folder '%s' [%s] not synced: its local folder '%s' does not "
 		  "exist in repository %s, which has %s; create it there, or "
@@ -530,6 +542,60 @@ fail:
 	return -1;
 }
 
+/*
+ * oimap: two remote folders synced with one local folder, or with one
+ * status cache (the remote visible name with its separator made '.'),
+ * would take each other's messages for their own (their UIDs collide) and
+ * delete them.  OfflineIMAP syncs them anyway; oimap syncs neither and
+ * reports both.
+ */
+static void refuse_clashes(const struct acct_repo_rules *remote,
+			   struct acct_folder_plan *plan)
+{
+	size_t n = plan->n_pairs, k = 0;
+	char **skey = xcalloc(n + 1, sizeof(*skey));
+	size_t *other = xcalloc(n + 1, sizeof(*other));
+
+	for (size_t i = 0; i < n; i++) {
+		skey[i] = acct_sep_translate(plan->pairs[i].remote_visible,
+					     remote->sep, '.');
+		other[i] = SIZE_MAX;
+	}
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++)
+			if (i != j && other[i] == SIZE_MAX &&
+			    (!strcmp(plan->pairs[i].local_name,
+				     plan->pairs[j].local_name) ||
+			     !strcmp(skey[i], skey[j])))
+				other[i] = j;
+	/* the other folder's name, before the pairs move */
+	char **clash = xcalloc(n + 1, sizeof(*clash));
+	for (size_t i = 0; i < n; i++)
+		if (other[i] != SIZE_MAX)
+			clash[i] = xstrdup(plan->pairs[other[i]].remote_name);
+	for (size_t i = 0; i < n; i++) {
+		struct acct_folder_pair fp = plan->pairs[i];
+		if (!clash[i]) {
+			plan->pairs[k++] = fp;
+			continue;
+		}
+		ALLOC_GROW(plan->missing, plan->n_missing, plan->alloc_missing);
+		plan->missing[plan->n_missing++] = (struct acct_folder_missing){
+		    .remote_name = fp.remote_name,
+		    .remote_visible = fp.remote_visible,
+		    .local_name = fp.local_name,
+		    .clash = clash[i],
+		};
+		free(fp.local_visible);
+	}
+	free(clash);
+	plan->n_pairs = k;
+	for (size_t i = 0; i < n; i++)
+		free(skey[i]);
+	free(skey);
+	free(other);
+}
+
 int acct_plan_pairs(const struct acct_repo_rules *remote,
 		    const struct store_folder_list *rl,
 		    const struct acct_repo_rules *local,
@@ -554,5 +620,6 @@ int acct_plan_pairs(const struct acct_repo_rules *remote,
 			     err))
 			return -1;
 	}
+	refuse_clashes(remote, plan);
 	return sort_pairs(remote, plan, err);
 }

@@ -97,9 +97,12 @@ char *acct_sep_translate(const char *name, char from, char to);
 int acct_create_name(const struct acct_repo_rules *r, const char *name,
 		     char **out_r, struct oim_err *err) OIM_WUR;
 
-/* A remote folder that syncs but has no local folder to sync with. */
+/* A remote folder that syncs but has no local folder to sync with, or
+ * (clash set) shares its local folder or status cache with another remote
+ * folder, clash. */
 struct acct_folder_missing {
 	char *remote_name, *remote_visible, *local_name;
+	char *clash; /* the other remote folder's name; NULL: missing */
 };
 
 /* One folder pair to sync. */
@@ -124,7 +127,8 @@ struct acct_folder_plan {
 void acct_folder_plan_release(struct acct_folder_plan *p);
 
 /* The error for plan->missing[i] (OIM_SEV_FOLDER, OIM_E_CONFIG), naming
- * the folder, the local repository and the option. */
+ * the folder, the local repository and the option (or the other folder of
+ * a clash). */
 void acct_missing_error(const struct acct_repo_rules *remote,
 			const struct acct_repo_rules *local,
 			const struct acct_folder_missing *m,
