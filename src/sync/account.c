@@ -456,8 +456,10 @@ static void close_pair(struct store **st)
 }
 
 /* The remote list plus folderincludes (repository/IMAP.py getfolders
- * appends them; a name that cannot be opened fails as that folder). */
-static void add_includes(const struct side *s, struct store_folder_list *l)
+ * appends them after an EXAMINE of each that is not listed; one the server
+ * refuses is left out with a warning, "Invalid folderinclude"). */
+static void add_includes(const struct account *ac, const struct side *s,
+			 struct store *st, struct store_folder_list *l)
 {
 	for (const char *const *p = s->rules.includes; p && *p; p++) {
 		bool found = false;
@@ -465,6 +467,19 @@ static void add_includes(const struct side *s, struct store_folder_list *l)
 			found = !strcmp(l->v[i].name, *p);
 		if (found)
 			continue;
+		if (s->is_imap) {
+			struct store_folder *f = NULL;
+			struct oim_err e = OIM_ERR_INIT;
+			if (st->ops->open_folder(st, *p, NULL,
+						 STORE_OPEN_READONLY, &f, &e)) {
+				log_warn("Account %s: invalid folderinclude "
+					 "'%s' of repository %s, left out: %s",
+					 ac->a->name, *p, s->repo->name, e.msg);
+				continue;
+			}
+			if (st->ops->close_folder(f, false, &e))
+				log_debug(OIM_DBG_SYNC, "%s", e.msg);
+		}
 		ALLOC_GROW(l->v, l->nr, l->alloc);
 		l->v[l->nr].name = xstrdup(*p);
 		l->v[l->nr].noselect = false;
@@ -486,8 +501,10 @@ static int list_both(struct account *ac, struct store **st,
 		}
 		ac->side[i].rules.sep = l[i].sep;
 	}
-	add_includes(&ac->side[SYNC_REMOTE], &l[SYNC_REMOTE]);
-	add_includes(&ac->side[SYNC_LOCAL], &l[SYNC_LOCAL]);
+	add_includes(ac, &ac->side[SYNC_REMOTE], st[SYNC_REMOTE],
+		     &l[SYNC_REMOTE]);
+	add_includes(ac, &ac->side[SYNC_LOCAL], st[SYNC_LOCAL],
+		     &l[SYNC_LOCAL]);
 	return 0;
 }
 

@@ -500,9 +500,6 @@ def test_two_server_folders_one_local_name_is_refused(account, imap):
 
 # a folderincludes entry the server does not have -----------------------------
 
-@pytest.mark.xfail(strict=True, reason="a folderincludes entry missing on "
-                   "the server gets an empty local Maildir folder made for "
-                   "it (offlineimap3 drops it after its SELECT fails)")
 def test_folderincludes_entry_missing_on_server(twin):
     """folderincludes = ['Hidden', 'Missing'] where the server has no
     Missing: both programs report it and sync the rest; neither makes a
