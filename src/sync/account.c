@@ -383,6 +383,12 @@ static int plan_opts(struct account *ac, int quick, struct oim_err *err)
 						     : SYNC_STARTDATE_LOCAL;
 		p->startdate = day;
 	}
+	if (p->quick && (p->maxage_since || p->maxage_cutoff ||
+			 p->startdate_side != SYNC_STARTDATE_NONE))
+		/* accounts.py says it per folder; once per account is enough */
+		log_warn("Account %s: Quick syncs (-q) not supported in "
+			 "conjunction with maxage or startdate; ignoring -q.",
+			 ac->a->name);
 	p->expunge = ac->expunge;
 	return 0;
 }

@@ -93,6 +93,22 @@ def test_maxage(account, imap):
     assert ids(local_state(account.maildir)["INBOX"]) == [mid("recent")]
 
 
+def test_quick_with_maxage_is_ignored_with_a_warning(account, imap):
+    """accounts.py: -q cannot work with maxage (or startdate): it is
+    ignored, and said so; the sync is a full one (a server flag change is
+    seen)."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    uid = imap.append("INBOX", msg("qm1"), date=now - datetime.timedelta(days=2))
+    account.write_rc(overrides={"account": {"maxage": 30}})
+    sync_ok(account)
+    imap.set_flags("INBOX", uid, ["\\Flagged"], "+")
+    r = account.oimap("-o", "-u", "basic", "-q")
+    assert r.rc == 0, r.err
+    assert "Quick syncs (-q) not supported in conjunction with maxage " \
+        "or startdate; ignoring -q." in r.err
+    assert (mid("qm1"), "F") in local_state(account.maildir)["INBOX"]
+
+
 def test_maxsize(account, imap):
     imap.append("INBOX", msg("small"))
     imap.append("INBOX", msg("big", body_lines=2000))
