@@ -471,6 +471,8 @@ int imap_append_start(struct imap_client *c, const struct imap_append *a,
 	add_mailbox(cmd, a->mailbox);
 	struct strbuf fl = STRBUF_INIT;
 	imap_flags_format(&fl, a->flags & ~IMAP_FLAG_RECENT);
+	for (size_t i = 0; i < a->nkeywords; i++)
+		strbuf_addf(&fl, "%s%s", fl.len ? " " : "", a->keywords[i]);
 	imap_cmd_add_text(cmd, " (%s)", fl.buf);
 	strbuf_release(&fl);
 	if (a->date) {

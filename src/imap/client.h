@@ -216,6 +216,8 @@ int imap_uid_store(struct imap_client *c, const char *set,
 struct imap_append {
 	const char *mailbox;
 	unsigned flags;
+	const char *const *keywords; /* atoms, e.g. "$Label1"; may be NULL */
+	size_t nkeywords;
 	time_t date;
 	int date_tz; /* minutes east of UTC */
 	int fd;	     /* read from its current offset to EOF */

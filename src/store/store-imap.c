@@ -92,6 +92,7 @@ struct imap_store {
 	char *reference; /* NULL when unset */
 	bool subscribed_only;
 	bool utf8;
+	char *keywords[26]; /* customflag_x: letter 'a' + i -> keyword */
 };
 
 struct imap_store_folder {
@@ -147,6 +148,34 @@ static sync_flags_t flags_from_imap(unsigned fl)
 	if (fl & IMAP_FLAG_DRAFT)
 		r |= SYNC_F_DRAFT;
 	return r;
+}
+
+/* The keyword letters of an IMAP keyword list (customflag_x); others are
+ * not synced (OfflineIMAP skips them too). */
+static sync_flags_t letters_from_keywords(const struct imap_store *s,
+					  const char *const *kw, size_t n)
+{
+	sync_flags_t r = 0;
+	for (size_t k = 0; k < n; k++)
+		for (int i = 0; i < 26; i++)
+			if (s->keywords[i] &&
+			    !oim_strcasecmp(s->keywords[i], kw[k]))
+				r |= SYNC_FLAG('a' + i);
+	return r;
+}
+
+/* The keywords of the lower-case letters of fl; *n_r of them, pointers
+ * borrowed from s (the array is malloc'd). */
+static const char **keywords_of(const struct imap_store *s, sync_flags_t fl,
+				size_t *n_r)
+{
+	const char **v = xcalloc(27, sizeof(*v));
+	size_t n = 0;
+	for (int i = 0; i < 26; i++)
+		if ((fl & SYNC_FLAG('a' + i)) && s->keywords[i])
+			v[n++] = s->keywords[i];
+	*n_r = n;
+	return v;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -502,6 +531,8 @@ static void imap_store_free(struct store *st)
 {
 	struct imap_store *s = (struct imap_store *)st;
 	imap_logout(s->c);
+	for (int i = 0; i < 26; i++)
+		free(s->keywords[i]);
 	free(s->reference);
 	free(s->base.repo);
 	free(s);
@@ -512,6 +543,7 @@ static void imap_store_free(struct store *st)
 struct scan_ctx {
 	struct store_msglist *out;
 	uint32_t min_uid;
+	const struct imap_store *s;
 };
 
 static int scan_cb(void *vctx, const struct imap_fetch *fe, struct oim_err *err)
@@ -525,7 +557,8 @@ static int scan_cb(void *vctx, const struct imap_fetch *fe, struct oim_err *err)
 	struct store_msg *m = &sc->out->v[sc->out->nr++];
 	memset(m, 0, sizeof(*m));
 	m->uid = fe->uid;
-	m->flags = flags_from_imap(fe->flags);
+	m->flags = flags_from_imap(fe->flags) |
+		   letters_from_keywords(sc->s, fe->keywords, fe->nkeywords);
 	m->size = fe->size;
 	m->date = (fe->has & IMAP_FETCH_INTERNALDATE) ? fe->internaldate : 0;
 	return 0;
@@ -547,7 +580,7 @@ static int imap_scan(struct store_folder *bf, const struct store_scan_opts *o,
 	uint32_t min = o && o->min_uid ? o->min_uid : 1;
 	char set[32];
 	snprintf(set, sizeof(set), "%u:*", min);
-	struct scan_ctx sc = {out, min};
+	struct scan_ctx sc = {out, min, f->s};
 	if (imap_uid_fetch(f->s->c, set, "(UID FLAGS RFC822.SIZE INTERNALDATE)",
 			   0, scan_cb, NULL, &sc, err)) {
 		store_msglist_release(out);
@@ -920,6 +953,8 @@ static int imap_save_commit(struct store_writer *w, uint32_t *uid_r,
 	struct imap_append a = {0};
 	a.mailbox = f->wire;
 	a.flags = flags_to_imap(w->flags);
+	const char **kw = keywords_of(f->s, w->flags, &a.nkeywords);
+	a.keywords = kw;
 	a.fd = w->fd;
 	if (w->date >= MIN_APPEND_DATE) {
 		/* in the local zone, as OfflineIMAP sends it */
@@ -932,6 +967,7 @@ static int imap_save_commit(struct store_writer *w, uint32_t *uid_r,
 	}
 	uint32_t uid = 0, uidvalidity = 0;
 	int rc = imap_append(f->s->c, &a, &uid, &uidvalidity, err);
+	free(kw);
 	imap_save_abort(w);
 	if (rc) {
 		/* a NO about this message (too big, refused content) costs
@@ -1156,13 +1192,13 @@ static uint32_t *sorted_uids(struct store_msg *const *msgs, size_t n,
 
 static int store_uids(struct imap_store_folder *f, const uint32_t *uids,
 		      size_t n, enum imap_store_op op, unsigned flags,
-		      struct oim_err *err)
+		      const char *const *kw, size_t nkw, struct oim_err *err)
 {
 	struct strbuf sb = STRBUF_INIT;
 	for (size_t i = 0; i < n;) {
 		strbuf_reset(&sb);
 		i += imap_uids_format(&sb, uids + i, n - i, UID_SET_MAX);
-		if (imap_uid_store(f->s->c, sb.buf, op, flags, NULL, 0, 0, NULL,
+		if (imap_uid_store(f->s->c, sb.buf, op, flags, kw, nkw, 0, NULL,
 				   err)) {
 			strbuf_release(&sb);
 			return folder_fail(f, err);
@@ -1181,14 +1217,20 @@ static int imap_set_flags(struct store_folder *bf,
 	if (f->readonly)
 		return readonly_fail(f, "change flags", err);
 	unsigned iadd = flags_to_imap(add), idel = flags_to_imap(del);
-	size_t nu;
+	size_t nu, nka, nkd;
+	const char **ka = keywords_of(f->s, add, &nka);
+	const char **kd = keywords_of(f->s, del, &nkd);
 	uint32_t *uids = sorted_uids(msgs, n, &nu);
 	int rc = 0;
-	if (nu && iadd)
-		rc = store_uids(f, uids, nu, IMAP_STORE_ADD, iadd, err);
-	if (!rc && nu && idel)
-		rc = store_uids(f, uids, nu, IMAP_STORE_REMOVE, idel, err);
+	if (nu && (iadd || nka))
+		rc = store_uids(f, uids, nu, IMAP_STORE_ADD, iadd, ka, nka,
+				err);
+	if (!rc && nu && (idel || nkd))
+		rc = store_uids(f, uids, nu, IMAP_STORE_REMOVE, idel, kd, nkd,
+				err);
 	free(uids);
+	free(ka);
+	free(kd);
 	if (rc)
 		return -1;
 	for (size_t i = 0; i < n; i++)
@@ -1208,7 +1250,8 @@ static int imap_delete_msgs(struct store_folder *bf,
 	/* a UID already expunged is not an error: STORE on a UID set
 	 * skips UIDs that do not exist */
 	int rc =
-	    nu ? store_uids(f, uids, nu, IMAP_STORE_ADD, IMAP_FLAG_DELETED, err)
+	    nu ? store_uids(f, uids, nu, IMAP_STORE_ADD, IMAP_FLAG_DELETED,
+			    NULL, 0, err)
 	       : 0;
 	if (rc == 0 && nu && f->expunge_now) {
 		/* gone before delete() returns: see STORE_OPEN_EXPUNGE */
@@ -1296,6 +1339,9 @@ int store_imap_open(struct store **s_r, const struct store_imap_opts *o,
 		s->reference = xstrdup(o->reference);
 	s->subscribed_only = o->subscribed_only;
 	s->utf8 = o->utf8foldernames;
+	for (int i = 0; i < 26; i++)
+		if (o->keywords[i])
+			s->keywords[i] = xstrdup(o->keywords[i]);
 	*s_r = &s->base;
 	return 0;
 }

@@ -252,6 +252,10 @@ struct store_imap_opts {
 	bool subscribed_only;  /* subscribedonly: LSUB */
 	bool readonly;
 	bool utf8foldernames;
+	/* customflag_a .. customflag_z of the Maildir side: the IMAP keyword
+	 * of each lower-case flag letter (NULL: none), so keywords travel as
+	 * letters (OfflineIMAP's keywordmap).  Borrowed. */
+	const char *keywords[26];
 };
 
 struct store_maildir_opts {

@@ -393,6 +393,40 @@ static int plan_opts(struct account *ac, int quick, struct oim_err *err)
 	return 0;
 }
 
+/* An IMAP keyword is an atom (RFC 3501): no specials, no '\\'. */
+static bool is_keyword(const char *k)
+{
+	if (!*k)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)k; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f || strchr("(){%*\"\\]", *p))
+			return false;
+	return true;
+}
+
+/* customflag_a .. customflag_z of the local Maildir repository
+ * (repository/Maildir.py keyword2char) into the remote store's options. */
+static int keyword_map(struct account *ac, struct oim_err *err)
+{
+	const char *sec = ac->side[SYNC_LOCAL].repo->section;
+	for (int i = 0; i < 26; i++) {
+		char opt[16];
+		const char *kw = NULL;
+		snprintf(opt, sizeof(opt), "customflag_%c", 'a' + i);
+		if (config_get_str(ac->cfg, sec, opt, NULL, &kw, err))
+			return -1;
+		if (kw && !is_keyword(kw))
+			return oim_error(err, OIM_SEV_ACCOUNT, OIM_E_CONFIG,
+					 "%s: [%s] %s: '%s' is not an IMAP "
+					 "keyword (letters, digits, '$' and "
+					 "the like; no spaces or brackets)",
+					 config_origin(ac->cfg, sec, opt), sec,
+					 opt, kw);
+		ac->side[SYNC_REMOTE].imap.keywords[i] = kw;
+	}
+	return 0;
+}
+
 static int account_init(struct account *ac, int quick, struct oim_err *err)
 {
 	struct config *cfg = ac->cfg;
@@ -417,6 +451,9 @@ static int account_init(struct account *ac, int quick, struct oim_err *err)
 	if (ac->side[SYNC_REMOTE].is_imap &&
 	    config_get_bool(cfg, ac->a->remote.section, "expunge", true,
 			    &ac->expunge, err))
+		return -1;
+	if (ac->side[SYNC_REMOTE].is_imap && !ac->side[SYNC_LOCAL].is_imap &&
+	    keyword_map(ac, err))
 		return -1;
 	return plan_opts(ac, quick, err);
 }

@@ -425,9 +425,6 @@ def test_lost_status_cache_like_offlineimap(twin, lost):  # noqa: F811
 
 # customflag_x (Maildir keyword letters) --------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="customflag_[a-z] is accepted by the "
-                   "config but not used by the sync: IMAP keywords are "
-                   "never given their Maildir letters")
 def test_customflag_keywords_like_offlineimap(twin):  # noqa: F811
     """customflag_a = $Label1 in the Maildir repository: a server message
     with the keyword $Label1 gets the letter 'a' in its local name, as
