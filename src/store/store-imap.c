@@ -92,6 +92,7 @@ struct imap_store {
 	char *reference; /* NULL when unset */
 	bool subscribed_only;
 	bool utf8;
+	bool list_states; /* store_imap_opts.list_states */
 };
 
 struct imap_store_folder {
@@ -110,7 +111,14 @@ struct store_writer {
 	int fd;
 	sync_flags_t flags;
 	int64_t date;
+	struct imap_cmd *cmd; /* the APPEND in flight (save_commit_start) */
 };
+
+/* What the folder states are asked with (store_folder_state). */
+#define STATE_ITEMS "(UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)"
+#define STATE_HAS                                                              \
+	(IMAP_STATUS_UIDVALIDITY | IMAP_STATUS_UIDNEXT | IMAP_STATUS_MESSAGES | \
+	 IMAP_STATUS_HIGHESTMODSEQ)
 
 static const struct store_ops imap_store_ops;
 static const struct store_folder_ops imap_folder_ops;
@@ -252,13 +260,20 @@ struct list_ctx {
 	struct imap_store *s;
 	struct store_folder_list *out;
 	bool sep_seen;
+	/* LIST with RETURN options is an extended LIST (RFC 5258), where
+	 * Dovecot calls the parent that only exists through its children
+	 * \NonExistent instead of \Noselect: the same folder */
+	bool extended;
 };
 
 static int list_cb(void *vctx, const struct imap_list_entry *e,
 		   struct oim_err *err)
 {
 	struct list_ctx *l = vctx;
-	if (e->flags & IMAP_LIST_NONEXISTENT)
+	unsigned flags = e->flags;
+	if ((flags & IMAP_LIST_NONEXISTENT) && l->extended)
+		flags |= IMAP_LIST_NOSELECT;
+	else if (flags & IMAP_LIST_NONEXISTENT)
 		return 0;
 	if (!l->sep_seen && e->sep) {
 		l->out->sep = e->sep;
@@ -277,8 +292,7 @@ static int list_cb(void *vctx, const struct imap_list_entry *e,
 	/* the same name twice (a LIST that repeats itself) is listed once */
 	for (size_t i = 0; i < l->out->nr; i++) {
 		if (!strcmp(l->out->v[i].name, name.buf)) {
-			l->out->v[i].noselect &=
-			    !!(e->flags & IMAP_LIST_NOSELECT);
+			l->out->v[i].noselect &= !!(flags & IMAP_LIST_NOSELECT);
 			strbuf_release(&name);
 			return 0;
 		}
@@ -286,7 +300,53 @@ static int list_cb(void *vctx, const struct imap_list_entry *e,
 	ALLOC_GROW(l->out->v, l->out->nr + 1, l->out->alloc);
 	struct store_folder_info *fi = &l->out->v[l->out->nr++];
 	fi->name = strbuf_detach(&name, NULL);
-	fi->noselect = !!(e->flags & IMAP_LIST_NOSELECT);
+	fi->noselect = !!(flags & IMAP_LIST_NOSELECT);
+	return 0;
+}
+
+/* STATUS HIGHESTMODSEQ needs CONDSTORE (RFC 7162 3.1.3). */
+static bool has_condstore(struct imap_client *c)
+{
+	return imap_has_cap(c, "CONDSTORE") || imap_has_cap(c, "QRESYNC");
+}
+
+static void state_from_status(const struct imap_status_info *st,
+			      struct store_folder_state *fs)
+{
+	fs->uidvalidity = st->uidvalidity;
+	fs->uidnext = st->uidnext;
+	fs->exists = st->messages;
+	fs->highestmodseq = st->highestmodseq;
+}
+
+/* LIST-STATUS: the STATUS of a folder LIST just named. */
+static int list_state_cb(void *vctx, const struct imap_status_info *st,
+			 struct oim_err *err)
+{
+	struct list_ctx *l = vctx;
+	struct strbuf name = STRBUF_INIT;
+	if ((st->has & STATE_HAS) != STATE_HAS)
+		return 0;
+	if (l->s->utf8) {
+		struct oim_err e2 = OIM_ERR_INIT;
+		if (imap_utf7_decode(st->mailbox, st->mailbox_len, &name,
+				     &e2)) {
+			strbuf_release(&name);
+			return 0; /* list_cb says what is wrong with it */
+		}
+	} else {
+		strbuf_add(&name, st->mailbox, st->mailbox_len);
+	}
+	for (size_t i = 0; i < l->out->nr; i++) {
+		struct store_folder_info *fi = &l->out->v[i];
+		if (strcmp(fi->name, name.buf))
+			continue;
+		state_from_status(st, &fi->state);
+		fi->has_state = !fi->noselect;
+		break;
+	}
+	strbuf_release(&name);
+	(void)err;
 	return 0;
 }
 
@@ -294,12 +354,23 @@ static int imap_list_folders(struct store *st, struct store_folder_list *out,
 			     struct oim_err *err)
 {
 	struct imap_store *s = (struct imap_store *)st;
-	struct list_ctx l = {s, out, false};
+	struct list_ctx l = {s, out, false, false};
+	const char *ref = s->reference ? s->reference : "";
+	int rc;
 	memset(out, 0, sizeof(*out));
 	out->sep = '/';
-	if (imap_list(s->c, s->subscribed_only,
-		      s->reference ? s->reference : "", "*", list_cb, &l,
-		      err)) {
+	/* The folders' states in the same round trip, when the server can
+	 * (without LIST-STATUS the account asks folder_states for the
+	 * folders it syncs only, rather than a STATUS for every folder) */
+	l.extended = s->list_states && !s->subscribed_only &&
+		     imap_has_cap(s->c, "LIST-STATUS") && has_condstore(s->c);
+	if (l.extended)
+		rc = imap_list_status(s->c, ref, "*", STATE_ITEMS, list_cb,
+				      list_state_cb, &l, err);
+	else
+		rc = imap_list(s->c, s->subscribed_only, ref, "*", list_cb, &l,
+			       err);
+	if (rc) {
 		store_folder_list_release(out);
 		oim_err_prefix(err, "repository %s: cannot list the folders",
 			       s->base.repo);
@@ -315,6 +386,68 @@ static int imap_list_folders(struct store *st, struct store_folder_list *out,
 		out->sep = sep ? sep : '/';
 	}
 	return 0;
+}
+
+struct states_ctx {
+	char **wire; /* names as sent */
+	size_t n;
+	struct store_folder_state *states;
+	bool *known;
+};
+
+static int states_cb(void *vctx, const struct imap_status_info *st,
+		     struct oim_err *err)
+{
+	struct states_ctx *x = vctx;
+	(void)err;
+	if ((st->has & STATE_HAS) != STATE_HAS)
+		return 0;
+	for (size_t i = 0; i < x->n; i++) {
+		if (!x->wire[i] || strlen(x->wire[i]) != st->mailbox_len ||
+		    memcmp(x->wire[i], st->mailbox, st->mailbox_len))
+			continue;
+		state_from_status(st, &x->states[i]);
+		x->known[i] = true;
+	}
+	return 0;
+}
+
+static int imap_folder_states(struct store *st, const char *const *names,
+			      size_t n, struct store_folder_state *states,
+			      bool *known, struct oim_err *err)
+{
+	struct imap_store *s = (struct imap_store *)st;
+	struct states_ctx x = {NULL, n, states, known};
+	const char **ask;
+	size_t nask = 0;
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		known[i] = false;
+	memset(states, 0, n * sizeof(*states));
+	if (!n || !has_condstore(s->c))
+		return 0;
+	x.wire = xcalloc(n, sizeof(*x.wire));
+	ask = xcalloc(n, sizeof(*ask));
+	for (size_t i = 0; i < n; i++) {
+		struct strbuf w = STRBUF_INIT;
+		struct oim_err e2 = OIM_ERR_INIT;
+		if (wire_name(s, names[i], &w, &e2)) {
+			strbuf_release(&w);
+			continue; /* opening it will say why */
+		}
+		x.wire[i] = strbuf_detach(&w, NULL);
+		ask[nask++] = x.wire[i];
+	}
+	rc = imap_status_many(s->c, ask, nask, STATE_ITEMS, states_cb, &x,
+			      err);
+	if (rc)
+		oim_err_prefix(err, "repository %s", s->base.repo);
+	for (size_t i = 0; i < n; i++)
+		free(x.wire[i]);
+	free(x.wire);
+	free(ask);
+	return rc;
 }
 
 static int get_sep(struct imap_store *s, char *sep_r, struct oim_err *err)
@@ -899,17 +1032,15 @@ static void imap_save_abort(struct store_writer *w)
 {
 	if (!w)
 		return;
+	if (w->cmd)
+		BUG("save_abort of a save in flight");
 	close(w->fd);
 	free(w);
 }
 
-static int imap_save_commit(struct store_writer *w, uint32_t *uid_r,
-			    char **id_r, struct oim_err *err)
+static int imap_save_commit_start(struct store_writer *w, struct oim_err *err)
 {
 	struct imap_store_folder *f = w->f;
-	*uid_r = 0;
-	if (id_r)
-		*id_r = NULL;
 	if (lseek(w->fd, 0, SEEK_SET) < 0) {
 		oim_error(err, OIM_SEV_MESSAGE, OIM_E_IO,
 			  "cannot read the message to upload: %s",
@@ -930,8 +1061,27 @@ static int imap_save_commit(struct store_writer *w, uint32_t *uid_r,
 			a.date_tz = (int)(tm.tm_gmtoff / 60);
 		}
 	}
+	/* queued only: the bytes go out while the caller waits for this or
+	 * an earlier save (imap_append_start) */
+	if (imap_append_start(f->s->c, &a, &w->cmd, err)) {
+		imap_save_abort(w);
+		return folder_fail(f, err);
+	}
+	return 0;
+}
+
+static int imap_save_commit_finish(struct store_writer *w, uint32_t *uid_r,
+				   char **id_r, struct oim_err *err)
+{
+	struct imap_store_folder *f = w->f;
 	uint32_t uid = 0, uidvalidity = 0;
-	int rc = imap_append(f->s->c, &a, &uid, &uidvalidity, err);
+	*uid_r = 0;
+	if (id_r)
+		*id_r = NULL;
+	if (!w->cmd)
+		BUG("save_commit_finish without save_commit_start");
+	int rc = imap_append_wait(f->s->c, w->cmd, &uid, &uidvalidity, err);
+	w->cmd = NULL; /* freed by imap_append_wait */
 	imap_save_abort(w);
 	if (rc) {
 		/* a NO about this message (too big, refused content) costs
@@ -952,6 +1102,17 @@ static int imap_save_commit(struct store_writer *w, uint32_t *uid_r,
 	f->base.state.exists++;
 	*uid_r = uid;
 	return 0;
+}
+
+static int imap_save_commit(struct store_writer *w, uint32_t *uid_r,
+			    char **id_r, struct oim_err *err)
+{
+	*uid_r = 0;
+	if (id_r)
+		*id_r = NULL;
+	if (imap_save_commit_start(w, err))
+		return -1;
+	return imap_save_commit_finish(w, uid_r, id_r, err);
 }
 
 /* ---- find_uid ---- */
@@ -1182,6 +1343,8 @@ static const struct store_folder_ops imap_folder_ops = {
     .save_write = imap_save_write,
     .save_commit = imap_save_commit,
     .save_abort = imap_save_abort,
+    .save_commit_start = imap_save_commit_start,
+    .save_commit_finish = imap_save_commit_finish,
     .find_uid = imap_find_uid,
     .set_flags = imap_set_flags,
     .delete = imap_delete_msgs,
@@ -1195,6 +1358,7 @@ static const struct store_ops imap_store_ops = {
     .create_folder = imap_create_folder,
     .open_folder = imap_open_folder,
     .close_folder = imap_close_folder,
+    .folder_states = imap_folder_states,
     .free = imap_store_free,
 };
 
@@ -1238,6 +1402,7 @@ int store_imap_open(struct store **s_r, const struct store_imap_opts *o,
 		s->reference = xstrdup(o->reference);
 	s->subscribed_only = o->subscribed_only;
 	s->utf8 = o->utf8foldernames;
+	s->list_states = o->list_states;
 	*s_r = &s->base;
 	return 0;
 }

@@ -214,13 +214,15 @@ def test_crash_after_append_is_not_uploaded_twice(side, imap):
     # the local name or the status learn its UID
     side.sync("--stop-after", "1", expect=77)
     rem = remote_summary(imap)
-    assert len(rem) == 1
+    # uploads are pipelined: the second APPEND (journaled before it was
+    # sent) may have reached the server before the process died
+    assert 1 <= len(rem) <= 2
     assert any(m.uid is None for m in side.local())
     jdir = os.path.join(side.metadata, "Account-Test", "oimap-journal")
     assert os.listdir(jdir)
     r = side.sync()
     assert r["rc"] == 0, r
-    assert r["copy_remote"] == 1, r              # only the other one
+    assert r["copy_remote"] <= 1, r              # at most the other one
     rem = remote_summary(imap)
     assert sorted(m[2] for m in rem) == [msgid(1), msgid(2)]
     loc = side.local()
