@@ -40,6 +40,19 @@
  * flags and, from 1981 on, the date as INTERNALDATE in the local zone (as
  * OfflineIMAP).  The UID comes from APPENDUID (Dovecot sends it even
  * without announcing UIDPLUS), else 0 and the caller uses find_uid.
+ * save_commit_start only queues the APPEND (imap_append_start); its bytes
+ * go out, with those of every APPEND queued before, while the caller waits
+ * in save_commit_finish for the oldest: several uploads in flight, one
+ * spool file each.
+ *
+ * Folder states without SELECT: with store_imap_opts.list_states and a
+ * server offering LIST-STATUS and CONDSTORE, list_folders is LIST "" "*"
+ * RETURN (STATUS (UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)): the same
+ * round trip tells every folder's state (an extended LIST, where Dovecot
+ * calls a parent that exists only through its children \NonExistent: it
+ * is listed as \Noselect, as a plain LIST says).  folder_states asks the
+ * same of given folders with one STATUS each, all pipelined.  Without
+ * CONDSTORE neither tells anything (no HIGHESTMODSEQ, nothing to trust).
  *
  * find_uid: candidates from UID SEARCH UID min:* HEADER Message-ID "<id>"
  * (every UID >= min_uid when the id is 8-bit and cannot be quoted), then
@@ -1243,6 +1256,75 @@ out:
 	return rc;
 }
 
+/* ---- changes since a MODSEQ ---- */
+
+struct changes_ctx {
+	struct store_msglist *out;
+	uint64_t modseq;
+	uint32_t *van;
+	size_t nvan, avan; /* pairs */
+};
+
+static int changes_cb(void *vctx, const struct imap_fetch *fe,
+		      struct oim_err *err)
+{
+	struct changes_ctx *x = vctx;
+	(void)err;
+	if (!(fe->has & IMAP_FETCH_UID) || !(fe->has & IMAP_FETCH_FLAGS))
+		return 0;
+	ALLOC_GROW(x->out->v, x->out->nr + 1, x->out->alloc);
+	struct store_msg *m = &x->out->v[x->out->nr++];
+	memset(m, 0, sizeof(*m));
+	m->uid = fe->uid;
+	m->flags = flags_from_imap(fe->flags);
+	if ((fe->has & IMAP_FETCH_MODSEQ) && fe->modseq > x->modseq)
+		x->modseq = fe->modseq;
+	return 0;
+}
+
+static int vanished_cb(void *vctx, const struct imap_seqset *uids,
+		       bool earlier, struct oim_err *err)
+{
+	struct changes_ctx *x = vctx;
+	(void)earlier;
+	(void)err;
+	for (size_t i = 0; i < uids->nr; i++) {
+		ALLOC_GROW(x->van, 2 * (x->nvan + 1), x->avan);
+		x->van[2 * x->nvan] = uids->r[i].lo;
+		x->van[2 * x->nvan + 1] = uids->r[i].hi;
+		x->nvan++;
+	}
+	return 0;
+}
+
+/* UID FETCH 1:* (UID FLAGS MODSEQ) (CHANGEDSINCE m VANISHED): RFC 7162
+ * 3.2.6; without QRESYNC expunges would go unseen, so not offered. */
+static int imap_changes_since(struct store_folder *bf, uint64_t modseq,
+			      struct store_msglist *changed, uint64_t *modseq_r,
+			      uint32_t **vanished_r, size_t *nvanished_r,
+			      struct oim_err *err)
+{
+	struct imap_store_folder *f = (struct imap_store_folder *)bf;
+	struct changes_ctx x = {changed, 0, NULL, 0, 0};
+	memset(changed, 0, sizeof(*changed));
+	*modseq_r = 0;
+	*vanished_r = NULL;
+	*nvanished_r = 0;
+	if (!modseq || !imap_qresync_enabled(f->s->c))
+		return oim_error(err, OIM_SEV_MESSAGE, OIM_E_GENERIC,
+				 "repository %s: no QRESYNC", f->s->base.repo);
+	if (imap_uid_fetch(f->s->c, "1:*", "(UID FLAGS MODSEQ)", modseq,
+			   changes_cb, vanished_cb, &x, err)) {
+		store_msglist_release(changed);
+		free(x.van);
+		return folder_fail(f, err);
+	}
+	*modseq_r = x.modseq;
+	*vanished_r = x.van;
+	*nvanished_r = x.nvan;
+	return 0;
+}
+
 /* ---- flags and deletion ---- */
 
 static uint32_t *sorted_uids(struct store_msg *const *msgs, size_t n,
@@ -1346,6 +1428,7 @@ static const struct store_folder_ops imap_folder_ops = {
     .save_commit_start = imap_save_commit_start,
     .save_commit_finish = imap_save_commit_finish,
     .find_uid = imap_find_uid,
+    .changes_since = imap_changes_since,
     .set_flags = imap_set_flags,
     .delete = imap_delete_msgs,
     .set_uid = NULL,

@@ -13,9 +13,11 @@
  * Calling sequence (one worker thread):
  *
  *	store_open(&s, &repo_opts, &err)          a connection for IMAP
- *	s->ops->list_folders(s, &folders, &err)
+ *	s->ops->list_folders(s, &folders, &err)   (IMAP: with states)
+ *	s->ops->folder_states(s, names, n, ...)   optional, no SELECT
  *	s->ops->open_folder(s, name, visible, flags, &f, &err)
  *	f->ops... scan, fetch, save, set_flags, delete, set_uid
+ *	    (saves pipelined: save_commit_start ... save_commit_finish)
  *	s->ops->close_folder(f, expunge, &err)
  *	store_close(s)
  *
@@ -220,6 +222,19 @@ struct store_folder_ops {
 	 * NULL. */
 	int (*set_uid)(struct store_folder *f, struct store_msg *msg,
 		       uint32_t uid, struct oim_err *err);
+	/*
+	 * Optional (NULL, or -1 when the server cannot: IMAP without
+	 * QRESYNC): what changed in the open folder since 'modseq' (a
+	 * HIGHESTMODSEQ it had): *changed gets UID and flags of every
+	 * message added or changed since (size and date 0), *modseq_r the
+	 * highest MODSEQ among them (0: none), *vanished_r (malloc'd) the
+	 * UIDs expunged since as *nvanished_r ranges, pairs lo, hi (it may
+	 * hold more: UIDs that never existed or went earlier).
+	 */
+	int (*changes_since)(struct store_folder *f, uint64_t modseq,
+			     struct store_msglist *changed, uint64_t *modseq_r,
+			     uint32_t **vanished_r, size_t *nvanished_r,
+			     struct oim_err *err);
 	/* Message-ID, size and date of a message (for the upload journal);
 	 * Maildir only (reads the headers); message_id_r malloc'd or NULL. */
 	int (*msg_info)(struct store_folder *f, const struct store_msg *msg,

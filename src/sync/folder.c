@@ -4,6 +4,10 @@
  *
  * Order of work, and why:
  *
+ *  0. With the state the account's listing told for the remote folder
+ *     (job->remote_hint): open the status cache and the local folder, and
+ *     when nothing can have changed, stop there, the remote folder never
+ *     opened (hint_skip()).
  *  1. Open the status cache, the upload journal and both folders.
  *  2. Scan the local folder (cheap: readdir), then check UID validity as
  *     accounts.py check_uid_validity() does: when the local folder or the
@@ -15,7 +19,8 @@
  *     on the server before the planner sees the local message as new mail
  *     again, so it is never uploaded twice.
  *  4. -q: skip when nothing changed (plan.h).  Else scan the remote folder,
- *     build the plan and carry it out phase by phase.
+ *     build the plan and carry it out phase by phase; uploads with several
+ *     APPENDs in flight (run_uploads()).
  *
  * Every step is recorded in the status only after it succeeded, in
  * transactions of SYNC_STATUS_BATCH records and at each phase end; a crash
@@ -73,6 +78,12 @@ struct exec {
 	 */
 	bool expunge;
 	size_t *deferred, ndeferred, adeferred; /* step indexes */
+	/* after a sync that changed the server: its state as it must be
+	 * now, checked by verify_changes(), saved once the status is final */
+	bool post_ok;
+	struct store_folder_state post_state;
+	/* the remote folder's state when opened (drivers update theirs) */
+	struct store_folder_state s0;
 	/* files the scans left alone (already warned about) */
 	size_t skipped;
 };
@@ -1185,7 +1196,7 @@ static bool state_usable(const struct store_folder_state *fs,
 
 static bool fast_path_usable(const struct exec *ex)
 {
-	return state_usable(&ex->f[SYNC_REMOTE]->state, &ex->opts);
+	return state_usable(&ex->s0, &ex->opts);
 }
 
 /* fs and the status are as the last sync that left the server alone
@@ -1220,24 +1231,16 @@ static bool local_is_status(struct exec *ex, const struct sync_plan_opts *po)
 
 static bool fast_unchanged(struct exec *ex)
 {
-	return fast_path_usable(ex) &&
-	       saved_state_is(ex, &ex->f[SYNC_REMOTE]->state) &&
+	return fast_path_usable(ex) && saved_state_is(ex, &ex->s0) &&
 	       local_is_status(ex, &ex->opts);
 }
 
-/* After a complete sync that changed nothing on the server. */
-static void fast_save(struct exec *ex)
+static void save_state(struct exec *ex, const struct store_folder_state *fs)
 {
 	char state[STATUS_META_MAX_VALUE], fpr[STATUS_META_MAX_VALUE];
 	struct oim_err e = OIM_ERR_INIT;
-	const struct sync_plan_summary *sum = &ex->res->sum;
 
-	if (!fast_path_usable(ex) || ex->res->failed_messages ||
-	    sum->copy[SYNC_REMOTE] || sum->del[SYNC_REMOTE] ||
-	    sum->flags[SYNC_REMOTE] || stopped(ex))
-		return;
-	fast_values(ex, &ex->f[SYNC_REMOTE]->state, state, sizeof(state), fpr,
-		    sizeof(fpr));
+	fast_values(ex, fs, state, sizeof(state), fpr, sizeof(fpr));
 	const char *sv = status_meta_get(ex->st, META_STATE);
 	const char *fv = status_meta_get(ex->st, META_FPR);
 	if (sv && fv && !strcmp(sv, state) && !strcmp(fv, fpr))
@@ -1250,6 +1253,114 @@ static void fast_save(struct exec *ex)
 		return;
 	}
 	tx_commit(ex);
+}
+
+static bool in_ranges(const uint32_t *v, size_t n, uint32_t uid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (uid >= v[2 * i] && uid <= v[2 * i + 1])
+			return true;
+	return false;
+}
+
+static bool deferred_uid(const struct exec *ex, uint32_t uid)
+{
+	for (size_t i = 0; i < ex->ndeferred; i++)
+		if (ex->plan.steps[ex->deferred[i]].uid == uid)
+			return true;
+	return false;
+}
+
+/*
+ * After a sync that changed the server (uploads, flags, deletions): ask
+ * what changed since the state seen at SELECT (CHANGEDSINCE, with
+ * QRESYNC's VANISHED) and, when that is exactly what this run did -- every
+ * message added or changed since is in the status with those flags, no
+ * message the status knows has gone but the ones this run deleted -- keep
+ * the state the server must have now for the next run's no-change check
+ * (saved in sync_folder() once the deletions are recorded).
+ *
+ * Why that is safe: HIGHESTMODSEQ only grows, with every change by anyone
+ * (QRESYNC servers count expunges too).  The state kept has the highest
+ * MODSEQ seen in the answer, never more than the server's; any change by
+ * someone else before the answer is in the answer (and fails the check),
+ * any change after it leaves the server with a higher HIGHESTMODSEQ than
+ * the one kept.  A value kept too low (our own expunges raise
+ * HIGHESTMODSEQ past every message's MODSEQ) only costs one full sync.
+ */
+static void verify_changes(struct exec *ex)
+{
+	const struct sync_plan_summary *sum = &ex->res->sum;
+	struct store_folder *rf = ex->f[SYNC_REMOTE];
+	const struct store_folder_state *s0 = &ex->s0;
+	struct store_msglist ch = {0};
+	uint32_t *van = NULL;
+	size_t nvan = 0, nnew = 0;
+	uint64_t modseq = 0;
+	uint32_t uidnext = s0->uidnext;
+	uint32_t *uids = NULL;
+	size_t nu = 0;
+	struct oim_err e = OIM_ERR_INIT;
+	bool ok = true;
+
+	if (!state_usable(s0, &ex->opts) || !rf->ops->changes_since ||
+	    ex->res->failed_messages || stopped(ex) ||
+	    !(sum->copy[SYNC_REMOTE] || sum->del[SYNC_REMOTE] ||
+	      sum->flags[SYNC_REMOTE]))
+		return;
+	if (rf->ops->changes_since(rf, s0->highestmodseq, &ch, &modseq, &van,
+				   &nvan, &e) < 0) {
+		log_debug(OIM_DBG_SYNC, "folder %s: changes not checked: %s",
+			  ex->job->remote_name, e.msg);
+		return;
+	}
+	for (size_t i = 0; ok && i < ch.nr; i++) {
+		const struct status_rec *rec = status_get(ex->st, ch.v[i].uid);
+		ok = rec && letters(rec->flags) == ch.v[i].flags &&
+		     !deferred_uid(ex, ch.v[i].uid);
+		if (ch.v[i].uid >= s0->uidnext) {
+			nnew++;
+			if (ch.v[i].uid >= uidnext && ch.v[i].uid < UINT32_MAX)
+				uidnext = ch.v[i].uid + 1;
+		}
+	}
+	if (ok && nvan) {
+		uids = status_uids(ex->st, &nu);
+		for (size_t i = 0; ok && i < nu; i++)
+			ok = !in_ranges(van, nvan, uids[i]) ||
+			     deferred_uid(ex, uids[i]);
+		free(uids);
+	}
+	if (ok && ex->ndeferred > (size_t)s0->exists + nnew)
+		ok = false;
+	log_debug(OIM_DBG_SYNC,
+		  "folder %s: %zu messages changed, %zu UID ranges gone since "
+		  "SELECT: %s",
+		  ex->job->remote_name, ch.nr, nvan,
+		  ok ? "all by this run" : "not only by this run");
+	if (ok) {
+		ex->post_state = *s0;
+		ex->post_state.uidnext = uidnext;
+		ex->post_state.exists =
+		    (uint32_t)(s0->exists + nnew - ex->ndeferred);
+		if (modseq > ex->post_state.highestmodseq)
+			ex->post_state.highestmodseq = modseq;
+		ex->post_ok = true;
+	}
+	store_msglist_release(&ch);
+	free(van);
+}
+
+/* After a complete sync that changed nothing on the server. */
+static void fast_save(struct exec *ex)
+{
+	const struct sync_plan_summary *sum = &ex->res->sum;
+
+	if (!fast_path_usable(ex) || ex->res->failed_messages ||
+	    sum->copy[SYNC_REMOTE] || sum->del[SYNC_REMOTE] ||
+	    sum->flags[SYNC_REMOTE] || stopped(ex))
+		return;
+	save_state(ex, &ex->s0);
 }
 
 static void dry_run_report(struct exec *ex)
@@ -1465,6 +1576,7 @@ static int sync_body(struct exec *ex, struct oim_err *err)
 		return -1;
 	rf = ex->f[SYNC_REMOTE];
 	lf = ex->f[SYNC_LOCAL];
+	ex->s0 = rf->state;
 	log_debug(OIM_DBG_SYNC,
 		  "folder %s: remote UIDVALIDITY %" PRIu32 " UIDNEXT %" PRIu32
 		  " EXISTS %" PRIu32 "; status %zu records%s",
@@ -1554,6 +1666,7 @@ static int sync_body(struct exec *ex, struct oim_err *err)
 		run_phase(ex, a, i);
 	}
 	fast_save(ex);
+	verify_changes(ex);
 	if (stopped(ex)) {
 		*err = ex->stop;
 		return -1;
@@ -1599,6 +1712,9 @@ int sync_folder(const struct sync_folder_job *job,
 			if (record(&ex, &ex.plan.steps[ex.deferred[i]], 0) < 0)
 				break;
 		tx_commit(&ex);
+		/* the status is final: the server state this run left */
+		if (rc == 0 && ret == 0 && ex.post_ok && !stopped(&ex))
+			save_state(&ex, &ex.post_state);
 		if (stopped(&ex) && ret == 0) {
 			*err = ex.stop;
 			ret = -1;

@@ -14,7 +14,11 @@
  *
  * sync_account(): list both repositories, apply folderfilter /
  * folderincludes / nametrans, create missing folders, and run sync_folder()
- * for each folder pair over at most maxconnections workers.
+ * for each folder pair over at most maxconnections workers.  The remote
+ * listing also tells each folder's state where the server can (LIST-STATUS,
+ * else one pipelined STATUS per folder synced; CONDSTORE needed), passed
+ * as the job's remote_hint; a worker opens its remote connection only for
+ * the first folder that is not skipped with it.
  *
  * Threads: sync_folder() runs in a worker thread, owning the two folders,
  * the status cache and journal of its folder exclusively.

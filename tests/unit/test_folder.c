@@ -28,6 +28,7 @@
 
 struct mmsg {
 	uint32_t uid;
+	uint64_t modseq; /* last change (with a store's modseq on) */
 	sync_flags_t flags;
 	char *body; /* CRLF */
 	size_t len;
@@ -52,7 +53,20 @@ struct mstore {
 	struct store_writer *q[STORE_SAVE_INFLIGHT_MAX];
 	size_t qn, max_inflight;
 	size_t opens; /* open_folder calls */
+	/* changes_since (QRESYNC): expunged UIDs and their MODSEQ; another
+	 * client's flag change made just before it answers */
+	bool qresync;
+	uint32_t gone[64];
+	uint64_t gone_modseq[64];
+	size_t ngone;
+	uint32_t foreign_flag_uid;
 };
+
+/* A change: the store's HIGHESTMODSEQ grows (when it has one). */
+static uint64_t ms_bump(struct mstore *s)
+{
+	return s->modseq ? ++s->modseq : 0;
+}
 
 struct mfolder {
 	struct store_folder base;
@@ -88,6 +102,7 @@ static uint32_t ms_add(struct mstore *s, const char *lf_text,
 	struct mmsg *m = &s->v[s->nr++];
 	assert_true(s->nr <= ARRAY_SIZE(s->v));
 	m->uid = s->uidnext++;
+	m->modseq = ms_bump(s);
 	m->flags = flags;
 	m->body = strbuf_detach(&sb, &m->len);
 	m->date = date;
@@ -200,6 +215,7 @@ static int m_save_commit(struct store_writer *w, uint32_t *uid_r, char **id_r,
 	}
 	struct mmsg *m = &s->v[s->nr++];
 	m->uid = s->uidnext++;
+	m->modseq = ms_bump(s);
 	m->flags = w->flags;
 	m->body = strbuf_detach(&w->sb, &m->len);
 	m->date = w->date;
@@ -270,6 +286,7 @@ static int m_set_flags(struct store_folder *f, struct store_msg *const *msgs,
 	for (size_t i = 0; i < n; i++) {
 		struct mmsg *m = ms_get(s, msgs[i]->uid);
 		m->flags = (m->flags | add) & ~del;
+		m->modseq = ms_bump(s);
 		msgs[i]->flags = m->flags;
 	}
 	return 0;
@@ -280,8 +297,10 @@ static int m_delete(struct store_folder *f, struct store_msg *const *msgs,
 {
 	for (size_t i = 0; i < n; i++) {
 		struct mmsg *m = ms_find(ms_of(f), msgs[i]->uid);
-		if (m)
+		if (m) {
 			m->deleted = true;
+			m->modseq = ms_bump(ms_of(f));
+		}
 	}
 	return 0;
 }
@@ -298,6 +317,46 @@ static const struct store_folder_ops m_folder_ops = {
     .delete = m_delete,
 };
 
+static int m_changes_since(struct store_folder *f, uint64_t modseq,
+			   struct store_msglist *out, uint64_t *modseq_r,
+			   uint32_t **van_r, size_t *nvan_r,
+			   struct oim_err *err)
+{
+	struct mstore *s = ms_of(f);
+	memset(out, 0, sizeof(*out));
+	*modseq_r = 0;
+	*van_r = NULL;
+	*nvan_r = 0;
+	if (!s->qresync || !modseq)
+		return oim_error(err, OIM_SEV_MESSAGE, OIM_E_GENERIC,
+				 "no QRESYNC");
+	if (s->foreign_flag_uid) {
+		struct mmsg *m = ms_get(s, s->foreign_flag_uid);
+		m->flags |= SYNC_F_FLAGGED;
+		m->modseq = ms_bump(s);
+		s->foreign_flag_uid = 0;
+	}
+	for (size_t i = 0; i < s->nr; i++) {
+		struct mmsg *m = &s->v[i];
+		if (m->modseq <= modseq)
+			continue;
+		ALLOC_GROW(out->v, out->nr + 1, out->alloc);
+		out->v[out->nr++] = (struct store_msg){
+		    m->uid, m->flags | (m->deleted ? SYNC_F_TRASHED : 0), 0,
+		    0, NULL};
+		if (m->modseq > *modseq_r)
+			*modseq_r = m->modseq;
+	}
+	for (size_t i = 0; i < s->ngone; i++) {
+		if (s->gone_modseq[i] <= modseq)
+			continue;
+		*van_r = xrealloc(*van_r, 2 * (*nvan_r + 1) * sizeof(uint32_t));
+		(*van_r)[2 * *nvan_r] = (*van_r)[2 * *nvan_r + 1] = s->gone[i];
+		(*nvan_r)++;
+	}
+	return 0;
+}
+
 static const struct store_folder_ops m_folder_ops_pipelined = {
     .scan = m_scan,
     .fetch = m_fetch,
@@ -308,6 +367,7 @@ static const struct store_folder_ops m_folder_ops_pipelined = {
     .save_commit_start = m_save_commit_start,
     .save_commit_finish = m_save_commit_finish,
     .find_uid = m_find_uid,
+    .changes_since = m_changes_since,
     .set_flags = m_set_flags,
     .delete = m_delete,
 };
@@ -338,10 +398,14 @@ static int m_close_folder(struct store_folder *bf, bool expunge,
 	if (expunge) {
 		size_t k = 0;
 		for (size_t i = 0; i < s->nr; i++) {
-			if (s->v[i].deleted)
+			if (s->v[i].deleted) {
 				free(s->v[i].body);
-			else
+				assert_true(s->ngone < ARRAY_SIZE(s->gone));
+				s->gone[s->ngone] = s->v[i].uid;
+				s->gone_modseq[s->ngone++] = ms_bump(s);
+			} else {
 				s->v[k++] = s->v[i];
+			}
 		}
 		s->nr = k;
 	}
@@ -936,6 +1000,84 @@ static void test_hint_not_trusted_after_another_writer(void **state)
 	assert_int_equal(connects, 1);
 }
 
+/* After a run that changed the server, the state it left is kept when
+ * the server says the changes since SELECT were all this run's. */
+static void test_state_kept_after_own_changes(void **state)
+{
+	struct fx *fx = *state;
+	struct store_folder_state h;
+	fx->remote.pipelined = true;
+	fx->remote.qresync = true;
+	fx->remote.modseq = 3;
+	ms_add(&fx->remote, text(1), 0, 1700000000);
+	assert_int_equal(run(fx), 0);
+	add_locals(fx, 2, 5);
+	assert_int_equal(run(fx), 0);
+	assert_int_equal(fx->res.sum.copy[SYNC_REMOTE], 5);
+	hinted(fx, &h);
+	assert_int_equal(run(fx), 0);
+	assert_true(fx->res.unchanged_skipped);
+	assert_int_equal(connects, 0);
+}
+
+/* Another client changed a flag after this run's last command and
+ * before the check: not kept, the next run looks (and gets the flag). */
+static void test_state_not_kept_after_foreign_change(void **state)
+{
+	struct fx *fx = *state;
+	struct store_folder_state h;
+	fx->remote.pipelined = true;
+	fx->remote.qresync = true;
+	fx->remote.modseq = 3;
+	uint32_t uid = ms_add(&fx->remote, text(1), 0, 1700000000);
+	assert_int_equal(run(fx), 0);
+	add_locals(fx, 2, 2);
+	fx->remote.foreign_flag_uid = uid;
+	assert_int_equal(run(fx), 0);
+	assert_int_equal(fx->res.sum.copy[SYNC_REMOTE], 2);
+	hinted(fx, &h);
+	assert_int_equal(run(fx), 0);
+	assert_false(fx->res.unchanged_skipped);
+	assert_int_equal(connects, 1);
+	assert_int_equal(fx->res.sum.flags[SYNC_LOCAL], 1);
+}
+
+/* Deleting on the server raises HIGHESTMODSEQ past every message: the
+ * state kept is lower, so the next run looks once; never skips wrongly. */
+static void test_state_after_own_expunge(void **state)
+{
+	struct fx *fx = *state;
+	struct store_folder_state h;
+	fx->remote.pipelined = true;
+	fx->remote.qresync = true;
+	fx->remote.modseq = 3;
+	ms_add(&fx->remote, text(1), 0, 1700000000);
+	ms_add(&fx->remote, text(2), 0, 1700000000);
+	assert_int_equal(run(fx), 0);
+	/* delete one locally */
+	char *p = xasprintf("%s/new", fx->inbox);
+	DIR *d = opendir(p);
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			break;
+	char *f = xasprintf("%s/%s", p, de->d_name);
+	assert_int_equal(unlink(f), 0);
+	free(f);
+	closedir(d);
+	free(p);
+	assert_int_equal(run(fx), 0);
+	assert_int_equal(fx->res.sum.del[SYNC_REMOTE], 1);
+	hinted(fx, &h);
+	assert_int_equal(run(fx), 0);
+	assert_int_equal(connects, 1);
+	assert_idle(fx);
+	hinted(fx, &h);
+	assert_int_equal(run(fx), 0);
+	assert_true(fx->res.unchanged_skipped);
+	assert_int_equal(connects, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -967,6 +1109,12 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_hint_not_trusted_after_another_writer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_state_kept_after_own_changes,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_state_not_kept_after_foreign_change, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_state_after_own_expunge,
+					    setup, teardown),
 	};
 	log_set_level(OIM_LOG_ERROR);
 	return cmocka_run_group_tests(tests, NULL, NULL);
