@@ -1255,6 +1255,41 @@ static void save_state(struct exec *ex, const struct store_folder_state *fs)
 	tx_commit(ex);
 }
 
+static int cmp_uid32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The status now describes every message the remote scan listed, with
+ * the flags the server has (after this run's changes; deleted ones
+ * aside).  A saved state stands for "the plan would be empty", which
+ * holds only then: a message the plan held back (read-only local,
+ * maxsize, copy_ignore) or a flag it did not carry is not in the status,
+ * and must not be hidden from a later run with other options.
+ */
+static bool status_matches_remote(const struct exec *ex)
+{
+	const struct store_msglist *rl = &ex->list[SYNC_REMOTE];
+	uint32_t *del = xcalloc(ex->ndeferred + 1, sizeof(*del));
+	bool ok = true;
+
+	for (size_t i = 0; i < ex->ndeferred; i++)
+		del[i] = ex->plan.steps[ex->deferred[i]].uid;
+	oim_qsort(del, ex->ndeferred, sizeof(*del), cmp_uid32);
+	for (size_t i = 0; ok && i < rl->nr; i++) {
+		const struct status_rec *rec;
+		if (ex->ndeferred && bsearch(&rl->v[i].uid, del, ex->ndeferred,
+					     sizeof(*del), cmp_uid32))
+			continue; /* expunged by this run */
+		rec = status_get(ex->st, rl->v[i].uid);
+		ok = rec && letters(rec->flags) == rl->v[i].flags;
+	}
+	free(del);
+	return ok;
+}
+
 static bool in_ranges(const uint32_t *v, size_t n, uint32_t uid)
 {
 	for (size_t i = 0; i < n; i++)
@@ -1306,7 +1341,8 @@ static void verify_changes(struct exec *ex)
 	if (!state_usable(s0, &ex->opts) || !rf->ops->changes_since ||
 	    ex->res->failed_messages || stopped(ex) ||
 	    !(sum->copy[SYNC_REMOTE] || sum->del[SYNC_REMOTE] ||
-	      sum->flags[SYNC_REMOTE]))
+	      sum->flags[SYNC_REMOTE]) ||
+	    !status_matches_remote(ex))
 		return;
 	if (rf->ops->changes_since(rf, s0->highestmodseq, &ch, &modseq, &van,
 				   &nvan, &e) < 0) {
@@ -1358,7 +1394,8 @@ static void fast_save(struct exec *ex)
 
 	if (!fast_path_usable(ex) || ex->res->failed_messages ||
 	    sum->copy[SYNC_REMOTE] || sum->del[SYNC_REMOTE] ||
-	    sum->flags[SYNC_REMOTE] || stopped(ex))
+	    sum->flags[SYNC_REMOTE] || stopped(ex) ||
+	    !status_matches_remote(ex))
 		return;
 	save_state(ex, &ex->s0);
 }

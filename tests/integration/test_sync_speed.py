@@ -302,3 +302,26 @@ def test_pipelined_uploads(account, imap, tmp_path):
     # only by its uploads (CHANGEDSINCE), so the next one opens nothing
     cmds, _ = traced(account, tmp_path, "upload2")
     assert verbs(cmds, "APPEND") == [] and selected(cmds) == [], cmds
+
+
+@pytest.mark.parametrize("held", ["readonly", "maxsize"])
+def test_state_not_kept_when_something_was_held_back(account, imap,
+                                                     tmp_path, held):
+    """A message the plan did not copy (read-only local, maxsize) is not
+    in the status: no state is kept that would hide it from a later run
+    with other options."""
+    synced_twice(account, imap, tmp_path)
+    if held == "readonly":
+        account.write_rc(overrides={"local": {"readonly": True}})
+        imap.append("Archive", msg("held"))
+    else:
+        account.write_rc(overrides={"account": {"maxsize": 2000}})
+        imap.append("Archive", msg("held", body="x" * 5000 + "\n"))
+    sync_ok(account)
+    sync_ok(account)
+    account.write_rc()
+    cmds, _ = traced(account, tmp_path, "held")
+    assert selected(cmds) == ["Archive"], cmds
+    srv = assert_synced(account, imap)
+    assert mid("held") in dict(srv["Archive"])
+
