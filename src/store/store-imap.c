@@ -312,6 +312,7 @@ static int list_cb(void *vctx, const struct imap_list_entry *e,
 	}
 	ALLOC_GROW(l->out->v, l->out->nr + 1, l->out->alloc);
 	struct store_folder_info *fi = &l->out->v[l->out->nr++];
+	memset(fi, 0, sizeof(*fi));
 	fi->name = strbuf_detach(&name, NULL);
 	fi->noselect = !!(flags & IMAP_LIST_NOSELECT);
 	return 0;

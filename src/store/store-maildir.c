@@ -129,6 +129,7 @@ static int mstore_list_folders(struct store *s, struct store_folder_list *out,
 		/* The library lists only directories with cur, new and tmp
 		 * (OfflineIMAP's _getfolders_scandir): none is a mere
 		 * parent, so noselect stays false. */
+		memset(&out->v[out->nr], 0, sizeof(out->v[out->nr]));
 		out->v[out->nr].name = names.names[i];
 		out->v[out->nr].noselect = false;
 		out->nr++;

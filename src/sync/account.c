@@ -488,6 +488,7 @@ static void add_includes(const struct side *s, struct store_folder_list *l)
 		if (found)
 			continue;
 		ALLOC_GROW(l->v, l->nr, l->alloc);
+		memset(&l->v[l->nr], 0, sizeof(l->v[l->nr]));
 		l->v[l->nr].name = xstrdup(*p);
 		l->v[l->nr].noselect = false;
 		l->nr++;
