@@ -130,8 +130,8 @@ struct store_writer {
 /* What the folder states are asked with (store_folder_state). */
 #define STATE_ITEMS "(UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)"
 #define STATE_HAS                                                              \
-	(IMAP_STATUS_UIDVALIDITY | IMAP_STATUS_UIDNEXT | IMAP_STATUS_MESSAGES | \
-	 IMAP_STATUS_HIGHESTMODSEQ)
+	(IMAP_STATUS_UIDVALIDITY | IMAP_STATUS_UIDNEXT |                       \
+	 IMAP_STATUS_MESSAGES | IMAP_STATUS_HIGHESTMODSEQ)
 
 static const struct store_ops imap_store_ops;
 static const struct store_folder_ops imap_folder_ops;
@@ -453,8 +453,7 @@ static int imap_folder_states(struct store *st, const char *const *names,
 		x.wire[i] = strbuf_detach(&w, NULL);
 		ask[nask++] = x.wire[i];
 	}
-	rc = imap_status_many(s->c, ask, nask, STATE_ITEMS, states_cb, &x,
-			      err);
+	rc = imap_status_many(s->c, ask, nask, STATE_ITEMS, states_cb, &x, err);
 	if (rc)
 		oim_err_prefix(err, "repository %s", s->base.repo);
 	for (size_t i = 0; i < n; i++)
@@ -1283,8 +1282,8 @@ static int changes_cb(void *vctx, const struct imap_fetch *fe,
 	return 0;
 }
 
-static int vanished_cb(void *vctx, const struct imap_seqset *uids,
-		       bool earlier, struct oim_err *err)
+static int vanished_cb(void *vctx, const struct imap_seqset *uids, bool earlier,
+		       struct oim_err *err)
 {
 	struct changes_ctx *x = vctx;
 	(void)earlier;

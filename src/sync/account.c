@@ -771,8 +771,8 @@ static void *worker_main(void *arg)
 		/* The local store now; the remote connection only when a
 		 * folder needs it (sync_folder skips unchanged folders
 		 * without, sync.h remote_hint). */
-		if (!w->st[SYNC_LOCAL] &&
-		    side_open(&ac->side[SYNC_LOCAL], &w->st[SYNC_LOCAL], &err)) {
+		if (!w->st[SYNC_LOCAL] && side_open(&ac->side[SYNC_LOCAL],
+						    &w->st[SYNC_LOCAL], &err)) {
 			/* this worker cannot open its stores: give the
 			 * folder back as failed and stop */
 			ui_folder_error(ac->a->name, fp->remote_visible, &err);

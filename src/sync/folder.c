@@ -484,8 +484,8 @@ struct ul_slot {
  * durably, and (pipelined) start the save.  false: the step failed and
  * was reported, nothing is in flight.
  */
-static bool upload_start(struct exec *ex, const struct sync_step *s,
-			 bool pipe, struct ul_slot *u)
+static bool upload_start(struct exec *ex, const struct sync_step *s, bool pipe,
+			 struct ul_slot *u)
 {
 	struct store_folder *rf = ex->f[SYNC_REMOTE], *lf = ex->f[SYNC_LOCAL];
 	struct store_msglist *ll = &ex->list[SYNC_LOCAL];
@@ -523,9 +523,8 @@ static bool upload_start(struct exec *ex, const struct sync_step *s,
 		}
 	}
 	/* The intent, durably, before the APPEND (which the save sends). */
-	if (status_journal_add(ex->jr, m->id ? m->id : "",
-			       u->mid ? u->mid : "", ud.crlf_size, s->date,
-			       &u->jid, &e) < 0) {
+	if (status_journal_add(ex->jr, m->id ? m->id : "", u->mid ? u->mid : "",
+			       ud.crlf_size, s->date, &u->jid, &e) < 0) {
 		rf->ops->save_abort(ud.w);
 		set_stop(ex, &e);
 		goto fail;
@@ -557,8 +556,8 @@ static void upload_commit(struct exec *ex, struct ul_slot *u, bool pipe)
 	u->finished = true;
 	oim_err_clear(&u->e);
 	if (pipe)
-		u->rc = rf->ops->save_commit_finish(u->w, &u->uid, &newid,
-						    &u->e);
+		u->rc =
+		    rf->ops->save_commit_finish(u->w, &u->uid, &newid, &u->e);
 	else
 		u->rc = rf->ops->save_commit(u->w, &u->uid, &newid, &u->e);
 	u->w = NULL;
@@ -876,8 +875,8 @@ static int validity_error(struct exec *ex, enum sync_side side, uint64_t saved,
 	char *vpath = NULL, *spath = NULL;
 	struct oim_err e = OIM_ERR_INIT;
 
-	if (status_validity_path(job->metadata_dir, repo, folder, &vpath,
-				 &e) < 0)
+	if (status_validity_path(job->metadata_dir, repo, folder, &vpath, &e) <
+	    0)
 		vpath = xstrdup("(validity file)");
 	spath = xstrdup(status_path(ex->st));
 	oim_error(
@@ -935,8 +934,8 @@ static int check_validity(struct exec *ex, const uint64_t now_v[2],
 		log_debug(OIM_DBG_SYNC,
 			  "folder %s: saving %s UIDVALIDITY %" PRIu64, folder,
 			  side_name(side), now);
-		if (status_validity_write(job->metadata_dir, repo, folder,
-					  now, !job->fsync, err) < 0)
+		if (status_validity_write(job->metadata_dir, repo, folder, now,
+					  !job->fsync, err) < 0)
 			return -1;
 	}
 	ex->validity_checked = now_v[SYNC_REMOTE];
@@ -1736,8 +1735,8 @@ int sync_folder(const struct sync_folder_job *job,
 	}
 	if (ex.f[SYNC_REMOTE]) {
 		bool dead = ret < 0 && err->sev >= OIM_SEV_ACCOUNT;
-		int rc = ex.remote->ops->close_folder(
-		    ex.f[SYNC_REMOTE], ex.expunge && !dead, &e);
+		int rc = ex.remote->ops->close_folder(ex.f[SYNC_REMOTE],
+						      ex.expunge && !dead, &e);
 		if (rc < 0 && ret == 0) {
 			*err = e;
 			if (err->sev < OIM_SEV_FOLDER)

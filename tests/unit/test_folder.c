@@ -342,8 +342,8 @@ static int m_changes_since(struct store_folder *f, uint64_t modseq,
 			continue;
 		ALLOC_GROW(out->v, out->nr + 1, out->alloc);
 		out->v[out->nr++] = (struct store_msg){
-		    m->uid, m->flags | (m->deleted ? SYNC_F_TRASHED : 0), 0,
-		    0, NULL};
+		    m->uid, m->flags | (m->deleted ? SYNC_F_TRASHED : 0), 0, 0,
+		    NULL};
 		if (m->modseq > *modseq_r)
 			*modseq_r = m->modseq;
 	}
@@ -1113,8 +1113,8 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_state_not_kept_after_foreign_change, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_state_after_own_expunge,
-					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_state_after_own_expunge, setup,
+					    teardown),
 	};
 	log_set_level(OIM_LOG_ERROR);
 	return cmocka_run_group_tests(tests, NULL, NULL);
