@@ -136,10 +136,14 @@ def test_basic_ui_one_summary_line_per_folder(account, imap):
     assert s["INBOX"] == (2, 0, 2, 1), r
     assert s["Lists"] == (0, 1, 0, 0), r
     assert len(SUMMARY.findall(r.output)) == 2, r
-    # nothing to do: still one line each, all zero
+    # nothing to do: still one line each, saying so (the folders are
+    # skipped unopened since the server state is the one this run left)
     r = ok(account.oimap("-o", "-u", "basic"))
-    assert summaries(r.output) == {"INBOX": (0, 0, 0, 0),
-                                   "Lists": (0, 0, 0, 0)}, r
+    for f in ("INBOX", "Lists"):
+        lines = re.findall(r"(?m)^Account Test: folder %s: (.*)$" % f,
+                           r.output)
+        assert lines in (["unchanged, skipped"],
+                         ["0 new, 0 uploaded, 0 flags changed, 0 deleted"]), r
 
 
 @pytest.mark.parametrize("engine", ["oimap", "offlineimap"])
