@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "../util/log.h"
+#include "folder-labels.h"
 
 /* Status records per transaction (one sqlite commit / plain rewrite). */
 #define SYNC_STATUS_BATCH 100
@@ -71,6 +72,8 @@ struct exec {
 	size_t *deferred, ndeferred, adeferred; /* step indexes */
 	/* files the scans left alone (already warned about) */
 	size_t skipped;
+	/* synclabels (job->labels): folder-labels.h */
+	struct sync_labels_run lr;
 };
 
 static const char *side_name(enum sync_side side)
@@ -324,12 +327,24 @@ static int dl_end(void *ctx, struct oim_err *err)
 	d->w = NULL;
 	log_debug(OIM_DBG_SYNC, "folder %s: UID %" PRIu32 " stored as %s",
 		  ex->job->remote_name, s->uid, id ? id : "?");
-	free(id);
 	step_done(ex, s);
 	ex->res->sum.copy[SYNC_LOCAL]++;
-	if (record(ex, s, s->uid) < 0)
+	if (record(ex, s, s->uid) < 0) {
+		free(id);
 		return oim_error(err, OIM_SEV_FOLDER, OIM_E_STATUS,
 				 "status cache failed");
+	}
+	/* synclabels: the server's labels into the new file's header */
+	if (ex->job->labels && id &&
+	    sync_labels_downloaded(&ex->lr,
+				   &ex->list[SYNC_REMOTE].v[s->remote_idx], id,
+				   &e) < 0) {
+		set_stop(ex, &e);
+		*err = e;
+		free(id);
+		return -1;
+	}
+	free(id);
 	return 0;
 }
 
@@ -531,6 +546,9 @@ static void upload_one(struct exec *ex, const struct sync_step *s)
 	if (record(ex, s, uid) < 0)
 		goto out;
 	if (status_journal_done(ex->jr, jid, uid, &e) < 0)
+		set_stop(ex, &e);
+	/* synclabels: the header's labels onto the uploaded message */
+	else if (ex->job->labels && sync_labels_uploaded(&ex->lr, m, &e) < 0)
 		set_stop(ex, &e);
 out:
 	free(mid);
@@ -914,6 +932,7 @@ static int scan(struct exec *ex, enum sync_side side, struct oim_err *err)
 {
 	struct store_scan_opts so = {0};
 	struct store_folder *f = ex->f[side];
+	so.labels = ex->job->labels != NULL;
 	if (f->ops->scan(f, &so, &ex->list[side], err) < 0)
 		return -1;
 	ex->skipped += ex->list[side].skipped;
@@ -1025,7 +1044,9 @@ static bool fast_path_usable(const struct exec *ex)
 {
 	const struct sync_plan_opts *o = &ex->opts;
 	const struct store_folder_state *fs = &ex->f[SYNC_REMOTE]->state;
+	/* synclabels: a header edit changes neither flags nor names */
 	return fs->highestmodseq && fs->uidnext && !o->local_is_imap &&
+	       !ex->job->labels &&
 	       !o->maxage_since && !o->maxage_cutoff &&
 	       o->startdate_side == SYNC_STARTDATE_NONE;
 }
@@ -1222,6 +1243,11 @@ static int sync_body(struct exec *ex, struct oim_err *err)
 		return -1;
 	rf = ex->f[SYNC_REMOTE];
 	lf = ex->f[SYNC_LOCAL];
+	ex->lr = (struct sync_labels_run){
+	    .job = job,
+	    .f = {rf, lf},
+	    .list = {&ex->list[SYNC_REMOTE], &ex->list[SYNC_LOCAL]},
+	    .st = ex->st};
 	log_debug(OIM_DBG_SYNC,
 		  "folder %s: remote UIDVALIDITY %" PRIu32 " UIDNEXT %" PRIu32
 		  " EXISTS %" PRIu32 "; status %zu records%s",
@@ -1248,6 +1274,9 @@ static int sync_body(struct exec *ex, struct oim_err *err)
 		snap_fill(ex, &sa, false);
 		bool same = sync_plan_quick_unchanged(&sa.snap, &ex->opts);
 		snap_release(&sa);
+		/* GmailMaildir.quickchanged(): newer mtimes count too */
+		if (same && job->labels && sync_labels_local_changed(&ex->lr))
+			same = false;
 		if (same) {
 			log_debug(OIM_DBG_SYNC, "folder %s: -q: unchanged",
 				  job->remote_name);
@@ -1307,6 +1336,11 @@ static int sync_body(struct exec *ex, struct oim_err *err)
 		     i++)
 			;
 		run_phase(ex, a, i);
+	}
+	if (job->labels && !stopped(ex)) {
+		struct oim_err e = OIM_ERR_INIT;
+		if (sync_labels_passes(&ex->lr, &e) < 0)
+			set_stop(ex, &e);
 	}
 	fast_save(ex);
 	if (stopped(ex)) {
@@ -1384,6 +1418,7 @@ int sync_folder(const struct sync_folder_job *job,
 	store_msglist_release(&ex.list[SYNC_REMOTE]);
 	store_msglist_release(&ex.list[SYNC_LOCAL]);
 	free(ex.deferred);
+	res->failed_messages += ex.lr.failed;
 
 	if (ret == 0 && res->failed_messages) {
 		ret = oim_error(err, OIM_SEV_FOLDER, OIM_E_GENERIC,

@@ -27,6 +27,12 @@
 #include "../util/err.h"
 #include "plan.h"
 
+/* synclabels (OfflineIMAP: Gmail remote, GmailMaildir local); the header
+ * name is the local store's (store_maildir_opts.labelsheader). */
+struct sync_labels_opts {
+	struct labelset ignore; /* ignorelabels */
+};
+
 /* Everything sync_folder needs; strings borrowed for the call. */
 struct sync_folder_job {
 	const char *account;	  /* account name, for messages */
@@ -50,6 +56,8 @@ struct sync_folder_job {
 	 * it is recorded in the status); steps are counted across all
 	 * sync_folder() calls of the process; 0 = off */
 	unsigned long stop_after_step;
+	/* Gmail labels (folder-labels.h); NULL: off */
+	const struct sync_labels_opts *labels;
 };
 
 struct sync_folder_result {

@@ -123,7 +123,7 @@ static int m_scan(struct store_folder *f, const struct store_scan_opts *o,
 		ALLOC_GROW(out->v, out->nr, out->alloc);
 		out->v[out->nr++] = (struct store_msg){
 		    m->uid, m->flags | (m->deleted ? SYNC_F_TRASHED : 0),
-		    m->len, m->date, NULL, 0};
+		    m->len, m->date, NULL, 0, NULL, 0};
 	}
 	return 0;
 }
