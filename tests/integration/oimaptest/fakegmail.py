@@ -230,6 +230,11 @@ class FakeGmail:
     def stop(self):
         self._stopping = True
         try:
+            # shutdown wakes the thread blocked in accept()
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        try:
             self._sock.close()
         except OSError:
             pass
