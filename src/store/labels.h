@@ -37,7 +37,10 @@ struct labelset {
 	size_t nr, alloc;
 };
 
-#define LABELSET_INIT {NULL, 0, 0}
+#define LABELSET_INIT                                                          \
+	{                                                                      \
+		NULL, 0, 0                                                     \
+	}
 
 void labelset_release(struct labelset *s);
 /* Add s[0..len) with blanks stripped (Python's strip()); an empty label is

@@ -56,7 +56,8 @@ static int read_head(struct maildir_folder *f, const char *name, int fd,
 				break;
 			ll = nl ? (size_t)(nl - (buf->buf + scan))
 				: buf->len - scan;
-			if (nl && (ll == 0 || (ll == 1 && buf->buf[scan] == '\r'))) {
+			if (nl &&
+			    (ll == 0 || (ll == 1 && buf->buf[scan] == '\r'))) {
 				*end_r = scan;
 				*crlf_r = ll == 1;
 				return 0;
@@ -210,8 +211,8 @@ int maildir_msg_labels_write(struct maildir_folder *f, const char *name,
 			     const char *header, const struct labelset *labels,
 			     int64_t *mtime_r, struct oim_err *err)
 {
-	struct strbuf buf = STRBUF_INIT, out = STRBUF_INIT,
-		      tmp = STRBUF_INIT, rel = STRBUF_INIT;
+	struct strbuf buf = STRBUF_INIT, out = STRBUF_INIT, tmp = STRBUF_INIT,
+		      rel = STRBUF_INIT;
 	struct stat st;
 	const char *base;
 	int dfd, fd, tfd = -1, ret = -1;

@@ -600,11 +600,11 @@ static int imap_scan(struct store_folder *bf, const struct store_scan_opts *o,
 	char set[32];
 	snprintf(set, sizeof(set), "%u:*", min);
 	struct scan_ctx sc = {out, min, f->s, o && o->labels};
-	if (imap_uid_fetch(f->s->c, set,
-			   sc.labels
-			       ? "(UID FLAGS X-GM-LABELS RFC822.SIZE INTERNALDATE)"
-			       : "(UID FLAGS RFC822.SIZE INTERNALDATE)",
-			   0, scan_cb, NULL, &sc, err)) {
+	if (imap_uid_fetch(
+		f->s->c, set,
+		sc.labels ? "(UID FLAGS X-GM-LABELS RFC822.SIZE INTERNALDATE)"
+			  : "(UID FLAGS RFC822.SIZE INTERNALDATE)",
+		0, scan_cb, NULL, &sc, err)) {
 		store_msglist_release(out);
 		return folder_fail(f, err);
 	}

@@ -31,7 +31,7 @@
 struct mstore {
 	struct store base; /* first: the engine sees a struct store */
 	struct maildir_repo *repo;
-	char infosep; /* ':' or '!' (maildir-windows-compatible) */
+	char infosep;	    /* ':' or '!' (maildir-windows-compatible) */
 	char *labelsheader; /* synclabels: the labels header */
 };
 

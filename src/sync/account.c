@@ -480,10 +480,11 @@ static int labels_init(struct account *ac, struct oim_err *err)
 		return 0;
 	if (ac->a->remote.type != CONFIG_REPO_GMAIL ||
 	    ac->a->local.type != CONFIG_REPO_GMAILMAILDIR) {
-		log_warn("Account %s: synclabels: can't sync labels; the remote "
-			 "repository must be of type Gmail and the local one "
-			 "of type GmailMaildir",
-			 ac->a->name);
+		log_warn(
+		    "Account %s: synclabels: can't sync labels; the remote "
+		    "repository must be of type Gmail and the local one "
+		    "of type GmailMaildir",
+		    ac->a->name);
 		return 0;
 	}
 	if (config_get_str(ac->cfg, sec, "labelsheader", "X-Keywords", &header,

@@ -21,8 +21,8 @@ static char *format(const struct labelset *s)
 }
 
 /* The status spelling s minus ignorelabels. */
-static void parse_minus_ignored(const struct sync_labels_run *r,
-				const char *s, struct labelset *out)
+static void parse_minus_ignored(const struct sync_labels_run *r, const char *s,
+				struct labelset *out)
 {
 	struct labelset all = LABELSET_INIT;
 	labelset_parse(&all, s, ',');
@@ -167,8 +167,8 @@ static struct store_msg *lookup(struct store_msg **v, size_t n, uint32_t uid)
 	return NULL;
 }
 
-static int pass_r2l(struct sync_labels_run *r, struct store_msg **lv,
-		    size_t ln, struct oim_err *err)
+static int pass_r2l(struct sync_labels_run *r, struct store_msg **lv, size_t ln,
+		    struct oim_err *err)
 {
 	struct store_msglist *rl = r->list[SYNC_REMOTE];
 	int rc = 0;
@@ -246,9 +246,9 @@ static int send_label(struct sync_labels_run *r, struct cand *c, size_t nc,
 	labelset_add(&one, lab, strlen(lab));
 	if (n && !labelset_has(ignored(r), lab)) {
 		struct oim_err e = OIM_ERR_INIT;
-		log_debug(OIM_DBG_SYNC, "folder %s: %s label %s on %zu messages",
-			  r->job->remote_name, add ? "adding" : "removing", lab,
-			  n);
+		log_debug(
+		    OIM_DBG_SYNC, "folder %s: %s label %s on %zu messages",
+		    r->job->remote_name, add ? "adding" : "removing", lab, n);
 		if (rf->ops->labels_change(rf, msgs, n, &one, add, &e) < 0) {
 			if (e.sev > OIM_SEV_MESSAGE) {
 				*err = e;
@@ -269,8 +269,8 @@ static int send_label(struct sync_labels_run *r, struct cand *c, size_t nc,
 	return rc;
 }
 
-static int pass_l2r(struct sync_labels_run *r, struct store_msg **rv,
-		    size_t rn, struct oim_err *err)
+static int pass_l2r(struct sync_labels_run *r, struct store_msg **rv, size_t rn,
+		    struct oim_err *err)
 {
 	struct store_folder *lf = r->f[SYNC_LOCAL];
 	struct store_msglist *ll = r->list[SYNC_LOCAL];

@@ -336,9 +336,8 @@ static int dl_end(void *ctx, struct oim_err *err)
 	}
 	/* synclabels: the server's labels into the new file's header */
 	if (ex->job->labels && id &&
-	    sync_labels_downloaded(&ex->lr,
-				   &ex->list[SYNC_REMOTE].v[s->remote_idx], id,
-				   &e) < 0) {
+	    sync_labels_downloaded(
+		&ex->lr, &ex->list[SYNC_REMOTE].v[s->remote_idx], id, &e) < 0) {
 		set_stop(ex, &e);
 		*err = e;
 		free(id);
@@ -1046,8 +1045,7 @@ static bool fast_path_usable(const struct exec *ex)
 	const struct store_folder_state *fs = &ex->f[SYNC_REMOTE]->state;
 	/* synclabels: a header edit changes neither flags nor names */
 	return fs->highestmodseq && fs->uidnext && !o->local_is_imap &&
-	       !ex->job->labels &&
-	       !o->maxage_since && !o->maxage_cutoff &&
+	       !ex->job->labels && !o->maxage_since && !o->maxage_cutoff &&
 	       o->startdate_side == SYNC_STARTDATE_NONE;
 }
 

@@ -26,8 +26,7 @@ static char *fmt(const struct labelset *s, const char *sep)
 
 static void test_set(void **state)
 {
-	struct labelset a = LABELSET_INIT, b = LABELSET_INIT,
-			c = LABELSET_INIT;
+	struct labelset a = LABELSET_INIT, b = LABELSET_INIT, c = LABELSET_INIT;
 	char *s;
 	(void)state;
 
@@ -114,9 +113,9 @@ static void test_header(void **state)
 	/* two fields, one folded; case-insensitive name */
 	put(name, "From: a@b\nX-Keywords: one,\n two\nSubject: s\n"
 		  "x-keywords: three\n\nX-Keywords: body,not\n");
-	assert_int_equal(maildir_msg_labels_read(f, name, "X-Keywords", &ls,
-						 &mtime, &err),
-			 0);
+	assert_int_equal(
+	    maildir_msg_labels_read(f, name, "X-Keywords", &ls, &mtime, &err),
+	    0);
 	s = fmt(&ls, ", ");
 	assert_string_equal(s, "one, three, two");
 	free(s);
@@ -125,9 +124,9 @@ static void test_header(void **state)
 	/* rewrite: old fields gone, one new at the end of the header */
 	labelset_release(&ls);
 	labelset_parse(&ls, "\\Inbox,Work", ',');
-	assert_int_equal(maildir_msg_labels_write(f, name, "X-Keywords", &ls,
-						  &mtime, &err),
-			 0);
+	assert_int_equal(
+	    maildir_msg_labels_write(f, name, "X-Keywords", &ls, &mtime, &err),
+	    0);
 	s = get(name);
 	assert_string_equal(s, "From: a@b\nSubject: s\n"
 			       "X-Keywords: Work,\\Inbox\n\n"
@@ -136,9 +135,9 @@ static void test_header(void **state)
 
 	/* empty set: the bare field, as Python writes it */
 	labelset_release(&ls);
-	assert_int_equal(maildir_msg_labels_write(f, name, "X-Keywords", &ls,
-						  NULL, &err),
-			 0);
+	assert_int_equal(
+	    maildir_msg_labels_write(f, name, "X-Keywords", &ls, NULL, &err),
+	    0);
 	s = get(name);
 	assert_string_equal(s, "From: a@b\nSubject: s\nX-Keywords:\n\n"
 			       "X-Keywords: body,not\n");
@@ -147,24 +146,23 @@ static void test_header(void **state)
 	/* space-separated header, CRLF file, no body */
 	put("new/2", "A: b\r\nX-Label: x y\r\n\r\n");
 	assert_int_equal(
-	    maildir_msg_labels_read(f, "new/2", "X-Label", &ls, NULL, &err),
-	    0);
+	    maildir_msg_labels_read(f, "new/2", "X-Label", &ls, NULL, &err), 0);
 	s = fmt(&ls, ",");
 	assert_string_equal(s, "x,y");
 	free(s);
 	labelset_add(&ls, "z", 1);
-	assert_int_equal(maildir_msg_labels_write(f, "new/2", "X-Label", &ls,
-						  NULL, &err),
-			 0);
+	assert_int_equal(
+	    maildir_msg_labels_write(f, "new/2", "X-Label", &ls, NULL, &err),
+	    0);
 	s = get("new/2");
 	assert_string_equal(s, "A: b\r\nX-Label: x y z\r\n\r\n");
 	free(s);
 
 	/* header only, no final newline */
 	put("new/3", "A: b");
-	assert_int_equal(maildir_msg_labels_write(f, "new/3", "X-Keywords",
-						  &ls, NULL, &err),
-			 0);
+	assert_int_equal(
+	    maildir_msg_labels_write(f, "new/3", "X-Keywords", &ls, NULL, &err),
+	    0);
 	s = get("new/3");
 	assert_string_equal(s, "A: b\nX-Keywords: x,y,z\n");
 	free(s);
