@@ -82,6 +82,148 @@ static int read_head(struct maildir_folder *f, const char *name, int fd,
 	}
 }
 
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int b64val(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/*
+ * One RFC 2047 encoded word "=?charset?q|b?text?=" at p[0..len): its
+ * decoded bytes (UTF-8; ISO-8859-1 converted) appended to out.  Returns
+ * its length, 0 when p does not start one we can decode.
+ */
+static size_t encoded_word(const char *p, size_t len, struct strbuf *out)
+{
+	const char *cs, *q1, *q2, *end;
+	size_t cslen, start = out->len;
+	bool latin1;
+	char enc;
+
+	if (len < 8 || p[0] != '=' || p[1] != '?')
+		return 0;
+	cs = p + 2;
+	q1 = memchr(cs, '?', len - 2);
+	if (!q1 || (size_t)(q1 - p) + 4 > len || q1[2] != '?')
+		return 0;
+	cslen = (size_t)(q1 - cs);
+	/* RFC 2231 language suffix: utf-8*en */
+	for (size_t i = 0; i < cslen; i++)
+		if (cs[i] == '*')
+			cslen = i;
+	enc = q1[1];
+	q2 = q1 + 3;
+	end = NULL;
+	for (const char *x = q2; x + 1 < p + len; x++)
+		if (x[0] == '?' && x[1] == '=') {
+			end = x;
+			break;
+		}
+	if (!end)
+		return 0;
+	if ((cslen == 5 && !oim_strncasecmp(cs, "utf-8", 5)) ||
+	    (cslen == 8 && !oim_strncasecmp(cs, "us-ascii", 8)))
+		latin1 = false;
+	else if ((cslen == 10 && !oim_strncasecmp(cs, "iso-8859-1", 10)) ||
+		 (cslen == 7 && !oim_strncasecmp(cs, "latin-1", 7)))
+		latin1 = true;
+	else
+		return 0;
+	if (enc == 'q' || enc == 'Q') {
+		for (const char *x = q2; x < end; x++) {
+			int c = (unsigned char)*x;
+			if (c == '_') {
+				c = ' ';
+			} else if (c == '=' && x + 2 < end &&
+				   hexval(x[1]) >= 0 && hexval(x[2]) >= 0) {
+				c = hexval(x[1]) * 16 + hexval(x[2]);
+				x += 2;
+			}
+			if (latin1 && c >= 0x80) {
+				strbuf_addch(out, 0xc0 | (c >> 6));
+				strbuf_addch(out, 0x80 | (c & 0x3f));
+			} else {
+				strbuf_addch(out, c);
+			}
+		}
+	} else if (enc == 'b' || enc == 'B') {
+		unsigned acc = 0;
+		int bits = 0;
+		for (const char *x = q2; x < end && *x != '='; x++) {
+			int v = b64val((unsigned char)*x);
+			if (v < 0) {
+				strbuf_setlen(out, start);
+				return 0;
+			}
+			acc = (acc << 6) | (unsigned)v;
+			bits += 6;
+			if (bits >= 8) {
+				int c = (int)((acc >> (bits - 8)) & 0xff);
+				bits -= 8;
+				if (latin1 && c >= 0x80) {
+					strbuf_addch(out, 0xc0 | (c >> 6));
+					strbuf_addch(out, 0x80 | (c & 0x3f));
+				} else {
+					strbuf_addch(out, c);
+				}
+			}
+		}
+	} else {
+		return 0;
+	}
+	return (size_t)(end + 2 - p);
+}
+
+/*
+ * Decode the encoded words of an unfolded value, as Python's email
+ * package does when it reads a header OfflineIMAP folded: blanks between
+ * two encoded words go, everything else stays.
+ */
+static void decode_words(const char *v, size_t len, struct strbuf *out)
+{
+	bool after_word = false;
+	size_t i = 0;
+
+	while (i < len) {
+		size_t j = i, n, mark;
+		while (j < len && (v[j] == ' ' || v[j] == '\t'))
+			j++;
+		mark = out->len;
+		if (!after_word)
+			strbuf_add(out, v + i, j - i);
+		n = j < len ? encoded_word(v + j, len - j, out) : 0;
+		if (n) {
+			i = j + n;
+			after_word = true;
+			continue;
+		}
+		if (after_word) {
+			strbuf_setlen(out, mark);
+			strbuf_add(out, v + i, j - i);
+		}
+		after_word = false;
+		if (j < len)
+			strbuf_addch(out, v[j]);
+		i = j + 1;
+	}
+}
+
 /* Is the field starting at line p (len bytes up to its line end) named
  * 'header'?  *value_r: where its value starts. */
 static bool field_is(const char *p, size_t len, const char *header,
@@ -111,6 +253,14 @@ struct walk {
 	char sep;
 };
 
+static void add_value(struct walk *w, const struct strbuf *val)
+{
+	struct strbuf d = STRBUF_INIT;
+	decode_words(val->buf, val->len, &d);
+	labelset_parse(w->labels, d.buf, w->sep);
+	strbuf_release(&d);
+}
+
 static void walk_fields(const char *hdr, size_t end, struct walk *w)
 {
 	size_t i = 0;
@@ -125,7 +275,7 @@ static void walk_fields(const char *hdr, size_t end, struct walk *w)
 
 		if (!cont) {
 			if (ours && w->labels)
-				labelset_parse(w->labels, val.buf, w->sep);
+				add_value(w, &val);
 			strbuf_reset(&val);
 			ours = field_is(hdr + i, ll, w->header, &voff);
 		}
@@ -140,7 +290,7 @@ static void walk_fields(const char *hdr, size_t end, struct walk *w)
 		i += ll;
 	}
 	if (ours && w->labels)
-		labelset_parse(w->labels, val.buf, w->sep);
+		add_value(w, &val);
 	strbuf_release(&val);
 }
 

@@ -167,6 +167,35 @@ static void test_header(void **state)
 	assert_string_equal(s, "A: b\nX-Keywords: x,y,z\n");
 	free(s);
 
+	/* folded by Python's email package into encoded words (OfflineIMAP
+	 * writes this for a long label list) */
+	labelset_release(&ls);
+	put("new/4", "A: b\nX-Keywords: "
+		     "=?utf-8?q?Caf=C3=A9=2CFamily=2CNewsletters=2CPersonal="
+		     "2CProjects?=\n"
+		     " =?utf-8?q?/oimap=2CReceipts=2CTravel/"
+		     "2026=2CWork=2C=5CImportant=2C="
+		     "5CInbox?=\n\nbody\n");
+	assert_int_equal(
+	    maildir_msg_labels_read(f, "new/4", "X-Keywords", &ls, NULL, &err),
+	    0);
+	s = fmt(&ls, ",");
+	assert_string_equal(s, "Caf\xc3\xa9,Family,Newsletters,Personal,"
+			       "Projects/oimap,Receipts,Travel/2026,Work,"
+			       "\\Important,\\Inbox");
+	free(s);
+	labelset_release(&ls);
+	put("new/5", "X-Keywords: Work =?utf-8?q?stuff=2C=5CImportant?=\n"
+		     " =?ISO-8859-1?B?6Q==?= =bad?= x\n\n");
+	assert_int_equal(
+	    maildir_msg_labels_read(f, "new/5", "X-Keywords", &ls, NULL, &err),
+	    0);
+	s = fmt(&ls, "|");
+	assert_string_equal(s, "Work stuff|\\Important\xc3\xa9 =bad?= x");
+	free(s);
+	labelset_release(&ls);
+	labelset_parse(&ls, "x", ',');
+
 	/* a vanished message is not recreated */
 	assert_int_equal(maildir_msg_labels_write(f, "new/gone", "X-Keywords",
 						  &ls, NULL, &err),
