@@ -1272,9 +1272,12 @@ static int sync_body(struct exec *ex, struct oim_err *err)
 		snap_fill(ex, &sa, false);
 		bool same = sync_plan_quick_unchanged(&sa.snap, &ex->opts);
 		snap_release(&sa);
-		/* GmailMaildir.quickchanged(): newer mtimes count too */
-		if (same && job->labels && sync_labels_local_changed(&ex->lr))
+		/* GmailMaildir.quickchanged(): newer mtimes count too (and
+		 * the planner must not skip the folder for -q either) */
+		if (same && job->labels && sync_labels_local_changed(&ex->lr)) {
 			same = false;
+			ex->opts.quick = false;
+		}
 		if (same) {
 			log_debug(OIM_DBG_SYNC, "folder %s: -q: unchanged",
 				  job->remote_name);

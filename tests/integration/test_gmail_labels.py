@@ -387,3 +387,65 @@ def test_oimap_then_offlineimap3_label_changes(gacc, gmail):
     assert r.rc == 0 and "ERROR" not in r.output, r
     assert "Extra" in gmail.msg("INBOX", 1).labels
     assert stores(sync_ok(gacc)) == []
+
+
+def test_crash_after_download_labels_on_next_run(gacc, gmail):
+    """Killed right after a download, before the status and the header
+    got the labels: the next run links the file and writes the header."""
+    u1 = gmail.add("INBOX", body("m1"), labels={"Work"})
+    u2 = gmail.add("INBOX", body("m2"), labels={"Home", "\\Inbox"})
+    r = gacc.oimap("-o", "-u", "basic", "--debug-stop-after-step=1")
+    assert r.rc == 77, r
+    assert len(gacc.local()) == 1
+    cmds = sync_ok(gacc)
+    assert stores(cmds) == []
+    loc, st = gacc.local(), gacc.status()
+    assert labels_of(loc[u1]) == "Work"
+    assert labels_of(loc[u2]) == "Home,\\Inbox"
+    assert st[u1].labels == "Work" and st[u2].labels == "Home, \\Inbox"
+    for u in (u1, u2):
+        assert st[u].mtime == int(os.stat(loc[u].path).st_mtime)
+    assert stores(sync_ok(gacc)) == []
+    assert gacc.status() == st
+
+
+def test_quick_sees_a_header_edit(gacc, gmail):
+    u1 = gmail.add("INBOX", body("m1"), labels={"Work"})
+    sync_ok(gacc)
+    set_local_labels(gacc.local()[u1], "Work,Quick")
+    n = len(gmail.commands)
+    r = gacc.oimap("-o", "-q", "-u", "basic")
+    assert r.rc == 0, r
+    assert gmail.msg("INBOX", u1).labels == {"Work", "Quick"}
+    assert stores([c for _, c in gmail.commands[n:]])
+
+
+def test_offlineimap3_folded_header_read_back(gacc, gmail):
+    """offlineimap3 folds a long label list into RFC 2047 encoded words;
+    oimap reads the same labels from it (nothing to send after a touch)."""
+    many = {"Caf\u00e9", "Family", "Newsletters", "Personal",
+            "Projects/oimap", "Receipts", "Travel/2026", "Work",
+            "\\Important", "\\Inbox"}
+    u1 = gmail.add("INBOX", body("m1"), labels=many)
+    r = gacc.offlineimap()
+    assert r.rc == 0 and "ERROR" not in r.output, r
+    m = gacc.local()[u1]
+    assert b"=?utf-8?q?" in m.read()          # folded as Python does
+    os.utime(m.path, (time.time(), os.stat(m.path).st_mtime + 10))
+    cmds = sync_ok(gacc)
+    assert stores(cmds) == []
+    assert gmail.msg("INBOX", u1).labels == many
+    st = gacc.status()
+    assert st[u1].labels == ", ".join(sorted(many))
+    assert st[u1].mtime == int(os.stat(m.path).st_mtime)
+    # a change from the server: oimap writes it on one line; offlineimap3
+    # then reads the same set (nothing to do)
+    gmail.msg("INBOX", u1).labels = many - {"Family"}
+    sync_ok(gacc)
+    assert labels_of(gacc.local()[u1]) == ",".join(sorted(many - {"Family"}))
+    n = len(gmail.commands)
+    os.utime(m.path, (time.time(), os.stat(m.path).st_mtime + 10))
+    r = gacc.offlineimap()
+    assert r.rc == 0 and "ERROR" not in r.output, r
+    assert stores([c for _, c in gmail.commands[n:]]) == []
+    assert gmail.msg("INBOX", u1).labels == many - {"Family"}
