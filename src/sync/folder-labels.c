@@ -185,10 +185,14 @@ static int pass_r2l(struct sync_labels_run *r, struct store_msg **lv, size_t ln,
 		parse_minus_ignored(r, rm->labels, &want);
 		parse_minus_ignored(r, rec->labels, &had);
 		if (!labelset_equal(&want, &had)) {
-			log_debug(OIM_DBG_SYNC,
-				  "folder %s: labels of UID %" PRIu32
-				  " changed on the server",
-				  r->job->remote_name, rm->uid);
+			struct strbuf sb = STRBUF_INIT;
+			labelset_format(&want, ", ", &sb);
+			/* OfflineIMAP's ui.settinglabels() */
+			log_info("%s: folder %s: setting labels of UID %" PRIu32
+				 " on local: %s",
+				 r->job->account, r->job->remote_name, rm->uid,
+				 sb.len ? sb.buf : "(none)");
+			strbuf_release(&sb);
 			if (write_local(r, lm, &want, &written, &e) < 0) {
 				if (e.sev > OIM_SEV_MESSAGE) {
 					*err = e;
@@ -246,9 +250,12 @@ static int send_label(struct sync_labels_run *r, struct cand *c, size_t nc,
 	labelset_add(&one, lab, strlen(lab));
 	if (n && !labelset_has(ignored(r), lab)) {
 		struct oim_err e = OIM_ERR_INIT;
-		log_debug(
-		    OIM_DBG_SYNC, "folder %s: %s label %s on %zu messages",
-		    r->job->remote_name, add ? "adding" : "removing", lab, n);
+		/* OfflineIMAP's ui.addinglabels() / deletinglabels() */
+		log_info("%s: folder %s: %s label %s %s %zu message%s on "
+			 "remote",
+			 r->job->account, r->job->remote_name,
+			 add ? "adding" : "deleting", lab, add ? "to" : "from",
+			 n, n == 1 ? "" : "s");
 		if (rf->ops->labels_change(rf, msgs, n, &one, add, &e) < 0) {
 			if (e.sev > OIM_SEV_MESSAGE) {
 				*err = e;
