@@ -449,3 +449,23 @@ def test_offlineimap3_folded_header_read_back(gacc, gmail):
     assert r.rc == 0 and "ERROR" not in r.output, r
     assert stores([c for _, c in gmail.commands[n:]]) == []
     assert gmail.msg("INBOX", u1).labels == many - {"Family"}
+
+
+def test_labelsheader_x_label_is_space_separated(gmail, tmp_path, oimap_bin):
+    acc = GAccount(gmail, tmp_path, oimap_bin,
+                   overrides={"account": {"labelsheader": "X-Label"}})
+    u1 = gmail.add("INBOX", body("m1"), labels={"b", "a"})
+    sync_ok(acc)
+    data = acc.local()[u1].read()
+    assert label_headers(data, b"X-Label") == [("a b", 1)]
+    assert label_headers(data) == []
+    assert acc.status()[u1].labels == "a, b"
+    m = acc.local()[u1]
+    head, rest = data.split(b"\n\n", 1)
+    head = head.replace(b"X-Label: a b", b"X-Label: a c")
+    with open(m.path, "wb") as fh:
+        fh.write(head + b"\n\n" + rest)
+    os.utime(m.path, (time.time(), os.stat(m.path).st_mtime + 10))
+    sync_ok(acc)
+    assert gmail.msg("INBOX", u1).labels == {"a", "c"}
+    assert acc.status()[u1].labels == "a, c"
