@@ -556,10 +556,7 @@ static char *labels_of(const struct imap_fetch *fe)
 		labelset_add(&ls, fe->gm_labels[i], strlen(fe->gm_labels[i]));
 	labelset_format(&ls, ", ", &sb);
 	labelset_release(&ls);
-	if (!sb.len) {
-		strbuf_release(&sb);
-		return NULL;
-	}
+	/* "" when there are none: NULL means not known (store.h) */
 	return strbuf_detach(&sb, NULL);
 }
 

@@ -78,9 +78,11 @@ struct store_msg {
 	uint32_t native_uid;
 	/* Gmail labels (synclabels), only when the scan was asked for them
 	 * (store_scan_opts.labels): IMAP: X-GM-LABELS in the status spelling
-	 * "a, b" (labels.h), NULL for none; owned.  Maildir: NULL (read
-	 * per message with labels_read, only when mtime says it changed);
-	 * mtime is the file's mtime in seconds (0 for IMAP). */
+	 * "a, b" (labels.h), "" for none, NULL when not known (the server
+	 * did not send them: the label sync leaves such a message alone);
+	 * owned.  Maildir: NULL (read per message with labels_read, only
+	 * when mtime says it changed); mtime is the file's mtime in seconds
+	 * (0 for IMAP). */
 	char *labels;
 	int64_t mtime;
 };

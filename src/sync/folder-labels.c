@@ -80,6 +80,9 @@ int sync_labels_downloaded(struct sync_labels_run *r,
 	char *s = NULL;
 	int rc;
 
+	/* not known: the label pass of a later run writes them */
+	if (!rm->labels)
+		return 0;
 	/* Gmail.py getmessage(): the header always, even with no label */
 	parse_minus_ignored(r, rm->labels, &want);
 	lm.uid = rm->uid;
@@ -180,7 +183,9 @@ static int pass_r2l(struct sync_labels_run *r, struct store_msg **lv, size_t ln,
 		struct oim_err e = OIM_ERR_INIT;
 		bool written;
 
-		if (!rec || !(lm = lookup(lv, ln, rm->uid)))
+		/* labels not known (a list without X-GM-LABELS): they
+		 * are not "none" */
+		if (!rm->labels || !rec || !(lm = lookup(lv, ln, rm->uid)))
 			continue;
 		parse_minus_ignored(r, rm->labels, &want);
 		parse_minus_ignored(r, rec->labels, &had);

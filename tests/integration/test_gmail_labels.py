@@ -469,3 +469,22 @@ def test_labelsheader_x_label_is_space_separated(gmail, tmp_path, oimap_bin):
     sync_ok(acc)
     assert gmail.msg("INBOX", u1).labels == {"a", "c"}
     assert acc.status()[u1].labels == "a, c"
+
+
+def test_labels_not_sent_are_not_none(gacc, gmail):
+    """A FETCH answer without X-GM-LABELS says nothing about the labels:
+    the header and the status keep them."""
+    u1 = gmail.add("INBOX", body("m1"), labels={"Work"})
+    sync_ok(gacc)
+    before, st = gacc.local()[u1].read(), gacc.status()
+    gmail.send_labels = False
+    gmail.add("INBOX", body("m2"), labels={"Home"})
+    cmds = sync_ok(gacc)
+    assert stores(cmds) == []
+    assert gacc.local()[u1].read() == before
+    assert gacc.status()[u1] == st[u1]
+    gmail.send_labels = True
+    cmds = sync_ok(gacc)
+    assert stores(cmds) == []
+    assert labels_of(gacc.local()[2]) == "Home"
+    assert gacc.status()[2].labels == "Home"

@@ -173,6 +173,8 @@ class FakeGmail:
         self.folders = {}
         self.commands = []      # (connection number, line)
         self.errors = []
+        # False: FETCH answers leave X-GM-LABELS out even when asked
+        self.send_labels = True
         self._next_validity = 1000
         for f in folders:
             self.create(f)
@@ -476,6 +478,8 @@ class _Session:
             elif u == "FLAGS":
                 out.append("FLAGS (%s)" % " ".join(sorted(m.flags)))
             elif u == "X-GM-LABELS":
+                if not self.srv.send_labels:
+                    continue
                 out.append("X-GM-LABELS (%s)"
                            % " ".join(quote(x) for x in sorted(m.labels)))
             elif u == "RFC822.SIZE":
