@@ -315,6 +315,25 @@ static int open_msg(struct maildir_folder *f, const char *name, int *dfd_r,
 	return fd;
 }
 
+void maildir_labels_header(const char *hdr, size_t end, const char *header,
+			   const struct labelset *labels, const char *nl,
+			   struct strbuf *out)
+{
+	struct walk w = {header, NULL, out, 0};
+	size_t start = out->len;
+
+	walk_fields(hdr, end, &w);
+	if (out->len > start && out->buf[out->len - 1] != '\n')
+		strbuf_addstr(out, nl);
+	strbuf_addf(out, "%s:", header);
+	if (labels->nr) {
+		char sep[2] = {labels_header_sep(header), '\0'};
+		strbuf_addch(out, ' ');
+		labelset_format(labels, sep, out);
+	}
+	strbuf_addstr(out, nl);
+}
+
 int maildir_msg_labels_read(struct maildir_folder *f, const char *name,
 			    const char *header, struct labelset *out,
 			    int64_t *mtime_r, struct oim_err *err)
@@ -376,20 +395,8 @@ int maildir_msg_labels_write(struct maildir_folder *f, const char *name,
 	if (read_head(f, name, fd, &buf, &end, &crlf, err) < 0)
 		goto out;
 
-	/* the new header section */
-	{
-		struct walk w = {header, NULL, &out, 0};
-		walk_fields(buf.buf, end, &w);
-	}
-	if (out.len && out.buf[out.len - 1] != '\n')
-		strbuf_addstr(&out, crlf ? "\r\n" : "\n");
-	strbuf_addf(&out, "%s:", header);
-	if (labels->nr) {
-		char sep[2] = {labels_header_sep(header), '\0'};
-		strbuf_addch(&out, ' ');
-		labelset_format(labels, sep, &out);
-	}
-	strbuf_addstr(&out, crlf ? "\r\n" : "\n");
+	maildir_labels_header(buf.buf, end, header, labels,
+			      crlf ? "\r\n" : "\n", &out);
 
 	for (int tries = 0; tries < 100; tries++) {
 		strbuf_reset(&tmp);

@@ -44,4 +44,15 @@ int maildir_msg_labels_write(struct maildir_folder *f, const char *name,
 			     const char *header, const struct labelset *labels,
 			     int64_t *mtime_r, struct oim_err *err) OIM_WUR;
 
+/*
+ * A message being delivered (maildir_delivery_begin) gets its labels
+ * header on the way in, the same as maildir_msg_labels_write would make
+ * it, without a second copy: call before the first
+ * maildir_delivery_write.  The header section is held back until it is
+ * complete; one longer than MAILDIR_MAX_HEADER is written unchanged
+ * (maildir_msg_labels_read then tells what it says).
+ */
+void maildir_delivery_labels(struct maildir_delivery *d, const char *header,
+			     const struct labelset *labels);
+
 #endif

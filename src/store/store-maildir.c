@@ -641,6 +641,18 @@ static int mfolder_labels_write(struct store_folder *sf, struct store_msg *msg,
 					labels, &msg->mtime, err);
 }
 
+static int mfolder_save_labels(struct store_writer *sw,
+			       const struct labelset *labels,
+			       struct oim_err *err)
+{
+	struct md_writer *w = (struct md_writer *)sw;
+
+	(void)err;
+	maildir_delivery_labels(w->d, to_mstore(w->f->base.store)->labelsheader,
+				labels);
+	return 0;
+}
+
 static const struct store_folder_ops mfolder_ops = {
     .scan = mfolder_scan,
     .fetch = mfolder_fetch,
@@ -655,4 +667,5 @@ static const struct store_folder_ops mfolder_ops = {
     .msg_info = mfolder_msg_info,
     .labels_read = mfolder_labels_read,
     .labels_write = mfolder_labels_write,
+    .save_labels = mfolder_save_labels,
 };

@@ -215,6 +215,12 @@ struct store_folder_ops {
 	 * name kept: maildir-labels.h); msg->mtime updated. */
 	int (*labels_write)(struct store_folder *f, struct store_msg *msg,
 			    const struct labelset *labels, struct oim_err *err);
+	/* Maildir: the message being saved (save_begin, before any
+	 * save_write) gets the labels header holding exactly 'labels' as it
+	 * is written (no second copy); labels_read tells afterwards what
+	 * its header says (a header too long to edit stays as it came). */
+	int (*save_labels)(struct store_writer *w,
+			   const struct labelset *labels, struct oim_err *err);
 	/* IMAP (Gmail): UID STORE +X-GM-LABELS (add) or -X-GM-LABELS of
 	 * 'labels' on msgs[0..n).  msgs[i]->labels is not updated. */
 	int (*labels_change)(struct store_folder *f,

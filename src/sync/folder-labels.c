@@ -70,6 +70,22 @@ static int write_local(struct sync_labels_run *r, struct store_msg *lm,
 	return rc;
 }
 
+int sync_labels_download_begin(struct sync_labels_run *r,
+			       const struct store_msg *rm,
+			       struct store_writer *w, struct oim_err *err)
+{
+	struct store_folder *lf = r->f[SYNC_LOCAL];
+	struct labelset want = LABELSET_INIT;
+	int rc;
+
+	if (!rm->labels || !lf->ops->save_labels)
+		return 0;
+	parse_minus_ignored(r, rm->labels, &want);
+	rc = lf->ops->save_labels(w, &want, err);
+	labelset_release(&want);
+	return rc;
+}
+
 int sync_labels_downloaded(struct sync_labels_run *r,
 			   const struct store_msg *rm, const char *id,
 			   struct oim_err *err)
@@ -87,7 +103,21 @@ int sync_labels_downloaded(struct sync_labels_run *r,
 	parse_minus_ignored(r, rm->labels, &want);
 	lm.uid = rm->uid;
 	lm.id = (char *)id;
-	rc = lf->ops->labels_write(lf, &lm, &want, err);
+	{
+		/* written with the message (save_labels)?  Then this only
+		 * reads the header back for the mtime */
+		struct labelset now = LABELSET_INIT, nowv = LABELSET_INIT;
+		bool done = false;
+		if (lf->ops->save_labels &&
+		    !lf->ops->labels_read(lf, &lm, &now, err)) {
+			labelset_minus(&now, ignored(r), &nowv);
+			done = labelset_equal(&nowv, &want);
+		}
+		labelset_release(&now);
+		labelset_release(&nowv);
+		oim_err_clear(err);
+		rc = done ? 0 : lf->ops->labels_write(lf, &lm, &want, err);
+	}
 	if (!rc) {
 		s = format(&want);
 		rc = status_set_labels(r->st, rm->uid, s, lm.mtime, err);

@@ -53,8 +53,15 @@ struct sync_labels_run {
 	size_t changed[2]; /* messages whose labels changed on the side */
 };
 
+/* A download of remote message rm was begun with local writer w: the
+ * labels header goes in as the message is written (0, or -1 with err). */
+int sync_labels_download_begin(struct sync_labels_run *r,
+			       const struct store_msg *rm,
+			       struct store_writer *w,
+			       struct oim_err *err) OIM_WUR;
 /* A message downloaded from remote message rm is now local 'id' with a
- * status record: give it the server's labels. */
+ * status record: give it the server's labels (unless the download wrote
+ * them already), record them and the file's mtime. */
 int sync_labels_downloaded(struct sync_labels_run *r,
 			   const struct store_msg *rm, const char *id,
 			   struct oim_err *err) OIM_WUR;

@@ -281,6 +281,15 @@ static int dl_begin(void *ctx, const struct store_msg *m, struct oim_err *err)
 			err->sev = OIM_SEV_FOLDER; /* skip; we stop after */
 		return -1;
 	}
+	/* synclabels: the labels header written with the message */
+	if (ex->job->labels &&
+	    sync_labels_download_begin(&ex->lr, m, d->w, &e) < 0) {
+		ex->f[SYNC_LOCAL]->ops->save_abort(d->w);
+		d->w = NULL;
+		step_failed(ex, "saving", NULL, s->uid, &e);
+		*err = e;
+		return -1;
+	}
 	d->cur = s;
 	return 0;
 }

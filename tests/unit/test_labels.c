@@ -203,6 +203,55 @@ static void test_header(void **state)
 	assert_int_equal(err.sev, OIM_SEV_MESSAGE);
 	assert_int_equal(access("new/gone", F_OK), -1);
 
+	/* delivery: the header rewritten on the way in, whatever the
+	 * chunks; CRLF made LF as always */
+	{
+		static const char *const in[] = {
+		    "From: a\r\nX-Keyw", "ords: stale\r\n", "Subject: s\r",
+		    "\n\r\nX-Keywords: body\r\n"};
+		struct maildir_delivery *d;
+		char *got = NULL;
+		labelset_release(&ls);
+		labelset_parse(&ls, "b,a", ',');
+		assert_int_equal(maildir_delivery_begin(f, 9, 0, &d, &err), 0);
+		maildir_delivery_labels(d, "X-Keywords", &ls);
+		for (size_t i = 0; i < ARRAY_SIZE(in); i++)
+			assert_int_equal(maildir_delivery_write(
+					     d, in[i], strlen(in[i]), &err),
+					 0);
+		assert_int_equal(maildir_delivery_commit(d, &got, &err), 0);
+		s = get(got);
+		assert_string_equal(s, "From: a\nSubject: s\nX-Keywords: a,b\n"
+				       "\nX-Keywords: body\n");
+		free(s);
+		free(got);
+		/* all header, no newline at the end */
+		assert_int_equal(maildir_delivery_begin(f, 10, 0, &d, &err), 0);
+		maildir_delivery_labels(d, "X-Keywords", &ls);
+		assert_int_equal(maildir_delivery_write(d, "A: b", 4, &err), 0);
+		assert_int_equal(maildir_delivery_commit(d, &got, &err), 0);
+		s = get(got);
+		assert_string_equal(s, "A: b\nX-Keywords: a,b\n");
+		free(s);
+		free(got);
+		/* no header at all: the field alone, then the body */
+		assert_int_equal(maildir_delivery_begin(f, 11, 0, &d, &err), 0);
+		maildir_delivery_labels(d, "X-Keywords", &ls);
+		assert_int_equal(maildir_delivery_write(d, "\nbody\n", 6, &err),
+				 0);
+		assert_int_equal(maildir_delivery_commit(d, &got, &err), 0);
+		s = get(got);
+		assert_string_equal(s, "X-Keywords: a,b\n\nbody\n");
+		free(s);
+		free(got);
+		/* aborted: nothing left in tmp/ */
+		assert_int_equal(maildir_delivery_begin(f, 12, 0, &d, &err), 0);
+		maildir_delivery_labels(d, "X-Keywords", &ls);
+		assert_int_equal(maildir_delivery_write(d, "A: b\n", 5, &err),
+				 0);
+		maildir_delivery_abort(d);
+	}
+
 	labelset_release(&ls);
 	maildir_folder_free(f);
 	maildir_repo_free(repo);
