@@ -23,7 +23,8 @@
  *  status gets the header's labels and the mtime.
  *
  *  Copies: a downloaded message gets the header with the server's labels
- *  (minus ignorelabels) right after it was stored, and the status its
+ *  (minus ignorelabels) as it is written (store save_labels; rewritten
+ *  after the fact only when that could not be done), and the status its
  *  labels and mtime (Gmail.py getmessage / copymessageto).  An uploaded
  *  message's header labels (minus ignorelabels) are added on the server
  *  after the APPEND, then recorded.  (oimap: OfflineIMAP sets them with
