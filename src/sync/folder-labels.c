@@ -223,12 +223,17 @@ static int pass_r2l(struct sync_labels_run *r, struct store_msg **lv, size_t ln,
 			struct strbuf sb = STRBUF_INIT;
 			labelset_format(&want, ", ", &sb);
 			/* OfflineIMAP's ui.settinglabels() */
-			log_info("%s: folder %s: setting labels of UID %" PRIu32
-				 " on local: %s",
-				 r->job->account, r->job->remote_name, rm->uid,
-				 sb.len ? sb.buf : "(none)");
+			log_info(
+			    "%s%s: folder %s: setting labels of UID %" PRIu32
+			    " on local: %s",
+			    r->job->dry_run ? "[DRYRUN] " : "", r->job->account,
+			    r->job->remote_name, rm->uid,
+			    sb.len ? sb.buf : "(none)");
 			strbuf_release(&sb);
-			if (write_local(r, lm, &want, &written, &e) < 0) {
+			if (r->job->dry_run) {
+				/* reported only */
+			} else if (write_local(r, lm, &want, &written, &e) <
+				   0) {
 				if (e.sev > OIM_SEV_MESSAGE) {
 					*err = e;
 					rc = -1;
@@ -286,12 +291,15 @@ static int send_label(struct sync_labels_run *r, struct cand *c, size_t nc,
 	if (n && !labelset_has(ignored(r), lab)) {
 		struct oim_err e = OIM_ERR_INIT;
 		/* OfflineIMAP's ui.addinglabels() / deletinglabels() */
-		log_info("%s: folder %s: %s label %s %s %zu message%s on "
+		log_info("%s%s: folder %s: %s label %s %s %zu message%s on "
 			 "remote",
-			 r->job->account, r->job->remote_name,
-			 add ? "adding" : "deleting", lab, add ? "to" : "from",
-			 n, n == 1 ? "" : "s");
-		if (rf->ops->labels_change(rf, msgs, n, &one, add, &e) < 0) {
+			 r->job->dry_run ? "[DRYRUN] " : "", r->job->account,
+			 r->job->remote_name, add ? "adding" : "deleting", lab,
+			 add ? "to" : "from", n, n == 1 ? "" : "s");
+		if (r->job->dry_run) {
+			/* reported only */
+		} else if (rf->ops->labels_change(rf, msgs, n, &one, add, &e) <
+			   0) {
 			if (e.sev > OIM_SEV_MESSAGE) {
 				*err = e;
 				rc = -1;
@@ -361,7 +369,7 @@ static int pass_l2r(struct sync_labels_run *r, struct store_msg **rv, size_t rn,
 		    send_label(r, c, nc, delta.v[k], false, err) < 0)
 			rc = -1;
 	/* the status last: a failure above is seen again next time */
-	for (size_t i = 0; i < nc && !rc; i++) {
+	for (size_t i = 0; i < nc && !rc && !r->job->dry_run; i++) {
 		const struct status_rec *rec;
 		struct labelset had = LABELSET_INIT;
 		char *s;
@@ -393,6 +401,14 @@ int sync_labels_passes(struct sync_labels_run *r, struct oim_err *err)
 	struct store_msg **rv = by_uid(r->list[SYNC_REMOTE], &rn);
 	int rc = 0;
 
+	if (r->job->dry_run) {
+		/* what would change, reported; nothing written */
+		if (!o->readonly[SYNC_LOCAL])
+			rc = pass_r2l(r, lv, ln, err);
+		if (!rc && !o->readonly[SYNC_REMOTE])
+			rc = pass_l2r(r, rv, rn, err);
+		goto out;
+	}
 	if (status_begin(r->st, err) < 0) {
 		rc = -1;
 		goto out;

@@ -36,6 +36,9 @@
  * repeats the change (adding or removing a label twice is harmless, a
  * header rewrite is atomic: maildir-labels.h).
  *
+ * Dry run (job->dry_run): the passes report what they would change
+ * ("[DRYRUN] ... setting labels / adding label ...") and change nothing.
+ *
  * Errors: a message whose labels could not be changed is logged, counted
  * in failed and left for the next run; a connection or folder error ends
  * the pass (-1).
@@ -69,7 +72,8 @@ int sync_labels_downloaded(struct sync_labels_run *r,
 /* Local message lm was uploaded as lm->uid and recorded. */
 int sync_labels_uploaded(struct sync_labels_run *r, struct store_msg *lm,
 			 struct oim_err *err) OIM_WUR;
-/* The two label passes (skipping a read-only side's). */
+/* The two label passes (skipping a read-only side's); the status
+ * changes are committed here. */
 int sync_labels_passes(struct sync_labels_run *r, struct oim_err *err) OIM_WUR;
 /* -q: has a local file an mtime newer than its status record? */
 bool sync_labels_local_changed(const struct sync_labels_run *r);

@@ -1337,6 +1337,8 @@ static int sync_body(struct exec *ex, struct oim_err *err)
 	if (job->dry_run) {
 		dry_run_report(ex);
 		ex->res->sum = ex->plan.sum;
+		if (job->labels && sync_labels_passes(&ex->lr, err) < 0)
+			return -1;
 		return 0;
 	}
 

@@ -488,3 +488,23 @@ def test_labels_not_sent_are_not_none(gacc, gmail):
     assert stores(cmds) == []
     assert labels_of(gacc.local()[2]) == "Home"
     assert gacc.status()[2].labels == "Home"
+
+
+def test_dry_run_reports_label_changes(gacc, gmail):
+    u1 = gmail.add("INBOX", body("m1"), labels={"Work"})
+    u2 = gmail.add("INBOX", body("m2"), labels={"Home"})
+    sync_ok(gacc)
+    gmail.msg("INBOX", u1).labels = {"Changed"}
+    set_local_labels(gacc.local()[u2], "Home,Mine")
+    before, st = snapshot(gacc), gacc.status()
+    n = len(gmail.commands)
+    r = gacc.oimap("-o", "-u", "basic", "--dry-run")
+    assert r.rc == 0, r
+    assert "[DRYRUN] Test: folder INBOX: setting labels of UID %d on " \
+        "local: Changed" % u1 in r.output, r
+    assert "[DRYRUN] Test: folder INBOX: adding label Mine to 1 message " \
+        "on remote" in r.output, r
+    assert stores([c for _, c in gmail.commands[n:]]) == []
+    assert snapshot(gacc) == before
+    assert gacc.status() == st
+    assert gmail.msg("INBOX", u2).labels == {"Home"}
