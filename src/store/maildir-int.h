@@ -48,4 +48,12 @@ int maildir_io_error(struct maildir_folder *f, struct oim_err *err,
 bool maildir_header_get(const char *hdr, size_t len, const char *field,
 			struct strbuf *val);
 
+/* maildir-labels.c: the header section hdr[0..end) (without its blank
+ * line) with every field named 'header' dropped and "<header>: <labels>"
+ * appended, lines ending in nl, appended to out. */
+struct labelset;
+void maildir_labels_header(const char *hdr, size_t end, const char *header,
+			   const struct labelset *labels, const char *nl,
+			   struct strbuf *out);
+
 #endif

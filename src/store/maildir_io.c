@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../util/log.h"
+#include "maildir-labels.h"
 
 #define MAILDIR_IO_BUF (64u * 1024)
 
@@ -99,6 +100,12 @@ struct maildir_delivery {
 	bool want_hdr;	       /* Date: needed at commit */
 	bool hdr_done;
 	struct strbuf hdr; /* the header section, up to MAILDIR_MAX_HEADER */
+	/* synclabels (maildir_delivery_labels): the labels header replaced
+	 * in the header section, which is held back in rw until complete */
+	char *rw_header;
+	struct labelset rw_labels;
+	bool rw_done;
+	struct strbuf rw;
 	size_t outlen;
 	char out[MAILDIR_IO_BUF];
 };
@@ -184,8 +191,8 @@ static void capture(struct maildir_delivery *d, const char *p, size_t n)
 	}
 }
 
-static int emit(struct maildir_delivery *d, const char *p, size_t n,
-		struct oim_err *err)
+static int emit_raw(struct maildir_delivery *d, const char *p, size_t n,
+		    struct oim_err *err)
 {
 	if (d->want_hdr && !d->hdr_done)
 		capture(d, p, n);
@@ -198,6 +205,62 @@ static int emit(struct maildir_delivery *d, const char *p, size_t n,
 		n -= k;
 		if (d->outlen == sizeof(d->out) && flush_out(d, err) < 0)
 			return -1;
+	}
+	return 0;
+}
+
+void maildir_delivery_labels(struct maildir_delivery *d, const char *header,
+			     const struct labelset *labels)
+{
+	free(d->rw_header);
+	labelset_release(&d->rw_labels);
+	d->rw_header = xstrdup(header);
+	labelset_union(&d->rw_labels, labels);
+	d->rw_done = false;
+	strbuf_init(&d->rw, 0);
+}
+
+/* The held-back header section rewritten (complete: up to hdr_end),
+ * then what followed it. */
+static int rw_flush(struct maildir_delivery *d, size_t hdr_end,
+		    struct oim_err *err)
+{
+	struct strbuf out = STRBUF_INIT;
+	int rc;
+
+	d->rw_done = true;
+	maildir_labels_header(d->rw.buf, hdr_end, d->rw_header, &d->rw_labels,
+			      "\n", &out);
+	rc = emit_raw(d, out.buf, out.len, err);
+	if (!rc)
+		rc = emit_raw(d, d->rw.buf + hdr_end, d->rw.len - hdr_end, err);
+	strbuf_release(&out);
+	strbuf_release(&d->rw);
+	return rc;
+}
+
+/* LF text after the CRLF conversion; the header section ends at the
+ * first empty line. */
+static int emit(struct maildir_delivery *d, const char *p, size_t n,
+		struct oim_err *err)
+{
+	size_t from;
+
+	if (!d->rw_header || d->rw_done)
+		return emit_raw(d, p, n, err);
+	from = d->rw.len ? d->rw.len - 1 : 0;
+	strbuf_add(&d->rw, p, n);
+	if (d->rw.len && d->rw.buf[0] == '\n')
+		return rw_flush(d, 0, err);
+	for (size_t i = from; i + 1 < d->rw.len; i++)
+		if (d->rw.buf[i] == '\n' && d->rw.buf[i + 1] == '\n')
+			return rw_flush(d, i + 1, err);
+	if (d->rw.len > MAILDIR_MAX_HEADER) {
+		/* too long to be a header we can edit: as it came */
+		d->rw_done = true;
+		int rc = emit_raw(d, d->rw.buf, d->rw.len, err);
+		strbuf_release(&d->rw);
+		return rc;
 	}
 	return 0;
 }
@@ -238,6 +301,9 @@ static void delivery_free(struct maildir_delivery *d, bool unlink_tmp)
 		unlinkat(d->f->tmpfd, d->tmpname.buf, 0);
 	strbuf_release(&d->tmpname);
 	strbuf_release(&d->hdr);
+	free(d->rw_header);
+	labelset_release(&d->rw_labels);
+	strbuf_release(&d->rw);
 	free(d);
 }
 
@@ -265,6 +331,9 @@ int maildir_delivery_commit(struct maildir_delivery *d, char **name_r,
 		if (emit(d, "\r", 1, err) < 0)
 			goto fail;
 	}
+	/* a message that is all header: the field goes at its end */
+	if (d->rw_header && !d->rw_done && rw_flush(d, d->rw.len, err) < 0)
+		goto fail;
 	if (flush_out(d, err) < 0)
 		goto fail;
 

@@ -690,7 +690,21 @@ struct scan_ctx {
 	struct store_msglist *out;
 	uint32_t min_uid;
 	const struct imap_store *s;
+	bool labels; /* store_scan_opts.labels */
 };
+
+/* synclabels: X-GM-LABELS in the status spelling (labels.h). */
+static char *labels_of(const struct imap_fetch *fe)
+{
+	struct labelset ls = LABELSET_INIT;
+	struct strbuf sb = STRBUF_INIT;
+	for (size_t i = 0; i < fe->ngm_labels; i++)
+		labelset_add(&ls, fe->gm_labels[i], strlen(fe->gm_labels[i]));
+	labelset_format(&ls, ", ", &sb);
+	labelset_release(&ls);
+	/* "" when there are none: NULL means not known (store.h) */
+	return strbuf_detach(&sb, NULL);
+}
 
 static int scan_cb(void *vctx, const struct imap_fetch *fe, struct oim_err *err)
 {
@@ -707,6 +721,8 @@ static int scan_cb(void *vctx, const struct imap_fetch *fe, struct oim_err *err)
 		   letters_from_keywords(sc->s, fe->keywords, fe->nkeywords);
 	m->size = fe->size;
 	m->date = (fe->has & IMAP_FETCH_INTERNALDATE) ? fe->internaldate : 0;
+	if (sc->labels && (fe->has & IMAP_FETCH_GM_LABELS))
+		m->labels = labels_of(fe);
 	return 0;
 }
 
@@ -726,9 +742,12 @@ static int imap_scan(struct store_folder *bf, const struct store_scan_opts *o,
 	uint32_t min = o && o->min_uid ? o->min_uid : 1;
 	char set[32];
 	snprintf(set, sizeof(set), "%u:*", min);
-	struct scan_ctx sc = {out, min, f->s};
-	if (imap_uid_fetch(f->s->c, set, "(UID FLAGS RFC822.SIZE INTERNALDATE)",
-			   0, scan_cb, NULL, &sc, err)) {
+	struct scan_ctx sc = {out, min, f->s, o && o->labels};
+	if (imap_uid_fetch(
+		f->s->c, set,
+		sc.labels ? "(UID FLAGS X-GM-LABELS RFC822.SIZE INTERNALDATE)"
+			  : "(UID FLAGS RFC822.SIZE INTERNALDATE)",
+		0, scan_cb, NULL, &sc, err)) {
 		store_msglist_release(out);
 		return folder_fail(f, err);
 	}
@@ -737,8 +756,10 @@ static int imap_scan(struct store_folder *bf, const struct store_scan_opts *o,
 		oim_qsort(out->v, out->nr, sizeof(*out->v), cmp_msg_uid);
 	size_t k = 0;
 	for (size_t i = 0; i < out->nr; i++) {
-		if (k && out->v[k - 1].uid == out->v[i].uid)
+		if (k && out->v[k - 1].uid == out->v[i].uid) {
 			k--;
+			free(out->v[k].labels);
+		}
 		out->v[k++] = out->v[i];
 	}
 	out->nr = k;
@@ -1520,6 +1541,56 @@ static int imap_delete_msgs(struct store_folder *bf,
 	return rc;
 }
 
+/* ---- Gmail labels (synclabels) ---- */
+
+/*
+ * UID STORE <uids> +X-GM-LABELS ("a" "\\Inbox") as OfflineIMAP's Gmail
+ * folder sends it (every label quoted, imaputil.quote), not .SILENT: the
+ * FETCH answers are dropped.
+ */
+static int imap_labels_change(struct store_folder *bf,
+			      struct store_msg *const *msgs, size_t n,
+			      const struct labelset *labels, bool add,
+			      struct oim_err *err)
+{
+	struct imap_store_folder *f = (struct imap_store_folder *)bf;
+	struct strbuf list = STRBUF_INIT, cmd = STRBUF_INIT;
+	size_t nu;
+	uint32_t *uids;
+	int rc = 0;
+
+	if (f->readonly)
+		return readonly_fail(f, "change labels", err);
+	if (!labels->nr)
+		return 0;
+	for (size_t i = 0; i < labels->nr; i++) {
+		char *q = imap_quote(labels->v[i]);
+		if (!q) {
+			strbuf_release(&list);
+			return oim_error(err, OIM_SEV_MESSAGE, OIM_E_USAGE,
+					 "label '%s' cannot be sent quoted",
+					 labels->v[i]);
+		}
+		if (i)
+			strbuf_addch(&list, ' ');
+		strbuf_addstr(&list, q);
+		free(q);
+	}
+	uids = sorted_uids(msgs, n, &nu);
+	for (size_t i = 0; i < nu && !rc;) {
+		strbuf_reset(&cmd);
+		strbuf_addstr(&cmd, "UID STORE ");
+		i += imap_uids_format(&cmd, uids + i, nu - i, UID_SET_MAX);
+		strbuf_addf(&cmd, " %cX-GM-LABELS (%s)", add ? '+' : '-',
+			    list.buf);
+		rc = imap_simple(f->s->c, cmd.buf, NULL, NULL, err);
+	}
+	free(uids);
+	strbuf_release(&list);
+	strbuf_release(&cmd);
+	return rc ? folder_fail(f, err) : 0;
+}
+
 /* ---- open ---- */
 
 static const struct store_folder_ops imap_folder_ops = {
@@ -1537,6 +1608,7 @@ static const struct store_folder_ops imap_folder_ops = {
     .delete = imap_delete_msgs,
     .set_uid = NULL,
     .msg_info = imap_msg_info,
+    .labels_change = imap_labels_change,
 };
 
 static const struct store_ops imap_store_ops = {

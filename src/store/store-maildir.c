@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "../util/log.h"
+#include "maildir-labels.h"
 #include "maildir.h"
 
 /* Bytes handed to a fetch callback at a time. */
@@ -30,7 +31,8 @@
 struct mstore {
 	struct store base; /* first: the engine sees a struct store */
 	struct maildir_repo *repo;
-	char infosep; /* ':' or '!' (maildir-windows-compatible) */
+	char infosep;	    /* ':' or '!' (maildir-windows-compatible) */
+	char *labelsheader; /* synclabels: the labels header */
 };
 
 struct mfolder {
@@ -221,6 +223,7 @@ static void mstore_free(struct store *s)
 	struct mstore *ms = to_mstore(s);
 
 	maildir_repo_free(ms->repo);
+	free(ms->labelsheader);
 	free(s->repo);
 	free(ms);
 }
@@ -263,6 +266,8 @@ int store_maildir_open(struct store **s_r, const struct store_maildir_opts *o,
 	ms->base.readonly = o->readonly;
 	ms->repo = repo;
 	ms->infosep = o->windows_compatible ? '!' : ':';
+	ms->labelsheader =
+	    xstrdup(o->labelsheader ? o->labelsheader : "X-Keywords");
 	*s_r = &ms->base;
 	return 0;
 }
@@ -299,16 +304,17 @@ static int mfolder_scan(struct store_folder *sf,
 					NULL) &&
 		    mn.has_time && mn.time > 0)
 			sm->date = mn.time;
-		/* One stat per message for its size (maxsize), unless the
-		 * caller needs none.  A file a mail reader renamed or
-		 * removed since readdir keeps size 0 rather than vanishing
-		 * from the list: a missing message would read as a local
-		 * deletion. */
-		if (o && o->no_size)
+		/* One stat per message for its size (maxsize) or its mtime
+		 * (synclabels), unless the caller needs neither.  A file a
+		 * mail reader renamed or removed since readdir keeps size 0
+		 * rather than vanishing from the list: a missing message
+		 * would read as a local deletion. */
+		if (o && o->no_size && !o->labels)
 			;
-		else if (!fstatat(f->dfd, m->name, &st, 0))
+		else if (!fstatat(f->dfd, m->name, &st, 0)) {
 			sm->size = (uint64_t)st.st_size;
-		else if (errno != ENOENT) {
+			sm->mtime = (int64_t)st.st_mtime; /* synclabels */
+		} else if (errno != ENOENT) {
 			int e = errno;
 			oim_error(err, OIM_SEV_FOLDER, OIM_E_IO,
 				  "cannot stat %s/%s: %s",
@@ -610,6 +616,47 @@ static int mfolder_msg_info(struct store_folder *sf,
 	return 0;
 }
 
+/* ---- Gmail labels (GmailMaildir, synclabels) ---- */
+
+static int mfolder_labels_read(struct store_folder *sf, struct store_msg *msg,
+			       struct labelset *out, struct oim_err *err)
+{
+	struct mfolder *f = to_mfolder(sf);
+
+	if (!msg->id)
+		BUG("store-maildir: labels_read without id");
+	return maildir_msg_labels_read(f->md, msg->id,
+				       to_mstore(sf->store)->labelsheader, out,
+				       &msg->mtime, err);
+}
+
+static int mfolder_labels_write(struct store_folder *sf, struct store_msg *msg,
+				const struct labelset *labels,
+				struct oim_err *err)
+{
+	struct mfolder *f = to_mfolder(sf);
+
+	if (check_writable(f, "changing labels", err) < 0)
+		return -1;
+	if (!msg->id)
+		BUG("store-maildir: labels_write without id");
+	return maildir_msg_labels_write(f->md, msg->id,
+					to_mstore(sf->store)->labelsheader,
+					labels, &msg->mtime, err);
+}
+
+static int mfolder_save_labels(struct store_writer *sw,
+			       const struct labelset *labels,
+			       struct oim_err *err)
+{
+	struct md_writer *w = (struct md_writer *)sw;
+
+	(void)err;
+	maildir_delivery_labels(w->d, to_mstore(w->f->base.store)->labelsheader,
+				labels);
+	return 0;
+}
+
 static const struct store_folder_ops mfolder_ops = {
     .scan = mfolder_scan,
     .fetch = mfolder_fetch,
@@ -622,4 +669,7 @@ static const struct store_folder_ops mfolder_ops = {
     .delete = mfolder_delete,
     .set_uid = mfolder_set_uid,
     .msg_info = mfolder_msg_info,
+    .labels_read = mfolder_labels_read,
+    .labels_write = mfolder_labels_write,
+    .save_labels = mfolder_save_labels,
 };

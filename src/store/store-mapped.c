@@ -283,6 +283,7 @@ static int m_scan(struct store_folder *bf, const struct store_scan_opts *o,
 		ALLOC_GROW(out->v, out->nr + 1, out->alloc);
 		out->v[out->nr++] = m;
 		in.v[i].id = NULL;
+		in.v[i].labels = NULL; /* moved with m */
 	}
 	f->base.state = f->in->state;
 	store_msglist_release(&in);

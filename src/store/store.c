@@ -12,8 +12,10 @@ void store_folder_list_release(struct store_folder_list *l)
 
 void store_msglist_release(struct store_msglist *l)
 {
-	for (size_t i = 0; i < l->nr; i++)
+	for (size_t i = 0; i < l->nr; i++) {
 		free(l->v[i].id);
+		free(l->v[i].labels);
+	}
 	free(l->v);
 	l->v = NULL;
 	l->nr = l->alloc = 0;

@@ -43,6 +43,7 @@
 #include <time.h>
 
 #include "../sync/plan.h"
+#include "labels.h"
 #include "../util/err.h"
 #include "../util/util.h"
 
@@ -92,6 +93,15 @@ struct store_msg {
 	 * server, while uid is the remote UID it is mapped to (0: not
 	 * mapped yet, new local mail).  0 for every other driver. */
 	uint32_t native_uid;
+	/* Gmail labels (synclabels), only when the scan was asked for them
+	 * (store_scan_opts.labels): IMAP: X-GM-LABELS in the status spelling
+	 * "a, b" (labels.h), "" for none, NULL when not known (the server
+	 * did not send them: the label sync leaves such a message alone);
+	 * owned.  Maildir: NULL (read per message with labels_read, only
+	 * when mtime says it changed); mtime is the file's mtime in seconds
+	 * (0 for IMAP). */
+	char *labels;
+	int64_t mtime;
 };
 
 struct store_msglist {
@@ -112,6 +122,7 @@ struct store_scan_opts {
 	/* The caller needs no sizes (no maxsize): a driver for which each
 	 * costs a system call (Maildir: a stat per message) leaves size 0. */
 	bool no_size;
+	bool labels;	  /* Gmail labels too (store_msg.labels, .mtime) */
 };
 
 enum store_open_flags {
@@ -244,6 +255,28 @@ struct store_folder_ops {
 	 * *message_id_r malloc'd, NULL when the message has none. */
 	int (*msg_info)(struct store_folder *f, const struct store_msg *msg,
 			char **message_id_r, struct oim_err *err);
+
+	/* ---- Gmail labels (synclabels); NULL where a driver has none ---- */
+	/* Maildir: the labels in the message's labels header, added to
+	 * *out; msg->mtime refreshed. */
+	int (*labels_read)(struct store_folder *f, struct store_msg *msg,
+			   struct labelset *out, struct oim_err *err);
+	/* Maildir: make the labels header hold exactly 'labels' (atomic, the
+	 * name kept: maildir-labels.h); msg->mtime updated. */
+	int (*labels_write)(struct store_folder *f, struct store_msg *msg,
+			    const struct labelset *labels, struct oim_err *err);
+	/* Maildir: the message being saved (save_begin, before any
+	 * save_write) gets the labels header holding exactly 'labels' as it
+	 * is written (no second copy); labels_read tells afterwards what
+	 * its header says (a header too long to edit stays as it came). */
+	int (*save_labels)(struct store_writer *w,
+			   const struct labelset *labels, struct oim_err *err);
+	/* IMAP (Gmail): UID STORE +X-GM-LABELS (add) or -X-GM-LABELS of
+	 * 'labels' on msgs[0..n).  msgs[i]->labels is not updated. */
+	int (*labels_change)(struct store_folder *f,
+			     struct store_msg *const *msgs, size_t n,
+			     const struct labelset *labels, bool add,
+			     struct oim_err *err);
 };
 
 /* A folder open in a store.  Drivers embed this as their first member. */
@@ -333,6 +366,9 @@ struct store_maildir_opts {
 	bool utime_from_header;
 	bool restoreatime;
 	bool readonly;
+	/* synclabels: the header holding a message's Gmail labels
+	 * (labelsheader; NULL: "X-Keywords").  Borrowed. */
+	const char *labelsheader;
 };
 
 int store_imap_open(struct store **s_r, const struct store_imap_opts *o,

@@ -61,6 +61,9 @@ struct account {
 	struct sync_plan_opts plan;
 	bool dry_run, fsync, expunge;
 	const char *const *only_folders; /* sync_account_opts */
+	/* synclabels: labels_init(); job.labels points here when on */
+	struct sync_labels_opts labels;
+	bool synclabels;
 
 	/* remote folder states from the listing, per pair (NULL: none
 	 * asked), for sync_folder's remote_hint */
@@ -477,6 +480,47 @@ static int account_init(struct account *ac, int quick, struct oim_err *err)
 	return 0;
 }
 
+/*
+ * synclabels (OfflineIMAP: account options synclabels, labelsheader,
+ * ignorelabels).  Labels are synced only between a Gmail remote and a
+ * GmailMaildir local repository; with any other pair OfflineIMAP warns
+ * that it cannot sync labels, and so does oimap (once per account).
+ */
+static int labels_init(struct account *ac, struct oim_err *err)
+{
+	const char *sec = ac->a->section, *header = NULL;
+	const char *const *ign = NULL;
+	size_t nign = 0;
+	bool on = false;
+
+	if (config_get_bool(ac->cfg, sec, "synclabels", false, &on, err))
+		return -1;
+	if (!on)
+		return 0;
+	if (ac->a->remote.type != CONFIG_REPO_GMAIL ||
+	    ac->a->local.type != CONFIG_REPO_GMAILMAILDIR) {
+		log_warn(
+		    "Account %s: synclabels: can't sync labels; the remote "
+		    "repository must be of type Gmail and the local one "
+		    "of type GmailMaildir",
+		    ac->a->name);
+		return 0;
+	}
+	if (config_get_str(ac->cfg, sec, "labelsheader", "X-Keywords", &header,
+			   err) ||
+	    config_get_list(ac->cfg, sec, "ignorelabels", &ign, &nign, err))
+		return -1;
+	for (size_t i = 0; i < nign; i++)
+		labelset_add(&ac->labels.ignore, ign[i], strlen(ign[i]));
+	ac->side[SYNC_LOCAL].md.labelsheader =
+	    header && *header ? header : "X-Keywords";
+	ac->synclabels = true;
+	/* a header edit changes no folder state: no skipping on those */
+	ac->want_hints = false;
+	ac->side[SYNC_REMOTE].imap.list_states = false;
+	return 0;
+}
+
 /* ---- stores ---- */
 
 static int side_open(struct account *ac, struct side *s, struct store **st_r,
@@ -754,6 +798,7 @@ static int run_folder(struct account *ac, struct worker *w,
 	job.dry_run = ac->dry_run;
 	job.fsync = ac->fsync;
 	job.stop_after_step = ac->o->debug_stop_after_step;
+	job.labels = ac->synclabels ? &ac->labels : NULL;
 
 	/* copy_ignore_eval, called with the folder's visible name
 	 * (folder/IMAP.py). */
@@ -983,7 +1028,8 @@ int sync_account_run(struct config *cfg, const struct oim_options *o,
 		goto out;
 	}
 	ac.only_folders = ao ? ao->only_folders : NULL;
-	if (account_init(&ac, ao ? ao->quick : -1, err))
+	if (account_init(&ac, ao ? ao->quick : -1, err) ||
+	    labels_init(&ac, err))
 		goto out;
 	if (open_pair(&ac, st, err) || sync_structure(&ac, st, err))
 		goto out;
@@ -1045,6 +1091,7 @@ out:
 	acct_folder_plan_release(&ac.fp);
 	free(ac.hint);
 	free(ac.has_hint);
+	labelset_release(&ac.labels.ignore);
 	side_release(&ac.side[0]);
 	side_release(&ac.side[1]);
 	free(ac.account_dir);

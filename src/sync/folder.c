@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "../util/log.h"
+#include "folder-labels.h"
 
 /* Status records per transaction (one sqlite commit / plain rewrite). */
 #define SYNC_STATUS_BATCH 100
@@ -86,6 +87,8 @@ struct exec {
 	struct store_folder_state s0;
 	/* files the scans left alone (already warned about) */
 	size_t skipped;
+	/* synclabels (job->labels): folder-labels.h */
+	struct sync_labels_run lr;
 };
 
 static const char *side_name(enum sync_side side)
@@ -293,6 +296,15 @@ static int dl_begin(void *ctx, const struct store_msg *m, struct oim_err *err)
 			err->sev = OIM_SEV_FOLDER; /* skip; we stop after */
 		return -1;
 	}
+	/* synclabels: the labels header written with the message */
+	if (ex->job->labels &&
+	    sync_labels_download_begin(&ex->lr, m, d->w, &e) < 0) {
+		ex->f[SYNC_LOCAL]->ops->save_abort(d->w);
+		d->w = NULL;
+		step_failed(ex, "saving", NULL, s->uid, &e);
+		*err = e;
+		return -1;
+	}
 	d->cur = s;
 	return 0;
 }
@@ -339,12 +351,23 @@ static int dl_end(void *ctx, struct oim_err *err)
 	d->w = NULL;
 	log_debug(OIM_DBG_SYNC, "folder %s: UID %" PRIu32 " stored as %s",
 		  ex->job->remote_name, s->uid, id ? id : "?");
-	free(id);
 	step_done(ex, s);
 	ex->res->sum.copy[SYNC_LOCAL]++;
-	if (record(ex, s, s->uid) < 0)
+	if (record(ex, s, s->uid) < 0) {
+		free(id);
 		return oim_error(err, OIM_SEV_FOLDER, OIM_E_STATUS,
 				 "status cache failed");
+	}
+	/* synclabels: the server's labels into the new file's header */
+	if (ex->job->labels && id &&
+	    sync_labels_downloaded(
+		&ex->lr, &ex->list[SYNC_REMOTE].v[s->remote_idx], id, &e) < 0) {
+		set_stop(ex, &e);
+		*err = e;
+		free(id);
+		return -1;
+	}
+	free(id);
 	return 0;
 }
 
@@ -619,6 +642,9 @@ static void upload_done(struct exec *ex, struct ul_slot *u)
 	if (record(ex, s, uid) < 0)
 		goto out;
 	if (status_journal_done(ex->jr, u->jid, uid, &e) < 0)
+		set_stop(ex, &e);
+	/* synclabels: the header's labels onto the uploaded message */
+	else if (ex->job->labels && sync_labels_uploaded(&ex->lr, m, &e) < 0)
 		set_stop(ex, &e);
 out:
 	free(u->mid);
@@ -1079,6 +1105,7 @@ static int scan(struct exec *ex, enum sync_side side, struct oim_err *err)
 	/* Local sizes serve maxsize only (an upload's size is measured as
 	 * it is read): without maxsize, no stat per Maildir message. */
 	so.no_size = side == SYNC_LOCAL && !ex->job->plan.maxsize;
+	so.labels = ex->job->labels != NULL;
 	if (f->ops->scan(f, &so, &ex->list[side], err) < 0)
 		return -1;
 	ex->skipped += ex->list[side].skipped;
@@ -1196,7 +1223,8 @@ static bool state_usable(const struct store_folder_state *fs,
 
 static bool fast_path_usable(const struct exec *ex)
 {
-	return state_usable(&ex->s0, &ex->opts);
+	/* synclabels: a header edit changes neither flags nor names */
+	return !ex->job->labels && state_usable(&ex->s0, &ex->opts);
 }
 
 /* fs and the status are as the last sync that left the server alone
@@ -1601,8 +1629,8 @@ static int hint_skip(struct exec *ex, struct oim_err *err)
 	const struct sync_plan_opts *o = &job->plan;
 	bool fast, quick;
 
-	if (!h || o->local_is_imap || o->maxage_since || o->maxage_cutoff ||
-	    o->startdate_side != SYNC_STARTDATE_NONE)
+	if (!h || job->labels || o->local_is_imap || o->maxage_since ||
+	    o->maxage_cutoff || o->startdate_side != SYNC_STARTDATE_NONE)
 		return 0;
 	fast = state_usable(h, o) && saved_state_is(ex, h);
 	/* -q: the message count is enough (IMAP.quickchanged()) */
@@ -1661,6 +1689,11 @@ static int sync_body(struct exec *ex, struct oim_err *err)
 	rf = ex->f[SYNC_REMOTE];
 	lf = ex->f[SYNC_LOCAL];
 	ex->s0 = rf->state;
+	ex->lr = (struct sync_labels_run){
+	    .job = job,
+	    .f = {rf, lf},
+	    .list = {&ex->list[SYNC_REMOTE], &ex->list[SYNC_LOCAL]},
+	    .st = ex->st};
 	log_debug(OIM_DBG_SYNC,
 		  "folder %s: remote UIDVALIDITY %" PRIu32 " UIDNEXT %" PRIu32
 		  " EXISTS %" PRIu32 "; status %zu records%s",
@@ -1693,6 +1726,12 @@ static int sync_body(struct exec *ex, struct oim_err *err)
 		snap_fill(ex, &sa, false);
 		bool same = sync_plan_quick_unchanged(&sa.snap, &ex->opts);
 		snap_release(&sa);
+		/* GmailMaildir.quickchanged(): newer mtimes count too (and
+		 * the planner must not skip the folder for -q either) */
+		if (same && job->labels && sync_labels_local_changed(&ex->lr)) {
+			same = false;
+			ex->opts.quick = false;
+		}
 		if (same) {
 			log_debug(OIM_DBG_SYNC, "folder %s: -q: unchanged",
 				  job->remote_name);
@@ -1743,6 +1782,8 @@ static int sync_body(struct exec *ex, struct oim_err *err)
 	if (job->dry_run) {
 		dry_run_report(ex);
 		ex->res->sum = ex->plan.sum;
+		if (job->labels && sync_labels_passes(&ex->lr, err) < 0)
+			return -1;
 		return 0;
 	}
 
@@ -1752,6 +1793,11 @@ static int sync_body(struct exec *ex, struct oim_err *err)
 		     i++)
 			;
 		run_phase(ex, a, i);
+	}
+	if (job->labels && !stopped(ex)) {
+		struct oim_err e = OIM_ERR_INIT;
+		if (sync_labels_passes(&ex->lr, &e) < 0)
+			set_stop(ex, &e);
 	}
 	fast_save(ex);
 	verify_changes(ex);
@@ -1833,6 +1879,7 @@ int sync_folder(const struct sync_folder_job *job,
 	store_msglist_release(&ex.list[SYNC_REMOTE]);
 	store_msglist_release(&ex.list[SYNC_LOCAL]);
 	free(ex.deferred);
+	res->failed_messages += ex.lr.failed;
 
 	if (ret == 0 && res->failed_messages) {
 		ret = oim_error(err, OIM_SEV_FOLDER, OIM_E_GENERIC,

@@ -31,6 +31,12 @@
 #include "../util/err.h"
 #include "plan.h"
 
+/* synclabels (OfflineIMAP: Gmail remote, GmailMaildir local); the header
+ * name is the local store's (store_maildir_opts.labelsheader). */
+struct sync_labels_opts {
+	struct labelset ignore; /* ignorelabels */
+};
+
 /* Everything sync_folder needs; strings borrowed for the call. */
 struct sync_folder_job {
 	const char *account;	  /* account name, for messages */
@@ -81,6 +87,8 @@ struct sync_folder_job {
 	int (*remote_connect)(void *ctx, struct store **remote_r,
 			      struct oim_err *err);
 	void *remote_connect_ctx;
+	/* Gmail labels (folder-labels.h); NULL: off */
+	const struct sync_labels_opts *labels;
 };
 
 struct sync_folder_result {

@@ -144,7 +144,7 @@ static int m_scan(struct store_folder *f, const struct store_scan_opts *o,
 		ALLOC_GROW(out->v, out->nr, out->alloc);
 		out->v[out->nr++] = (struct store_msg){
 		    m->uid, m->flags | (m->deleted ? SYNC_F_TRASHED : 0),
-		    m->len, m->date, NULL, 0};
+		    m->len, m->date, NULL, 0, NULL, 0};
 	}
 	return 0;
 }
@@ -343,7 +343,7 @@ static int m_changes_since(struct store_folder *f, uint64_t modseq,
 		ALLOC_GROW(out->v, out->nr + 1, out->alloc);
 		out->v[out->nr++] = (struct store_msg){
 		    m->uid, m->flags | (m->deleted ? SYNC_F_TRASHED : 0), 0, 0,
-		    NULL, 0};
+		    NULL, 0, NULL, 0};
 		if (m->modseq > *modseq_r)
 			*modseq_r = m->modseq;
 	}
