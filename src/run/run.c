@@ -49,7 +49,7 @@ struct runner {
 	pthread_cond_t cv;
 	unsigned slots; /* accounts that may start syncing now */
 	bool stop;
-	bool wake;	    /* SIGUSR1: end the sleeps */
+	unsigned wake_gen;  /* SIGUSR1s so far: end (or skip) the sleeps */
 	bool exiting;	    /* tells the signal thread to return */
 	struct mbnames *mb; /* NULL unless [mbnames] enabled */
 	bool failed;
@@ -61,6 +61,7 @@ struct acct_thread {
 	pthread_t tid;
 	unsigned quicknum;
 	unsigned fails; /* account-level failures in a row */
+	unsigned wake_seen; /* r->wake_gen this account's sleeps consumed */
 	/* IDLE (idle_dirty, idle_ready, idle_stop under r->mu) */
 	char **idle_folders; /* NULL-terminated; NULL: none */
 	bool *idle_dirty;    /* per folder: the server reported a change */
@@ -479,9 +480,10 @@ static bool refresh_sleep(struct acct_thread *t, double secs)
 		until.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&r->mu);
-	r->wake = false;
+	/* A SIGUSR1 during the sync skips this sleep (accounts.py
+	 * skipsleep); each account consumes it for itself. */
 	for (;;) {
-		if (r->stop || r->wake)
+		if (r->stop || r->wake_gen != t->wake_seen)
 			break;
 		if (idle_any_marked(t)) {
 			idle_sync_marked(t);
@@ -491,6 +493,7 @@ static bool refresh_sleep(struct acct_thread *t, double secs)
 		    ETIMEDOUT)
 			break;
 	}
+	t->wake_seen = r->wake_gen;
 	stop = r->stop;
 	pthread_mutex_unlock(&r->mu);
 	return stop;
@@ -574,7 +577,7 @@ static void *signal_main(void *arg)
 			return NULL;
 		}
 		if (sig == SIGUSR1) {
-			r->wake = true;
+			r->wake_gen++;
 		} else {
 			r->stop = true;
 			count++;

@@ -142,3 +142,34 @@ def test_sigusr1_ends_the_sleep_with_idle(account, imap, tmp_path):
     finally:
         rc = stop(p)
     assert rc == 0, open(log_path).read()
+
+
+def test_sigusr1_during_a_sync_skips_the_next_sleep(account, imap, tmp_path):
+    """SIGUSR1 that arrives while the account syncs is not lost: the sleep
+    after that sync is skipped (OfflineIMAP's skipsleep, consumed by the
+    next sleep).  The presynchook holds the first sync until the test has
+    sent the signal, so the signal surely falls inside the sync."""
+    gate = tmp_path / "gate"
+    started = tmp_path / "started"
+    hook = ("n=$(cat %s 2>/dev/null || echo 0); echo $((n+1)) > %s; "
+            "touch %s; while [ -e %s ]; do sleep 0.05; done"
+            % (started, started, gate, gate))
+    imap.append("INBOX", make_message("s1"))
+    account.write_rc(overrides={
+        "account": {"autorefresh": 60, "presynchook": hook},
+        "remote": {"idlefolders": "['INBOX']"}})
+    log_path = str(tmp_path / "idle.log")
+    p = start(account, log_path)
+    try:
+        wait_for(lambda: gate.exists(), p, log_path)
+        p.send_signal(signal.SIGUSR1)
+        time.sleep(0.3)     # let the signal thread take it; not asserted on
+        gate.unlink()
+        # the first sync ends, the sleep is skipped: a second sync starts
+        wait_for(lambda: started.exists() and
+                 started.read_text().strip() == "2" and gate.exists(),
+                 p, log_path)
+        gate.unlink()
+    finally:
+        rc = stop(p)
+    assert rc == 0, open(log_path).read()
