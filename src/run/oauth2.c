@@ -4,6 +4,7 @@
  */
 #include <curl/curl.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <pthread.h>
 #include <time.h>
 
@@ -178,9 +179,13 @@ static int parse_answer(const struct oauth2_request *rq, const char *text,
 		goto out;
 	}
 	*token_r = xstrdup(json_object_get_string(v));
+	/* no expires_in: good until refused; 0, negative or not a number:
+	 * already expired (-1), as OfflineIMAP's now + expires_in / 2 */
 	*expires_r = 0;
-	if (json_object_object_get_ex(o, "expires_in", &v))
-		*expires_r = (long)json_object_get_int64(v);
+	if (json_object_object_get_ex(o, "expires_in", &v)) {
+		int64_t e = json_object_get_int64(v);
+		*expires_r = e > 0 && e <= LONG_MAX ? (long)e : -1;
+	}
 	rc = 0;
 out:
 	if (o)
@@ -271,6 +276,7 @@ int oauth2_access_token(const struct oauth2_request *rq, char **token_r,
 	log_debug(OIM_DBG_IMAP,
 		  "%s: got an OAuth2 access token (valid for %ld s)",
 		  rq->section, expires);
-	cache_put(rq->section, *token_r, expires);
+	if (expires >= 0)
+		cache_put(rq->section, *token_r, expires);
 	return 0;
 }

@@ -27,7 +27,7 @@ def oauth_env(dovecot_factory):
     srv.stop()
 
 
-def write(account_tmp, srv, user, **extra):
+def write(account_tmp, srv, user, acct=None, **extra):
     maildir = os.path.join(account_tmp, "Mail")
     meta = os.path.join(account_tmp, "meta")
     remote = {"remotepass": None,
@@ -39,7 +39,8 @@ def write(account_tmp, srv, user, **extra):
     remote.update(extra)
     rc = os.path.join(account_tmp, "rc")
     rcmod.write_rc(rc, user, maildir, meta, overrides={
-        "remote": remote, "local": {}, "general": {}})
+        "remote": remote, "local": {}, "general": {},
+        "account": acct or {}})
     return rc, maildir
 
 
@@ -132,3 +133,61 @@ def test_eval_options(oauth_env, oimap_bin, tmp_path):
     r = run(oimap_bin, rc, tmp_path)
     assert r.rc == 0, r.err
     assert len(srv.requests) == 1
+
+
+@pytest.mark.parametrize("expires_in,want", [(3600, 1), (0, 2), (-30, 2)])
+def test_token_lifetime_across_syncs(oauth_env, oimap_bin, tmp_path,
+                                     expires_in, want):
+    """Two syncs in one daemon run (autorefresh; SIGUSR1 starts the
+    second): a token valid for an hour is asked for once; one that the
+    endpoint says is valid for 0 (or fewer) seconds is already expired
+    (OfflineIMAP: expires_at = now + expires_in / 2), so the second sync
+    asks again instead of using it forever."""
+    import signal
+    import subprocess
+    import time
+    from oimaptest import maildir as md
+    srv, dv, user = oauth_env
+    srv.expires_in = expires_in
+    c = user.client()
+    c.append("INBOX", make_message("t1"))
+    rc, maildir = write(str(tmp_path), srv, user, acct={"autorefresh": 60})
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    env = dict(os.environ, HOME=str(home))
+    env.pop("XDG_CONFIG_HOME", None)
+    log_path = tmp_path / "daemon.log"
+    with open(log_path, "w") as log:
+        p = subprocess.Popen([oimap_bin, "-c", rc, "-u", "basic"], env=env,
+                             stdin=subprocess.DEVNULL, stdout=log,
+                             stderr=subprocess.STDOUT)
+
+    def has(tag):
+        tree = md.read_tree(maildir) if os.path.isdir(maildir) else {}
+        return message_id(tag) in {m.message_id
+                                   for m in tree.get("INBOX", [])}
+
+    def wait(pred):
+        end = time.monotonic() + 60
+        while time.monotonic() < end and p.poll() is None:
+            if pred():
+                return
+            time.sleep(0.2)
+        pytest.fail("not synced; oimap output:\n" + log_path.read_text())
+
+    try:
+        wait(lambda: has("mt1"))
+        c.append("INBOX", make_message("t2"))
+        c.close()
+        p.send_signal(signal.SIGUSR1)
+        wait(lambda: has("mt2"))
+    finally:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    out = log_path.read_text()
+    assert p.returncode == 0, out
+    assert len(srv.requests) == want, (srv.requests, out)
