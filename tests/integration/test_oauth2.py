@@ -191,3 +191,35 @@ def test_token_lifetime_across_syncs(oauth_env, oimap_bin, tmp_path,
     out = log_path.read_text()
     assert p.returncode == 0, out
     assert len(srv.requests) == want, (srv.requests, out)
+
+
+@pytest.mark.parametrize("code,body,words", [
+    (200, b"<html>not json</html>", "not a JSON object"),
+    (500, b"Internal Server Error", "not a JSON object"),
+    (200, b"[1, 2]", "not a JSON object"),
+    (200, b'{"token_type": "Bearer"}', "without an access_token"),
+    (200, b'{"access_token": 42}', "without an access_token"),
+    (200, b'{"access_token": ""}', "without an access_token"),
+    (200, b'{"access_token": "' + b"x" * (2 << 20) + b'"}', "more than"),
+], ids=["html", "http500", "array", "no-token", "token-number",
+        "token-empty", "huge"])
+def test_odd_token_answers_are_reported(oauth_env, oimap_bin, tmp_path,
+                                        code, body, words):
+    """Whatever the endpoint answers, the account fails with a message
+    naming it, no secret is printed (not even with -d all), nothing is
+    synced and the process does not crash."""
+    srv, dv, user = oauth_env
+    c = user.client()
+    c.append("INBOX", make_message("x1"))
+    c.close()
+    srv.raw = (code, body)
+    rc, maildir = write(str(tmp_path), srv, user)
+    r = run(oimap_bin, rc, tmp_path, "-o", "-u", "basic", "-d", "all")
+    assert r.rc != 0, r.err
+    assert 0 < r.rc < 128, r.rc     # an error exit, not a signal
+    out = r.out + r.err
+    assert words in out, out[-3000:]
+    assert srv.token_url in out
+    for s in (srv.users[user.user], srv.client_secret):
+        assert s not in out
+    assert not os.path.exists(os.path.join(maildir, "INBOX"))
