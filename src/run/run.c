@@ -373,6 +373,13 @@ static void idle_start(struct acct_thread *t)
 	}
 	n = idle_count(t);
 	if (!n || pipe(t->idle_pipe) < 0) {
+		if (n)
+			log_warn("Account %s: no IDLE: cannot make a pipe: %s",
+				 t->a->name, strerror(errno));
+		/* nothing idles: no folder list without its marks */
+		if (t->idle_folders)
+			pyeval_strlist_free(t->idle_folders);
+		t->idle_folders = NULL;
 		t->idle_pipe[0] = t->idle_pipe[1] = -1;
 		return;
 	}

@@ -223,3 +223,26 @@ def test_odd_token_answers_are_reported(oauth_env, oimap_bin, tmp_path,
     for s in (srv.users[user.user], srv.client_secret):
         assert s not in out
     assert not os.path.exists(os.path.join(maildir, "INBOX"))
+
+
+def test_no_secret_from_eval_options_in_debug_output(oauth_env, oimap_bin,
+                                                     tmp_path):
+    """The *_eval results are secrets as well: -d all shows none of them
+    (the expressions below do not hold the secrets as one literal)."""
+    srv, dv, user = oauth_env
+    refresh = srv.users[user.user]
+    half = len(refresh) // 2
+    rc, maildir = write(
+        str(tmp_path), srv, user, oauth2_refresh_token=None,
+        oauth2_client_secret=None,
+        oauth2_refresh_token_eval="%r + %r" % (refresh[:half],
+                                               refresh[half:]),
+        oauth2_client_secret_eval="'client-' + 'secret-x'")
+    log = tmp_path / "debug.log"
+    r = run(oimap_bin, rc, tmp_path, "-o", "-u", "basic", "-d", "all",
+            "-l", str(log))
+    assert r.rc == 0, r.err
+    out = r.out + r.err + log.read_text()
+    assert len(srv.requests) == 1
+    for s in [refresh, srv.client_secret] + list(srv.tokens):
+        assert s not in out, s

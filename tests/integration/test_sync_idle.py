@@ -173,3 +173,37 @@ def test_sigusr1_during_a_sync_skips_the_next_sleep(account, imap, tmp_path):
     finally:
         rc = stop(p)
     assert rc == 0, open(log_path).read()
+
+
+@pytest.mark.parametrize("nofile", [4, 6, 8])
+def test_few_file_descriptors_do_not_crash(account, imap, tmp_path, nofile):
+    """With almost no file descriptors left, the IDLE set-up (a pipe, then
+    connections) fails; the account must report or skip it, never crash
+    (SIGSEGV) on the half-made IDLE state."""
+    import resource
+    imap.append("INBOX", make_message("f1"))
+    account.write_rc(overrides={
+        "account": {"autorefresh": 60},
+        "remote": {"idlefolders": "['INBOX']"}})
+    log_path = str(tmp_path / "idle.log")
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
+    env = dict(os.environ, HOME=account.home)
+    env.pop("XDG_CONFIG_HOME", None)
+    with open(log_path, "w") as log:
+        p = subprocess.Popen([account.oimap_bin, "-c", account.rc, "-u",
+                              "basic"], env=env, stdin=subprocess.DEVNULL,
+                             stdout=log, stderr=subprocess.STDOUT,
+                             preexec_fn=limit)
+    try:
+        p.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass
+    if p.poll() is None:
+        rc = stop(p)
+    else:
+        rc = p.returncode
+    out = open(log_path).read()
+    assert rc >= 0, "killed by signal %d:\n%s" % (-rc, out)
