@@ -258,10 +258,16 @@ static int refresh(const struct oauth2_request *rq, char **token_r,
 	return rc;
 }
 
+/* Held while a token is asked for (never with cache_lock held): the
+ * connections that log in at the same time (IDLE threads, folder workers)
+ * wait for that answer instead of each asking the endpoint. */
+static pthread_mutex_t refresh_lock = PTHREAD_MUTEX_INITIALIZER;
+
 int oauth2_access_token(const struct oauth2_request *rq, char **token_r,
 			struct oim_err *err)
 {
 	long expires = 0;
+	int rc = -1;
 
 	*token_r = cache_get(rq->section);
 	if (*token_r)
@@ -271,12 +277,21 @@ int oauth2_access_token(const struct oauth2_request *rq, char **token_r,
 				 "repository %s: no oauth2_request_url to "
 				 "turn the refresh token into an access token",
 				 rq->section);
+	pthread_mutex_lock(&refresh_lock);
+	*token_r = cache_get(rq->section);
+	if (*token_r) {
+		rc = 0;
+		goto out;
+	}
 	if (refresh(rq, token_r, &expires, err) < 0)
-		return -1;
+		goto out;
 	log_debug(OIM_DBG_IMAP,
 		  "%s: got an OAuth2 access token (valid for %ld s)",
 		  rq->section, expires);
 	if (expires >= 0)
 		cache_put(rq->section, *token_r, expires);
-	return 0;
+	rc = 0;
+out:
+	pthread_mutex_unlock(&refresh_lock);
+	return rc;
 }

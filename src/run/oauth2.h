@@ -16,7 +16,8 @@
  * server refused one (oauth2_forget()).  A token whose expires_in is 0,
  * negative or not a number is used once and not cached.
  *
- * Threads: any thread.
+ * Threads: any thread.  Callers that miss the cache together wait for one
+ * request to the endpoint.
  */
 #ifndef OIMAP_RUN_OAUTH2_H
 #define OIMAP_RUN_OAUTH2_H

@@ -246,3 +246,49 @@ def test_no_secret_from_eval_options_in_debug_output(oauth_env, oimap_bin,
     assert len(srv.requests) == 1
     for s in [refresh, srv.client_secret] + list(srv.tokens):
         assert s not in out, s
+
+
+def test_one_token_request_with_idlers(oauth_env, oimap_bin, tmp_path):
+    """The IDLE connections and the sync log in at the same time: one
+    token request serves them all (the endpoint answers slowly here, so
+    they all miss the cache together)."""
+    import signal
+    import subprocess
+    import time
+    from oimaptest import maildir as md
+    srv, dv, user = oauth_env
+    srv.delay = 1.0
+    c = user.client()
+    c.create("Lists")
+    c.append("INBOX", make_message("w1"))
+    c.close()
+    rc, maildir = write(str(tmp_path), srv, user, acct={"autorefresh": 60},
+                        idlefolders="['INBOX', 'Lists']")
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    env = dict(os.environ, HOME=str(home))
+    env.pop("XDG_CONFIG_HOME", None)
+    log_path = tmp_path / "daemon.log"
+    with open(log_path, "w") as log:
+        p = subprocess.Popen([oimap_bin, "-c", rc, "-u", "basic"], env=env,
+                             stdin=subprocess.DEVNULL, stdout=log,
+                             stderr=subprocess.STDOUT)
+    try:
+        end = time.monotonic() + 60
+        while time.monotonic() < end and p.poll() is None:
+            tree = md.read_tree(maildir) if os.path.isdir(maildir) else {}
+            if message_id("mw1") in {m.message_id
+                                     for m in tree.get("INBOX", [])}:
+                break
+            time.sleep(0.2)
+    finally:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    out = log_path.read_text()
+    assert p.returncode == 0, out
+    assert "IDLE on folder" not in out, out
+    assert len(srv.requests) == 1, (len(srv.requests), out)

@@ -207,3 +207,71 @@ def test_few_file_descriptors_do_not_crash(account, imap, tmp_path, nofile):
         rc = p.returncode
     out = open(log_path).read()
     assert rc >= 0, "killed by signal %d:\n%s" % (-rc, out)
+
+
+def test_server_drops_the_idle_connection(account, imap, imap_user,
+                                          tmp_path):
+    """The server ends the IDLE session (doveadm kick: BYE, close): the
+    idler says so, connects again after a pause, and mail that arrived
+    meanwhile is synced at once then (the reconnected idler marks its
+    folder), long before the hour of autorefresh."""
+    imap.append("INBOX", make_message("k0"))
+    account.write_rc(overrides={
+        "account": {"autorefresh": 60},
+        "remote": {"idlefolders": "['INBOX']"}})
+    log_path = str(tmp_path / "idle.log")
+    p = start(account, log_path)
+    try:
+        wait_for(lambda: message_id("mk0") in ids(account, "INBOX"), p,
+                 log_path)
+        time.sleep(0.5)     # let the idler reach IDLE; not asserted on
+        subprocess.run(["doveadm", "-c", imap_user.server.conf_path, "kick",
+                        imap_user.user], check=True, capture_output=True)
+        wait_for(lambda: "IDLE on folder INBOX" in open(log_path).read(),
+                 p, log_path)
+        # (the kick closed the test's own session too)
+        c = imap_user.client()
+        c.append("INBOX", make_message("k1"))
+        c.close()
+        end = time.monotonic() + 180    # the retry pause is 60 s
+        while time.monotonic() < end and p.poll() is None:
+            if message_id("mk1") in ids(account, "INBOX"):
+                break
+            time.sleep(0.5)
+        assert message_id("mk1") in ids(account, "INBOX"), \
+            open(log_path).read()
+    finally:
+        rc = stop(p)
+    assert rc == 0, open(log_path).read()
+
+
+def test_remotepasseval_runs_once_with_idlers(account, imap, imap_user,
+                                              tmp_path):
+    """remotepasseval is evaluated once per repository and process (a
+    password manager must not ask again and again), also when the IDLE
+    connections and the sync connect at the same time."""
+    imap.create("Lists")
+    imap.append("INBOX", make_message("p1"))
+    counter = tmp_path / "calls"
+    helpers = tmp_path / "helpers.py"
+    helpers.write_text(
+        "import time\n"
+        "def get_pass():\n"
+        "    with open(%r, 'a') as f:\n"
+        "        f.write('x\\n')\n"
+        "    time.sleep(1)   # a slow password manager\n"
+        "    return %r\n" % (str(counter), imap_user.password))
+    account.write_rc(overrides={
+        "general": {"pythonfile": str(helpers)},
+        "account": {"autorefresh": 60},
+        "remote": {"remotepass": None, "remotepasseval": "get_pass()",
+                   "idlefolders": "['INBOX', 'Lists']"}})
+    log_path = str(tmp_path / "idle.log")
+    p = start(account, log_path)
+    try:
+        wait_for(lambda: message_id("mp1") in ids(account, "INBOX"), p,
+                 log_path)
+    finally:
+        rc = stop(p)
+    assert rc == 0, open(log_path).read()
+    assert counter.read_text().count("x") == 1, open(log_path).read()

@@ -25,6 +25,7 @@ class OAuthServer:
         self.requests = []
         self.fail_with = None              # {"error": ...} to answer
         self.raw = None                    # (HTTP code, body bytes) to answer
+        self.delay = 0                     # seconds before each token answer
         self.lock = threading.Lock()
         self.httpd = None
 
@@ -77,6 +78,9 @@ class OAuthServer:
             self.httpd.server_close()
 
     def _token(self, h, form):
+        if self.delay:
+            import time
+            time.sleep(self.delay)
         with self.lock:
             self.requests.append(form)
             if self.fail_with:
