@@ -320,11 +320,14 @@ static void *idler_main(void *arg)
 		struct sync_idle *si = NULL;
 		bool changed = false;
 
+		int wrc = -1;
+
 		if (sync_idle_open(r->cfg, r->o, t->a->name, folder, &si,
 				   &err) == 0) {
 			idle_mark(t, id->idx, again);
-			while (!sync_idle_wait(si, RUN_IDLE_RENEW_S, id->wake_fd,
-					       &changed, &err)) {
+			while (!(wrc = sync_idle_wait(si, RUN_IDLE_RENEW_S,
+						      id->wake_fd, &changed,
+						      &err))) {
 				if (idle_stopping(t))
 					break;
 				if (!changed)
@@ -337,6 +340,13 @@ static void *idler_main(void *arg)
 			sync_idle_close(si);
 			if (idle_stopping(t))
 				break;
+		}
+		if (wrc > 0) {
+			/* imapserver.py: said once, then the folder waits
+			 * for the autorefresh (no reconnecting every minute) */
+			log_warn("Account %s: no IDLE on folder %s: %s",
+				 t->a->name, folder, err.msg);
+			break;
 		}
 		log_warn("Account %s: IDLE on folder %s: %s; trying again in "
 			 "%u seconds",

@@ -275,3 +275,35 @@ def test_remotepasseval_runs_once_with_idlers(account, imap, imap_user,
         rc = stop(p)
     assert rc == 0, open(log_path).read()
     assert counter.read_text().count("x") == 1, open(log_path).read()
+
+
+def test_server_without_idle_is_said_once(dovecot_factory, tmp_path):
+    """A server without IDLE: the idler says so once and leaves the folder
+    to the autorefresh (imapserver.py), instead of logging in again and
+    warning every minute; the sync itself is not held up."""
+    from conftest import Account
+    from oimaptest import dovecot as dovecotmod
+    server = dovecot_factory(extra_conf="imap_capability = IMAP4rev1 "
+                             "LITERAL+ UIDPLUS NAMESPACE")
+    user = dovecotmod.new_user(server, hint="noidle")
+    c = user.client()
+    c.append("INBOX", make_message("n1"))
+    c.close()
+    bin_path = os.environ.get("OIMAP_BIN", os.path.join(
+        os.path.dirname(os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__)))), "build", "oimap"))
+    account = Account(user, tmp_path, bin_path)
+    account.write_rc(overrides={
+        "account": {"autorefresh": 60},
+        "remote": {"idlefolders": "['INBOX']"}})
+    log_path = str(tmp_path / "idle.log")
+    p = start(account, log_path)
+    try:
+        wait_for(lambda: message_id("mn1") in ids(account, "INBOX") and
+                 "IDLE" in open(log_path).read(), p, log_path)
+    finally:
+        rc = stop(p)
+    out = open(log_path).read()
+    assert rc == 0, out
+    assert "does not support IDLE" in out, out
+    assert "trying again" not in out, out
