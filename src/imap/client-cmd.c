@@ -120,6 +120,51 @@ int imap_list(struct imap_client *c, bool lsub, const char *reference,
 	return imap_cmd_run(c, cmd, list_untagged, &l, err);
 }
 
+/*
+ * STATUS of names[0..n), every command in flight at once.  With
+ * tolerate_no, a NO or BAD for one mailbox only costs its answer; else the
+ * first failure is returned (after every command completed, so the
+ * connection stays in step).
+ */
+static int status_pipelined(struct imap_client *c, const char *const *names,
+			    size_t n, const char *items, struct list_ctx *l,
+			    bool tolerate_no, struct oim_err *err)
+{
+	struct imap_cmd **cmds = xcalloc(n ? n : 1, sizeof(*cmds));
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		cmds[i] = imap_cmd_new(c);
+		imap_cmd_add_text(cmds[i], "STATUS ");
+		add_mailbox(cmds[i], names[i]);
+		imap_cmd_add_text(cmds[i], " %s", items);
+		cmds[i]->untagged = list_untagged;
+		cmds[i]->ctx = l;
+		cmds[i]->owned_by_caller = true;
+		if (imap_cmd_submit(c, cmds[i], err)) {
+			imap_cmd_free(cmds[i]);
+			cmds[i] = NULL;
+			rc = -1;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!cmds[i])
+			continue;
+		struct oim_err e2 = OIM_ERR_INIT;
+		if (imap_cmd_wait(c, cmds[i], &e2) && rc == 0 &&
+		    (!tolerate_no || c->broken ||
+		     (e2.kind != OIM_E_IMAP_NO && e2.kind != OIM_E_IMAP_BAD))) {
+			*err = e2;
+			rc = -1;
+		} else if (e2.sev != OIM_SEV_NONE) {
+			log_debug(OIM_DBG_IMAP, "%s", e2.msg);
+		}
+		if (cmds[i]->state == CMD_DONE)
+			imap_cmd_free(cmds[i]);
+	}
+	free(cmds);
+	return rc;
+}
+
 int imap_list_status(struct imap_client *c, const char *reference,
 		     const char *pattern, const char *items, imap_list_cb cb,
 		     imap_status_cb status_cb, void *ctx, struct oim_err *err)
@@ -136,40 +181,26 @@ int imap_list_status(struct imap_client *c, const char *reference,
 	else
 		l.collect = status_cb != NULL;
 	int rc = imap_cmd_run(c, cmd, list_untagged, &l, err);
-	if (rc == 0 && l.collect && l.n) {
+	if (rc == 0 && l.collect && l.n)
 		/* one STATUS per mailbox, all in flight at once */
-		struct imap_cmd **cmds = xcalloc(l.n, sizeof(*cmds));
-		for (size_t i = 0; i < l.n && rc == 0; i++) {
-			cmds[i] = imap_cmd_new(c);
-			imap_cmd_add_text(cmds[i], "STATUS ");
-			add_mailbox(cmds[i], l.names[i]);
-			imap_cmd_add_text(cmds[i], " %s", items);
-			cmds[i]->untagged = list_untagged;
-			cmds[i]->ctx = &l;
-			cmds[i]->owned_by_caller = true;
-			if (imap_cmd_submit(c, cmds[i], err)) {
-				imap_cmd_free(cmds[i]);
-				cmds[i] = NULL;
-				rc = -1;
-			}
-		}
-		for (size_t i = 0; i < l.n; i++) {
-			if (!cmds[i])
-				continue;
-			struct oim_err e2 = OIM_ERR_INIT;
-			if (imap_cmd_wait(c, cmds[i], &e2) && rc == 0) {
-				*err = e2;
-				rc = -1;
-			}
-			if (cmds[i]->state == CMD_DONE)
-				imap_cmd_free(cmds[i]);
-		}
-		free(cmds);
-	}
+		rc = status_pipelined(c, (const char *const *)l.names, l.n,
+				      items, &l, false, err);
 	for (size_t i = 0; i < l.n; i++)
 		free(l.names[i]);
 	free(l.names);
 	return rc;
+}
+
+int imap_status_many(struct imap_client *c, const char *const *mailboxes,
+		     size_t n, const char *items, imap_status_cb status_cb,
+		     void *ctx, struct oim_err *err)
+{
+	struct list_ctx l = { NULL, status_cb, ctx, NULL, 0, 0, false };
+	if (c->broken) {
+		*err = c->dead;
+		return -1;
+	}
+	return status_pipelined(c, mailboxes, n, items, &l, true, err);
 }
 
 struct status_ctx {

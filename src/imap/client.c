@@ -911,11 +911,20 @@ static int compress(struct imap_client *c, struct oim_err *err)
 	return 0;
 }
 
-static int send_id(struct imap_client *c, struct oim_err *err)
+/* ID; with wait false only queued: its answer (which nothing needs) is
+ * read while the next command is waited for, one round trip less. */
+static int send_id(struct imap_client *c, bool wait, struct oim_err *err)
 {
 	struct imap_cmd *cmd = imap_cmd_new(c);
 	imap_cmd_add_text(cmd, "ID (\"name\" \"oimap\" \"version\" \"%s\")",
 			  "0.1.0");
+	if (!wait) {
+		if (imap_cmd_submit(c, cmd, err)) {
+			imap_cmd_free(cmd);
+			return -1;
+		}
+		return 0; /* not owned: freed when it completes */
+	}
 	if (imap_cmd_run(c, cmd, NULL, NULL, err) && c->broken)
 		return -1;
 	return 0;
@@ -1015,10 +1024,12 @@ int imap_client_open(struct imap_client **c_r,
 		if (c->caps_gen == gen && imap_client_capability(c, err))
 			goto fail;
 	}
-	if (o->send_id && imap_has_cap(c, "ID") && send_id(c, err))
+	bool zip = o->compress && imap_has_cap(c, "COMPRESS=DEFLATE") &&
+		   !net_conn_is_compressed(c->conn);
+	/* COMPRESS wants nothing in flight: then ID is waited for */
+	if (o->send_id && imap_has_cap(c, "ID") && send_id(c, zip, err))
 		goto fail;
-	if (o->compress && imap_has_cap(c, "COMPRESS=DEFLATE") &&
-	    !net_conn_is_compressed(c->conn) && compress(c, err))
+	if (zip && compress(c, err))
 		goto fail;
 	if (enable(c, o, err))
 		goto fail;

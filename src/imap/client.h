@@ -138,6 +138,13 @@ int imap_list_status(struct imap_client *c, const char *reference,
 		     const char *pattern, const char *items, imap_list_cb cb,
 		     imap_status_cb status_cb, void *ctx,
 		     struct oim_err *err) OIM_WUR;
+/* STATUS of mailboxes[0..n), all in flight at once (one round trip);
+ * status_cb gets each answer.  A mailbox answered with NO or BAD gets no
+ * callback and is not an error (logged with -d imap); -1 only when the
+ * connection failed or a callback did. */
+int imap_status_many(struct imap_client *c, const char *const *mailboxes,
+		     size_t n, const char *items, imap_status_cb status_cb,
+		     void *ctx, struct oim_err *err) OIM_WUR;
 /* STATUS mailbox (items), e.g. "(MESSAGES UIDNEXT UIDVALIDITY)". */
 int imap_status(struct imap_client *c, const char *mailbox, const char *items,
 		struct imap_status_info *st_r, struct oim_err *err) OIM_WUR;

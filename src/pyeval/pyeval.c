@@ -2,14 +2,16 @@
 /*
  * pyeval.c - embedded CPython for the Python expressions of a config.
  *
+ * Built into the module oimap-python.so (see pyeval-module.c), which
+ * pyeval-shim.c loads the first time a config needs Python: a run
+ * without expressions never loads libpython.
+ *
  * Python.h must come before any system header (it sets feature macros),
  * hence before pyeval.h.
  */
-#ifdef OIMAP_HAVE_PYTHON
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <frameobject.h>
-#endif
 
 #include "pyeval.h"
 
@@ -26,156 +28,7 @@
 #include "../util/strbuf.h"
 #include "../util/util.h"
 
-/*
- * Which options get which flags: repository/Base.py passes {'re': re} for
- * nametrans, folderfilter, folderincludes and foldersort, mbnames.py for
- * sort_keyfunc and folderfilter; repository/IMAP.py treats a None from an
- * oauth2_*_eval as "not set" and strips '\n' from the others.
- */
-static const struct {
-	const char *name;
-	unsigned flags;
-} option_flags[] = {
-    {"nametrans", PYEVAL_F_RE},
-    {"folderfilter", PYEVAL_F_RE},
-    {"folderincludes", PYEVAL_F_RE},
-    {"foldersort", PYEVAL_F_RE},
-    {"sort_keyfunc", PYEVAL_F_RE},
-    {"remotepasseval", PYEVAL_F_SECRET},
-    {"oauth2_access_token_eval",
-     PYEVAL_F_SECRET | PYEVAL_F_NONE_OK | PYEVAL_F_STRIP_NL},
-    {"oauth2_refresh_token_eval",
-     PYEVAL_F_SECRET | PYEVAL_F_NONE_OK | PYEVAL_F_STRIP_NL},
-    {"oauth2_client_secret_eval",
-     PYEVAL_F_SECRET | PYEVAL_F_NONE_OK | PYEVAL_F_STRIP_NL},
-    /* an id, not a secret, but treated like the other oauth2 values */
-    {"oauth2_client_id_eval", PYEVAL_F_NONE_OK | PYEVAL_F_STRIP_NL},
-};
 
-unsigned pyeval_option_flags(const char *option)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(option_flags); i++)
-		if (!oim_strcasecmp(option, option_flags[i].name))
-			return option_flags[i].flags;
-	return 0;
-}
-
-#ifndef OIMAP_HAVE_PYTHON
-
-/* Built without libpython3: every entry point says so clearly. */
-
-bool pyeval_available(void)
-{
-	return false;
-}
-
-static int no_python(struct oim_err *err, const char *what)
-{
-	return oim_error(err, OIM_SEV_ACCOUNT, OIM_E_PYTHON,
-			 "%s: oimap was built without Python support "
-			 "(libpython3 not found at build time); Python "
-			 "expressions and pythonfile cannot be used",
-			 what);
-}
-
-int pyeval_init(const char *pythonfile, struct oim_err *err)
-{
-	return no_python(err, pythonfile ? pythonfile : "pythonfile");
-}
-
-bool pyeval_initialized(void)
-{
-	return false;
-}
-
-void pyeval_shutdown(void)
-{
-}
-
-int pyeval_compile(const char *text, const char *option, const char *where,
-		   unsigned flags, struct pyeval_expr **expr_r,
-		   struct oim_err *err)
-{
-	*expr_r = NULL;
-	if (where)
-		return oim_error(err, OIM_SEV_ACCOUNT, OIM_E_PYTHON,
-				 "%s: %s: oimap was built without Python "
-				 "support (libpython3 not found at build "
-				 "time); Python expressions cannot be used",
-				 where, option);
-	return no_python(err, option);
-}
-
-void pyeval_expr_free(struct pyeval_expr *expr)
-{
-	if (expr)
-		BUG("pyeval_expr_free: no expression exists without Python");
-}
-
-#define NO_EXPR() BUG("pyeval: no expression exists without Python")
-
-int pyeval_eval_str(struct pyeval_expr *expr, char **out_r, struct oim_err *err)
-{
-	NO_EXPR();
-}
-
-int pyeval_eval_long(struct pyeval_expr *expr, long *out_r, struct oim_err *err)
-{
-	NO_EXPR();
-}
-
-int pyeval_eval_strlist(struct pyeval_expr *expr, char ***list_r, size_t *n_r,
-			struct oim_err *err)
-{
-	NO_EXPR();
-}
-
-void pyeval_strlist_free(char **list)
-{
-	if (!list)
-		return;
-	for (char **p = list; *p; p++)
-		free(*p);
-	free(list);
-}
-
-int pyeval_call_bool(struct pyeval_expr *expr, const char *const *argv,
-		     size_t argc, bool *out_r, struct oim_err *err)
-{
-	NO_EXPR();
-}
-
-int pyeval_call_str(struct pyeval_expr *expr, const char *arg, char **out_r,
-		    struct oim_err *err)
-{
-	NO_EXPR();
-}
-
-int pyeval_call_uids(struct pyeval_expr *expr, const char *folder,
-		     uint32_t **uids_r, size_t *n_r, struct oim_err *err)
-{
-	NO_EXPR();
-}
-
-int pyeval_call_void(struct pyeval_expr *expr, struct oim_err *err)
-{
-	NO_EXPR();
-}
-
-int pyeval_sort_cmp(struct pyeval_expr *expr, const char *const *names,
-		    size_t n, size_t *order_r, struct oim_err *err)
-{
-	NO_EXPR();
-}
-
-int pyeval_sort_key(struct pyeval_expr *expr, const char *const *keys,
-		    size_t nkeys, const char *const *values, size_t n,
-		    size_t *order_r, struct oim_err *err)
-{
-	NO_EXPR();
-}
-
-#else /* OIMAP_HAVE_PYTHON */
 
 #ifndef OIMAP_PYTHON_PREFIX
 #define OIMAP_PYTHON_PREFIX "/usr"
@@ -222,33 +75,6 @@ struct pyeval_expr {
 	PyObject *code;
 	PyObject *callable; /* evaluated on first call_* use */
 };
-
-bool pyeval_available(void)
-{
-	return true;
-}
-/*
- * CPython 3.11 does not free everything at Py_FinalizeEx() (static types'
- * dictionaries, interned strings: python/cpython issues 1635741 and
- * following).  LeakSanitizer would fail every ASan run of a program that
- * embeds it, so sanitizer builds carry a default suppression for
- * allocations made inside libpython.  Our own allocations (xmalloc) are
- * never made from inside libpython, so leaks of ours are still reported.
- */
-#if defined(__SANITIZE_ADDRESS__)
-#define PYEVAL_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define PYEVAL_ASAN 1
-#endif
-#endif
-#ifdef PYEVAL_ASAN
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-	return "leak:libpython3\n";
-}
-#endif
 
 bool pyeval_initialized(void)
 {
@@ -1401,4 +1227,4 @@ out:
 	return ret;
 }
 
-#endif /* OIMAP_HAVE_PYTHON */
+

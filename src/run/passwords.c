@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../config/config.h"
+#include "../ui/ui.h"
 #include "../pyeval/pyeval.h"
 #include "../util/netrc.h"
 #include "../util/strbuf.h"
@@ -254,6 +255,17 @@ static char *home_netrc_path(void)
 	return xasprintf("%s/.netrc", home);
 }
 
+static bool has_oauth2(struct config *cfg, const char *section)
+{
+	static const char *const opts[] = {
+	    "oauth2_access_token", "oauth2_access_token_eval",
+	    "oauth2_refresh_token", "oauth2_refresh_token_eval"};
+	for (size_t i = 0; i < ARRAY_SIZE(opts); i++)
+		if (config_has_option(cfg, section, opts[i]))
+			return true;
+	return false;
+}
+
 static int get_password(struct config *cfg, const char *section,
 			const struct creds_netrc_paths *paths,
 			struct imap_creds *c, struct oim_err *err)
@@ -322,6 +334,21 @@ static int get_password(struct config *cfg, const char *section,
 		free(login);
 		oim_free_secret(pass);
 		login = pass = NULL;
+	}
+	/* 6. the terminal (ttyui, the default UI): asked once per process,
+	 * unless an OAuth2 token will do instead */
+	if (!has_oauth2(cfg, section)) {
+		const char *name = oim_starts_with(section, "Repository ")
+				       ? section + strlen("Repository ")
+				       : section;
+		c->password = cache_get(section);
+		if (!c->password) {
+			rc = ui_getpass(name, c->user, NULL, &c->password, err);
+			if (rc < 0)
+				goto out;
+			if (c->password)
+				cache_put(section, c->password);
+		}
 	}
 	rc = 0;
 out:

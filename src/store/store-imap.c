@@ -40,6 +40,19 @@
  * flags and, from 1981 on, the date as INTERNALDATE in the local zone (as
  * OfflineIMAP).  The UID comes from APPENDUID (Dovecot sends it even
  * without announcing UIDPLUS), else 0 and the caller uses find_uid.
+ * save_commit_start only queues the APPEND (imap_append_start); its bytes
+ * go out, with those of every APPEND queued before, while the caller waits
+ * in save_commit_finish for the oldest: several uploads in flight, one
+ * spool file each.
+ *
+ * Folder states without SELECT: with store_imap_opts.list_states and a
+ * server offering LIST-STATUS and CONDSTORE, list_folders is LIST "" "*"
+ * RETURN (STATUS (UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)): the same
+ * round trip tells every folder's state (an extended LIST, where Dovecot
+ * calls a parent that exists only through its children \NonExistent: it
+ * is listed as \Noselect, as a plain LIST says).  folder_states asks the
+ * same of given folders with one STATUS each, all pipelined.  Without
+ * CONDSTORE neither tells anything (no HIGHESTMODSEQ, nothing to trust).
  *
  * find_uid: candidates from UID SEARCH UID min:* HEADER Message-ID "<id>"
  * (every UID >= min_uid when the id is 8-bit and cannot be quoted), then
@@ -93,6 +106,7 @@ struct imap_store {
 	bool subscribed_only;
 	bool utf8;
 	char *keywords[26]; /* customflag_x: letter 'a' + i -> keyword */
+	bool list_states; /* store_imap_opts.list_states */
 };
 
 struct imap_store_folder {
@@ -111,7 +125,14 @@ struct store_writer {
 	int fd;
 	sync_flags_t flags;
 	int64_t date;
+	struct imap_cmd *cmd; /* the APPEND in flight (save_commit_start) */
 };
+
+/* What the folder states are asked with (store_folder_state). */
+#define STATE_ITEMS "(UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)"
+#define STATE_HAS                                                              \
+	(IMAP_STATUS_UIDVALIDITY | IMAP_STATUS_UIDNEXT |                       \
+	 IMAP_STATUS_MESSAGES | IMAP_STATUS_HIGHESTMODSEQ)
 
 static const struct store_ops imap_store_ops;
 static const struct store_folder_ops imap_folder_ops;
@@ -281,13 +302,20 @@ struct list_ctx {
 	struct imap_store *s;
 	struct store_folder_list *out;
 	bool sep_seen;
+	/* LIST with RETURN options is an extended LIST (RFC 5258), where
+	 * Dovecot calls the parent that only exists through its children
+	 * \NonExistent instead of \Noselect: the same folder */
+	bool extended;
 };
 
 static int list_cb(void *vctx, const struct imap_list_entry *e,
 		   struct oim_err *err)
 {
 	struct list_ctx *l = vctx;
-	if (e->flags & IMAP_LIST_NONEXISTENT)
+	unsigned flags = e->flags;
+	if ((flags & IMAP_LIST_NONEXISTENT) && l->extended)
+		flags |= IMAP_LIST_NOSELECT;
+	else if (flags & IMAP_LIST_NONEXISTENT)
 		return 0;
 	if (!l->sep_seen && e->sep) {
 		l->out->sep = e->sep;
@@ -306,16 +334,62 @@ static int list_cb(void *vctx, const struct imap_list_entry *e,
 	/* the same name twice (a LIST that repeats itself) is listed once */
 	for (size_t i = 0; i < l->out->nr; i++) {
 		if (!strcmp(l->out->v[i].name, name.buf)) {
-			l->out->v[i].noselect &=
-			    !!(e->flags & IMAP_LIST_NOSELECT);
+			l->out->v[i].noselect &= !!(flags & IMAP_LIST_NOSELECT);
 			strbuf_release(&name);
 			return 0;
 		}
 	}
 	ALLOC_GROW(l->out->v, l->out->nr + 1, l->out->alloc);
 	struct store_folder_info *fi = &l->out->v[l->out->nr++];
+	memset(fi, 0, sizeof(*fi));
 	fi->name = strbuf_detach(&name, NULL);
-	fi->noselect = !!(e->flags & IMAP_LIST_NOSELECT);
+	fi->noselect = !!(flags & IMAP_LIST_NOSELECT);
+	return 0;
+}
+
+/* STATUS HIGHESTMODSEQ needs CONDSTORE (RFC 7162 3.1.3). */
+static bool has_condstore(struct imap_client *c)
+{
+	return imap_has_cap(c, "CONDSTORE") || imap_has_cap(c, "QRESYNC");
+}
+
+static void state_from_status(const struct imap_status_info *st,
+			      struct store_folder_state *fs)
+{
+	fs->uidvalidity = st->uidvalidity;
+	fs->uidnext = st->uidnext;
+	fs->exists = st->messages;
+	fs->highestmodseq = st->highestmodseq;
+}
+
+/* LIST-STATUS: the STATUS of a folder LIST just named. */
+static int list_state_cb(void *vctx, const struct imap_status_info *st,
+			 struct oim_err *err)
+{
+	struct list_ctx *l = vctx;
+	struct strbuf name = STRBUF_INIT;
+	if ((st->has & STATE_HAS) != STATE_HAS)
+		return 0;
+	if (l->s->utf8) {
+		struct oim_err e2 = OIM_ERR_INIT;
+		if (imap_utf7_decode(st->mailbox, st->mailbox_len, &name,
+				     &e2)) {
+			strbuf_release(&name);
+			return 0; /* list_cb says what is wrong with it */
+		}
+	} else {
+		strbuf_add(&name, st->mailbox, st->mailbox_len);
+	}
+	for (size_t i = 0; i < l->out->nr; i++) {
+		struct store_folder_info *fi = &l->out->v[i];
+		if (strcmp(fi->name, name.buf))
+			continue;
+		state_from_status(st, &fi->state);
+		fi->has_state = !fi->noselect;
+		break;
+	}
+	strbuf_release(&name);
+	(void)err;
 	return 0;
 }
 
@@ -323,12 +397,23 @@ static int imap_list_folders(struct store *st, struct store_folder_list *out,
 			     struct oim_err *err)
 {
 	struct imap_store *s = (struct imap_store *)st;
-	struct list_ctx l = {s, out, false};
+	struct list_ctx l = {s, out, false, false};
+	const char *ref = s->reference ? s->reference : "";
+	int rc;
 	memset(out, 0, sizeof(*out));
 	out->sep = '/';
-	if (imap_list(s->c, s->subscribed_only,
-		      s->reference ? s->reference : "", "*", list_cb, &l,
-		      err)) {
+	/* The folders' states in the same round trip, when the server can
+	 * (without LIST-STATUS the account asks folder_states for the
+	 * folders it syncs only, rather than a STATUS for every folder) */
+	l.extended = s->list_states && !s->subscribed_only &&
+		     imap_has_cap(s->c, "LIST-STATUS") && has_condstore(s->c);
+	if (l.extended)
+		rc = imap_list_status(s->c, ref, "*", STATE_ITEMS, list_cb,
+				      list_state_cb, &l, err);
+	else
+		rc = imap_list(s->c, s->subscribed_only, ref, "*", list_cb, &l,
+			       err);
+	if (rc) {
 		store_folder_list_release(out);
 		oim_err_prefix(err, "repository %s: cannot list the folders",
 			       s->base.repo);
@@ -344,6 +429,67 @@ static int imap_list_folders(struct store *st, struct store_folder_list *out,
 		out->sep = sep ? sep : '/';
 	}
 	return 0;
+}
+
+struct states_ctx {
+	char **wire; /* names as sent */
+	size_t n;
+	struct store_folder_state *states;
+	bool *known;
+};
+
+static int states_cb(void *vctx, const struct imap_status_info *st,
+		     struct oim_err *err)
+{
+	struct states_ctx *x = vctx;
+	(void)err;
+	if ((st->has & STATE_HAS) != STATE_HAS)
+		return 0;
+	for (size_t i = 0; i < x->n; i++) {
+		if (!x->wire[i] || strlen(x->wire[i]) != st->mailbox_len ||
+		    memcmp(x->wire[i], st->mailbox, st->mailbox_len))
+			continue;
+		state_from_status(st, &x->states[i]);
+		x->known[i] = true;
+	}
+	return 0;
+}
+
+static int imap_folder_states(struct store *st, const char *const *names,
+			      size_t n, struct store_folder_state *states,
+			      bool *known, struct oim_err *err)
+{
+	struct imap_store *s = (struct imap_store *)st;
+	struct states_ctx x = {NULL, n, states, known};
+	const char **ask;
+	size_t nask = 0;
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		known[i] = false;
+	memset(states, 0, n * sizeof(*states));
+	if (!n || !has_condstore(s->c))
+		return 0;
+	x.wire = xcalloc(n, sizeof(*x.wire));
+	ask = xcalloc(n, sizeof(*ask));
+	for (size_t i = 0; i < n; i++) {
+		struct strbuf w = STRBUF_INIT;
+		struct oim_err e2 = OIM_ERR_INIT;
+		if (wire_name(s, names[i], &w, &e2)) {
+			strbuf_release(&w);
+			continue; /* opening it will say why */
+		}
+		x.wire[i] = strbuf_detach(&w, NULL);
+		ask[nask++] = x.wire[i];
+	}
+	rc = imap_status_many(s->c, ask, nask, STATE_ITEMS, states_cb, &x, err);
+	if (rc)
+		oim_err_prefix(err, "repository %s", s->base.repo);
+	for (size_t i = 0; i < n; i++)
+		free(x.wire[i]);
+	free(x.wire);
+	free(ask);
+	return rc;
 }
 
 static int get_sep(struct imap_store *s, char *sep_r, struct oim_err *err)
@@ -932,17 +1078,15 @@ static void imap_save_abort(struct store_writer *w)
 {
 	if (!w)
 		return;
+	if (w->cmd)
+		BUG("save_abort of a save in flight");
 	close(w->fd);
 	free(w);
 }
 
-static int imap_save_commit(struct store_writer *w, uint32_t *uid_r,
-			    char **id_r, struct oim_err *err)
+static int imap_save_commit_start(struct store_writer *w, struct oim_err *err)
 {
 	struct imap_store_folder *f = w->f;
-	*uid_r = 0;
-	if (id_r)
-		*id_r = NULL;
 	if (lseek(w->fd, 0, SEEK_SET) < 0) {
 		oim_error(err, OIM_SEV_MESSAGE, OIM_E_IO,
 			  "cannot read the message to upload: %s",
@@ -965,9 +1109,29 @@ static int imap_save_commit(struct store_writer *w, uint32_t *uid_r,
 			a.date_tz = (int)(tm.tm_gmtoff / 60);
 		}
 	}
+	/* queued only: the bytes go out while the caller waits for this or
+	 * an earlier save (imap_append_start) */
+	int rc = imap_append_start(f->s->c, &a, &w->cmd, err);
+	free(kw); /* the command holds its own text */
+	if (rc) {
+		imap_save_abort(w);
+		return folder_fail(f, err);
+	}
+	return 0;
+}
+
+static int imap_save_commit_finish(struct store_writer *w, uint32_t *uid_r,
+				   char **id_r, struct oim_err *err)
+{
+	struct imap_store_folder *f = w->f;
 	uint32_t uid = 0, uidvalidity = 0;
-	int rc = imap_append(f->s->c, &a, &uid, &uidvalidity, err);
-	free(kw);
+	*uid_r = 0;
+	if (id_r)
+		*id_r = NULL;
+	if (!w->cmd)
+		BUG("save_commit_finish without save_commit_start");
+	int rc = imap_append_wait(f->s->c, w->cmd, &uid, &uidvalidity, err);
+	w->cmd = NULL; /* freed by imap_append_wait */
 	imap_save_abort(w);
 	if (rc) {
 		/* a NO about this message (too big, refused content) costs
@@ -988,6 +1152,17 @@ static int imap_save_commit(struct store_writer *w, uint32_t *uid_r,
 	f->base.state.exists++;
 	*uid_r = uid;
 	return 0;
+}
+
+static int imap_save_commit(struct store_writer *w, uint32_t *uid_r,
+			    char **id_r, struct oim_err *err)
+{
+	*uid_r = 0;
+	if (id_r)
+		*id_r = NULL;
+	if (imap_save_commit_start(w, err))
+		return -1;
+	return imap_save_commit_finish(w, uid_r, id_r, err);
 }
 
 /* ---- find_uid ---- */
@@ -1148,6 +1323,49 @@ static int info_cb(void *vctx, const struct imap_fetch *fe, struct oim_err *err)
 	return 0;
 }
 
+/* ---- changes since a MODSEQ ---- */
+
+struct changes_ctx {
+	struct store_msglist *out;
+	uint64_t modseq;
+	uint32_t *van;
+	size_t nvan, avan; /* pairs */
+	const struct imap_store *s;
+};
+
+static int changes_cb(void *vctx, const struct imap_fetch *fe,
+		      struct oim_err *err)
+{
+	struct changes_ctx *x = vctx;
+	(void)err;
+	if (!(fe->has & IMAP_FETCH_UID) || !(fe->has & IMAP_FETCH_FLAGS))
+		return 0;
+	ALLOC_GROW(x->out->v, x->out->nr + 1, x->out->alloc);
+	struct store_msg *m = &x->out->v[x->out->nr++];
+	memset(m, 0, sizeof(*m));
+	m->uid = fe->uid;
+	m->flags = flags_from_imap(fe->flags) |
+		   letters_from_keywords(x->s, fe->keywords, fe->nkeywords);
+	if ((fe->has & IMAP_FETCH_MODSEQ) && fe->modseq > x->modseq)
+		x->modseq = fe->modseq;
+	return 0;
+}
+
+static int vanished_cb(void *vctx, const struct imap_seqset *uids, bool earlier,
+		       struct oim_err *err)
+{
+	struct changes_ctx *x = vctx;
+	(void)earlier;
+	(void)err;
+	for (size_t i = 0; i < uids->nr; i++) {
+		ALLOC_GROW(x->van, 2 * (x->nvan + 1), x->avan);
+		x->van[2 * x->nvan] = uids->r[i].lo;
+		x->van[2 * x->nvan + 1] = uids->r[i].hi;
+		x->nvan++;
+	}
+	return 0;
+}
+
 static int imap_msg_info(struct store_folder *bf, const struct store_msg *msg,
 			 char **message_id_r, struct oim_err *err)
 {
@@ -1173,6 +1391,34 @@ static int imap_msg_info(struct store_folder *bf, const struct store_msg *msg,
 	if (ic.v.len)
 		*message_id_r = strbuf_detach(&ic.v, NULL);
 	strbuf_release(&ic.v);
+	return 0;
+}
+
+/* UID FETCH 1:* (UID FLAGS MODSEQ) (CHANGEDSINCE m VANISHED): RFC 7162
+ * 3.2.6; without QRESYNC expunges would go unseen, so not offered. */
+static int imap_changes_since(struct store_folder *bf, uint64_t modseq,
+			      struct store_msglist *changed, uint64_t *modseq_r,
+			      uint32_t **vanished_r, size_t *nvanished_r,
+			      struct oim_err *err)
+{
+	struct imap_store_folder *f = (struct imap_store_folder *)bf;
+	struct changes_ctx x = {changed, 0, NULL, 0, 0, f->s};
+	memset(changed, 0, sizeof(*changed));
+	*modseq_r = 0;
+	*vanished_r = NULL;
+	*nvanished_r = 0;
+	if (!modseq || !imap_qresync_enabled(f->s->c))
+		return oim_error(err, OIM_SEV_MESSAGE, OIM_E_GENERIC,
+				 "repository %s: no QRESYNC", f->s->base.repo);
+	if (imap_uid_fetch(f->s->c, "1:*", "(UID FLAGS MODSEQ)", modseq,
+			   changes_cb, vanished_cb, &x, err)) {
+		store_msglist_release(changed);
+		free(x.van);
+		return folder_fail(f, err);
+	}
+	*modseq_r = x.modseq;
+	*vanished_r = x.van;
+	*nvanished_r = x.nvan;
 	return 0;
 }
 
@@ -1283,7 +1529,10 @@ static const struct store_folder_ops imap_folder_ops = {
     .save_write = imap_save_write,
     .save_commit = imap_save_commit,
     .save_abort = imap_save_abort,
+    .save_commit_start = imap_save_commit_start,
+    .save_commit_finish = imap_save_commit_finish,
     .find_uid = imap_find_uid,
+    .changes_since = imap_changes_since,
     .set_flags = imap_set_flags,
     .delete = imap_delete_msgs,
     .set_uid = NULL,
@@ -1296,6 +1545,7 @@ static const struct store_ops imap_store_ops = {
     .create_folder = imap_create_folder,
     .open_folder = imap_open_folder,
     .close_folder = imap_close_folder,
+    .folder_states = imap_folder_states,
     .free = imap_store_free,
 };
 
@@ -1342,6 +1592,7 @@ int store_imap_open(struct store **s_r, const struct store_imap_opts *o,
 	for (int i = 0; i < 26; i++)
 		if (o->keywords[i])
 			s->keywords[i] = xstrdup(o->keywords[i]);
+	s->list_states = o->list_states;
 	*s_r = &s->base;
 	return 0;
 }

@@ -129,6 +129,7 @@ static int mstore_list_folders(struct store *s, struct store_folder_list *out,
 		/* The library lists only directories with cur, new and tmp
 		 * (OfflineIMAP's _getfolders_scandir): none is a mere
 		 * parent, so noselect stays false. */
+		memset(&out->v[out->nr], 0, sizeof(out->v[out->nr]));
 		out->v[out->nr].name = names.names[i];
 		out->v[out->nr].noselect = false;
 		out->nr++;
@@ -298,11 +299,14 @@ static int mfolder_scan(struct store_folder *sf,
 					NULL) &&
 		    mn.has_time && mn.time > 0)
 			sm->date = mn.time;
-		/* One stat per message for its size (maxsize).  A file a
-		 * mail reader renamed or removed since readdir keeps size 0
-		 * rather than vanishing from the list: a missing message
-		 * would read as a local deletion. */
-		if (!fstatat(f->dfd, m->name, &st, 0))
+		/* One stat per message for its size (maxsize), unless the
+		 * caller needs none.  A file a mail reader renamed or
+		 * removed since readdir keeps size 0 rather than vanishing
+		 * from the list: a missing message would read as a local
+		 * deletion. */
+		if (o && o->no_size)
+			;
+		else if (!fstatat(f->dfd, m->name, &st, 0))
 			sm->size = (uint64_t)st.st_size;
 		else if (errno != ENOENT) {
 			int e = errno;

@@ -13,9 +13,11 @@
  * Calling sequence (one worker thread):
  *
  *	store_open(&s, &repo_opts, &err)          a connection for IMAP
- *	s->ops->list_folders(s, &folders, &err)
+ *	s->ops->list_folders(s, &folders, &err)   (IMAP: with states)
+ *	s->ops->folder_states(s, names, n, ...)   optional, no SELECT
  *	s->ops->open_folder(s, name, visible, flags, &f, &err)
  *	f->ops... scan, fetch, save, set_flags, delete, set_uid
+ *	    (saves pipelined: save_commit_start ... save_commit_finish)
  *	s->ops->close_folder(f, expunge, &err)
  *	store_close(s)
  *
@@ -49,9 +51,24 @@ struct net_tls;
 
 /* ---- folders of a repository ---- */
 
+/* What open_folder tells about the folder (and, where a store can say it
+ * without opening the folder, list_folders / folder_states). */
+struct store_folder_state {
+	uint32_t uidvalidity; /* IMAP: UIDVALIDITY; Maildir: 42 (as OfflineIMAP) */
+	uint32_t uidnext;     /* 0 if unknown */
+	uint64_t highestmodseq;
+	uint32_t exists;      /* messages in the folder (IMAP EXISTS) */
+};
+
 struct store_folder_info {
 	char *name;    /* the store's own name (owned) */
 	bool noselect; /* exists only as a parent (\Noselect) */
+	/* The folder's state, told by the listing itself (IMAP with
+	 * store_imap_opts.list_states: LIST-STATUS): has_state says it is
+	 * filled, which needs UIDVALIDITY, UIDNEXT, MESSAGES and
+	 * HIGHESTMODSEQ (so never without CONDSTORE). */
+	bool has_state;
+	struct store_folder_state state;
 };
 
 struct store_folder_list {
@@ -92,14 +109,9 @@ void store_msglist_release(struct store_msglist *l);
  * by the planner; drivers may use them to fetch less). */
 struct store_scan_opts {
 	uint32_t min_uid; /* IMAP: UID FETCH min_uid:* (0 = all) */
-};
-
-/* What open_folder tells about the folder. */
-struct store_folder_state {
-	uint32_t uidvalidity; /* IMAP: UIDVALIDITY; Maildir: 42 (as OfflineIMAP) */
-	uint32_t uidnext;     /* 0 if unknown */
-	uint64_t highestmodseq;
-	uint32_t exists;      /* messages in the folder (IMAP EXISTS) */
+	/* The caller needs no sizes (no maxsize): a driver for which each
+	 * costs a system call (Maildir: a stat per message) leaves size 0. */
+	bool no_size;
 };
 
 enum store_open_flags {
@@ -134,6 +146,9 @@ struct store_writer;
 
 struct store_folder;
 
+/* Saves in flight at once through save_commit_start (see there). */
+#define STORE_SAVE_INFLIGHT_MAX 16
+
 struct store_folder_ops {
 	/* List the folder's messages (UID, flags, size, date; no content). */
 	int (*scan)(struct store_folder *f, const struct store_scan_opts *o,
@@ -166,6 +181,28 @@ struct store_folder_ops {
 			   char **id_r, struct oim_err *err);
 	void (*save_abort)(struct store_writer *w);
 	/*
+	 * Optional (both NULL or both set): save_commit in two halves, so
+	 * that several saves can be in flight (IMAP: pipelined APPENDs).
+	 * save_commit_start sends the message and returns at once; the
+	 * writer then belongs to the driver until save_commit_finish, which
+	 * waits for that save and returns what save_commit returns, and
+	 * frees the writer whatever the outcome.  A failing start frees the
+	 * writer too.  Rules: finish writers in the order they were
+	 * started; at most STORE_SAVE_INFLIGHT_MAX started and not finished
+	 * at a time; while any is, the only calls allowed on the folder are
+	 * save_begin, save_write, save_abort (of writers not started) and
+	 * save_commit_start / save_commit_finish; every started writer is
+	 * finished before close_folder.  Crash safety as save_commit: the
+	 * message may be in the folder as soon as start returned, so
+	 * whatever must precede the save (the upload journal) precedes
+	 * start.  A start error or a finish error of severity ACCOUNT means
+	 * the connection is gone; the writers still started must still be
+	 * finished (they fail the same way).
+	 */
+	int (*save_commit_start)(struct store_writer *w, struct oim_err *err);
+	int (*save_commit_finish)(struct store_writer *w, uint32_t *uid_r,
+				  char **id_r, struct oim_err *err);
+	/*
 	 * After an upload whose UID the server did not report (no UIDPLUS),
 	 * or after a crash between APPEND and recording it: find the message
 	 * by Message-ID, size and date among UIDs >= min_uid (DESIGN.md:
@@ -189,6 +226,19 @@ struct store_folder_ops {
 	 * NULL. */
 	int (*set_uid)(struct store_folder *f, struct store_msg *msg,
 		       uint32_t uid, struct oim_err *err);
+	/*
+	 * Optional (NULL, or -1 when the server cannot: IMAP without
+	 * QRESYNC): what changed in the open folder since 'modseq' (a
+	 * HIGHESTMODSEQ it had): *changed gets UID and flags of every
+	 * message added or changed since (size and date 0), *modseq_r the
+	 * highest MODSEQ among them (0: none), *vanished_r (malloc'd) the
+	 * UIDs expunged since as *nvanished_r ranges, pairs lo, hi (it may
+	 * hold more: UIDs that never existed or went earlier).
+	 */
+	int (*changes_since)(struct store_folder *f, uint64_t modseq,
+			     struct store_msglist *changed, uint64_t *modseq_r,
+			     uint32_t **vanished_r, size_t *nvanished_r,
+			     struct oim_err *err);
 	/* The Message-ID of a message (for the upload journal): Maildir
 	 * reads the file's headers, IMAP fetches the header field;
 	 * *message_id_r malloc'd, NULL when the message has none. */
@@ -219,6 +269,17 @@ struct store_ops {
 	/* Close (IMAP: EXPUNGE first when expunge is true); frees f. */
 	int (*close_folder)(struct store_folder *f, bool expunge,
 			    struct oim_err *err);
+	/*
+	 * Optional (NULL: the store cannot tell): the state of the folders
+	 * names[0..n) without opening them (IMAP: one STATUS each, all
+	 * pipelined: one round trip).  known[i] says states[i] was filled,
+	 * as store_folder_info.has_state (all false without CONDSTORE).  A
+	 * folder the server refuses to tell about is only not known; -1
+	 * only when the connection failed (OIM_SEV_ACCOUNT).
+	 */
+	int (*folder_states)(struct store *s, const char *const *names,
+			     size_t n, struct store_folder_state *states,
+			     bool *known, struct oim_err *err);
 	void (*free)(struct store *s);
 };
 
@@ -256,6 +317,10 @@ struct store_imap_opts {
 	 * of each lower-case flag letter (NULL: none), so keywords travel as
 	 * letters (OfflineIMAP's keywordmap).  Borrowed. */
 	const char *keywords[26];
+	/* list_folders also tells each folder's state (has_state) when
+	 * the server can in the same round trip (LIST-STATUS and
+	 * CONDSTORE); costs the server a STATUS per listed folder */
+	bool list_states;
 };
 
 struct store_maildir_opts {

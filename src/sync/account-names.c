@@ -510,6 +510,15 @@ static int add_pair(const struct acct_repo_rules *remote,
 			  lname, local->repo);
 		goto skip;
 	}
+	if (missing && local->readonly) {
+		/* oimap: a read-only local repository syncs the folders it
+		 * has; one it does not have is what read-only asked for, not
+		 * an error (OfflineIMAP stops the account) */
+		log_info("folder '%s' [%s] not synced: the read-only "
+			 "repository %s has no folder '%s'",
+			 name, remote->repo, local->repo, lname);
+		goto skip;
+	}
 	if (missing && (!dry_run || !local->create)) {
 		/* accounts.py get_local_folder(): Maildir getfolder() of a
 		 * folder that does not exist is an error */

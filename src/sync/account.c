@@ -62,6 +62,12 @@ struct account {
 	bool dry_run, fsync, expunge;
 	const char *const *only_folders; /* sync_account_opts */
 
+	/* remote folder states from the listing, per pair (NULL: none
+	 * asked), for sync_folder's remote_hint */
+	bool want_hints;
+	struct store_folder_state *hint;
+	bool *has_hint;
+
 	/* the folder queue, shared by the workers */
 	pthread_mutex_t mu;
 	struct acct_folder_plan fp;
@@ -460,6 +466,17 @@ static int account_init(struct account *ac, int quick, struct oim_err *err)
 	if (ac->side[SYNC_REMOTE].is_imap && !ac->side[SYNC_LOCAL].is_imap &&
 	    keyword_map(ac, err))
 		return -1;
+	/*
+	 * Every folder's state with the listing (LIST-STATUS, else a
+	 * pipelined STATUS per folder synced), so that sync_folder can skip
+	 * an unchanged folder without selecting it (sync.h remote_hint).
+	 * Not when the folder sync could not use it.
+	 */
+	ac->want_hints = ac->side[SYNC_REMOTE].is_imap &&
+			 !ac->side[SYNC_LOCAL].is_imap &&
+			 !ac->plan.maxage_since && !ac->plan.maxage_cutoff &&
+			 ac->plan.startdate_side == SYNC_STARTDATE_NONE;
+	ac->side[SYNC_REMOTE].imap.list_states = ac->want_hints;
 	return 0;
 }
 
@@ -529,6 +546,7 @@ static void add_includes(const struct account *ac, const struct side *s,
 				log_debug(OIM_DBG_SYNC, "%s", e.msg);
 		}
 		ALLOC_GROW(l->v, l->nr, l->alloc);
+		memset(&l->v[l->nr], 0, sizeof(l->v[l->nr]));
 		l->v[l->nr].name = xstrdup(*p);
 		l->v[l->nr].noselect = false;
 		l->nr++;
@@ -586,6 +604,86 @@ static int create_folders(struct account *ac, struct store **st,
 	return 0;
 }
 
+/* ---- the remote folders' states ---- */
+
+static int cmp_info_name(const void *a, const void *b)
+{
+	const struct store_folder_info *const *x = a, *const *y = b;
+	return strcmp((*x)->name, (*y)->name);
+}
+
+/*
+ * The remote state of every pair, for sync_folder's remote_hint: as the
+ * listing told it (LIST-STATUS), else from the store's folder_states (one
+ * pipelined STATUS per folder still unknown: one round trip).  Best
+ * effort: a folder left without is synced the full way.  -1 only when the
+ * connection failed.
+ */
+static int collect_hints(struct account *ac, struct store *rs,
+			 const struct store_folder_list *rl,
+			 struct oim_err *err)
+{
+	size_t n = ac->fp.n_pairs, nask = 0, nhint = 0;
+	const struct store_folder_info **sorted;
+	const char **ask;
+	size_t *idx;
+	int rc = 0;
+
+	if (!ac->want_hints || !n)
+		return 0;
+	ac->hint = xcalloc(n, sizeof(*ac->hint));
+	ac->has_hint = xcalloc(n, sizeof(*ac->has_hint));
+	sorted = xcalloc(rl->nr + 1, sizeof(*sorted));
+	for (size_t j = 0; j < rl->nr; j++)
+		sorted[j] = &rl->v[j];
+	oim_qsort(sorted, rl->nr, sizeof(*sorted), cmp_info_name);
+	ask = xcalloc(n, sizeof(*ask));
+	idx = xcalloc(n, sizeof(*idx));
+	for (size_t i = 0; i < n; i++) {
+		const struct acct_folder_pair *fp = &ac->fp.pairs[i];
+		struct store_folder_info key = {.name = fp->remote_name};
+		const struct store_folder_info *kp = &key, **hit;
+
+		if (fp->local_missing)
+			continue;
+		hit = rl->nr ? bsearch(&kp, sorted, rl->nr, sizeof(*sorted),
+				       cmp_info_name)
+			     : NULL;
+		if (hit && (*hit)->has_state) {
+			ac->hint[i] = (*hit)->state;
+			ac->has_hint[i] = true;
+			nhint++;
+			continue;
+		}
+		ask[nask] = fp->remote_name;
+		idx[nask++] = i;
+	}
+	if (nask && rs->ops->folder_states) {
+		struct store_folder_state *st = xcalloc(nask, sizeof(*st));
+		bool *known = xcalloc(nask, sizeof(*known));
+		rc = rs->ops->folder_states(rs, ask, nask, st, known, err);
+		for (size_t k = 0; rc == 0 && k < nask; k++) {
+			if (!known[k])
+				continue;
+			ac->hint[idx[k]] = st[k];
+			ac->has_hint[idx[k]] = true;
+			nhint++;
+		}
+		free(st);
+		free(known);
+	}
+	log_debug(OIM_DBG_SYNC,
+		  "Account %s: the server told the state of %zu of %zu "
+		  "folders with the listing",
+		  ac->a->name, nhint, n);
+	free(sorted);
+	free(ask);
+	free(idx);
+	if (rc && err->sev < OIM_SEV_ACCOUNT)
+		err->sev = OIM_SEV_ACCOUNT;
+	return rc;
+}
+
 /* ---- folders ---- */
 
 static void counts_from(const struct sync_folder_result *r, bool dry,
@@ -601,10 +699,35 @@ static void counts_from(const struct sync_folder_result *r, bool dry,
 	c->dry_run = dry;
 }
 
+struct worker {
+	struct account *ac;
+	struct store *st[2]; /* given (worker 0) or opened here */
+	bool connect_failed; /* the remote connection could not be opened */
+	pthread_t tid;
+};
+
+/* sync_folder's remote_connect: the worker's remote connection is opened
+ * only for a folder that needs it. */
+static int worker_connect(void *ctx, struct store **remote_r,
+			  struct oim_err *err)
+{
+	struct worker *w = ctx;
+	if (!w->st[SYNC_REMOTE] &&
+	    side_open(w->ac, &w->ac->side[SYNC_REMOTE],
+		      &w->st[SYNC_REMOTE], err)) {
+		w->connect_failed = true;
+		return -1;
+	}
+	*remote_r = w->st[SYNC_REMOTE];
+	return 0;
+}
+
 /* Sync one pair; -1 with err on failure (err->sev says how bad). */
-static int run_folder(struct account *ac, struct store **st,
+static int run_folder(struct account *ac, struct worker *w,
 		      const struct acct_folder_pair *fp, struct oim_err *err)
 {
+	struct store **st = w->st;
+	size_t pi = (size_t)(fp - ac->fp.pairs);
 	struct sync_folder_job job;
 	struct sync_folder_result res;
 	struct side *rs = &ac->side[SYNC_REMOTE], *ls = &ac->side[SYNC_LOCAL];
@@ -616,8 +739,13 @@ static int run_folder(struct account *ac, struct store **st,
 	job.account = ac->a->name;
 	job.metadata_dir = ac->metadata;
 	job.account_dir = ac->account_dir;
-	job.remote = st[SYNC_REMOTE];
+	job.remote = st[SYNC_REMOTE]; /* NULL: connected when needed */
+	job.remote_connect = worker_connect;
+	job.remote_connect_ctx = w;
+	job.remote_repo = rs->repo->name;
 	job.local = st[SYNC_LOCAL];
+	if (ac->has_hint && pi < ac->fp.n_pairs && ac->has_hint[pi])
+		job.remote_hint = &ac->hint[pi];
 	job.remote_name = fp->remote_name;
 	job.local_name = fp->local_name;
 	job.local_visible = fp->local_visible;
@@ -668,12 +796,6 @@ out:
 	return rc;
 }
 
-struct worker {
-	struct account *ac;
-	struct store *st[2]; /* given (worker 0) or opened here */
-	pthread_t tid;
-};
-
 static bool take_next(struct account *ac, size_t *i_r)
 {
 	bool ok = false;
@@ -707,14 +829,19 @@ static void *worker_main(void *arg)
 			pthread_mutex_unlock(&ac->mu);
 			continue;
 		}
-		if (!w->st[0] && open_pair(ac, w->st, &err)) {
-			/* this worker cannot connect: give the folder back
-			 * as failed and stop */
+		/* The local store now; the remote connection only when a
+		 * folder needs it (sync_folder skips unchanged folders
+		 * without, sync.h remote_hint). */
+		if (!w->st[SYNC_LOCAL] &&
+		    side_open(ac, &ac->side[SYNC_LOCAL], &w->st[SYNC_LOCAL],
+			      &err)) {
+			/* this worker cannot open its stores: give the
+			 * folder back as failed and stop */
 			ui_folder_error(ac->a->name, fp->remote_visible, &err);
 			note_failure(ac, &err);
 			break;
 		}
-		if (!run_folder(ac, w->st, fp, &err)) {
+		if (!run_folder(ac, w, fp, &err)) {
 			pthread_mutex_lock(&ac->mu);
 			ac->ok++;
 			pthread_mutex_unlock(&ac->mu);
@@ -724,9 +851,11 @@ static void *worker_main(void *arg)
 		note_failure(ac, &err);
 		if (err.sev >= OIM_SEV_ACCOUNT) {
 			/* The connection is gone: a new one for the next
-			 * folder, once; then this worker gives up. */
+			 * folder, once; then this worker gives up.  One
+			 * that could not connect at all gives up now. */
 			close_pair(w->st);
-			if (reopened || err.sev >= OIM_SEV_FATAL)
+			if (reopened || err.sev >= OIM_SEV_FATAL ||
+			    w->connect_failed)
 				break;
 			reopened = true;
 		}
@@ -827,6 +956,8 @@ static int sync_structure(struct account *ac, struct store **st,
 	if (acct_plan_pairs(rr, &l[SYNC_REMOTE], lr, &l[SYNC_LOCAL],
 			    ac->dry_run, &ac->fp, err))
 		goto out;
+	if (collect_hints(ac, st[SYNC_REMOTE], &l[SYNC_REMOTE], err))
+		goto out;
 	rc = 0;
 out:
 	if (rc && err->sev < OIM_SEV_ACCOUNT)
@@ -915,6 +1046,8 @@ out:
 			    xstrdup(ac.side[SYNC_LOCAL].md.root);
 	}
 	acct_folder_plan_release(&ac.fp);
+	free(ac.hint);
+	free(ac.has_hint);
 	side_release(&ac.side[0]);
 	side_release(&ac.side[1]);
 	free(ac.account_dir);

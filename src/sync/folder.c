@@ -4,6 +4,10 @@
  *
  * Order of work, and why:
  *
+ *  0. With the state the account's listing told for the remote folder
+ *     (job->remote_hint): open the status cache and the local folder, and
+ *     when nothing can have changed, stop there, the remote folder never
+ *     opened (hint_skip()).
  *  1. Open the status cache, the upload journal and both folders.
  *  2. Scan the local folder (cheap: readdir), then check UID validity as
  *     accounts.py check_uid_validity() does: when the local folder or the
@@ -15,7 +19,8 @@
  *     on the server before the planner sees the local message as new mail
  *     again, so it is never uploaded twice.
  *  4. -q: skip when nothing changed (plan.h).  Else scan the remote folder,
- *     build the plan and carry it out phase by phase.
+ *     build the plan and carry it out phase by phase; uploads with several
+ *     APPENDs in flight (run_uploads()).
  *
  * Every step is recorded in the status only after it succeeded, in
  * transactions of SYNC_STATUS_BATCH records and at each phase end; a crash
@@ -43,7 +48,11 @@
 struct exec {
 	const struct sync_folder_job *job;
 	struct sync_folder_result *res;
+	struct store *remote; /* job->remote, or job->remote_connect's */
 	struct store_folder *f[2];
+	bool local_scanned; /* list[SYNC_LOCAL] is filled */
+	/* the remote UIDVALIDITY check_validity() passed with (0: none) */
+	uint64_t validity_checked;
 	struct status *st;
 	struct status_journal *jr;
 	struct store_msglist list[2];
@@ -69,6 +78,12 @@ struct exec {
 	 */
 	bool expunge;
 	size_t *deferred, ndeferred, adeferred; /* step indexes */
+	/* after a sync that changed the server: its state as it must be
+	 * now, checked by verify_changes(), saved once the status is final */
+	bool post_ok;
+	struct store_folder_state post_state;
+	/* the remote folder's state when opened (drivers update theirs) */
+	struct store_folder_state s0;
 	/* files the scans left alone (already warned about) */
 	size_t skipped;
 };
@@ -445,60 +460,133 @@ static int ul_end(void *ctx, struct oim_err *err)
 	return 0;
 }
 
-static void upload_one(struct exec *ex, const struct sync_step *s)
+/*
+ * One upload in the pipeline: the local message spooled into the remote
+ * writer and journaled, the save started (or, without pipelining, ready
+ * to commit), then finished.
+ */
+struct ul_slot {
+	const struct sync_step *s;
+	struct store_msg *m;
+	struct store_writer *w; /* until the save is finished */
+	char *mid;		/* Message-ID (malloc'd) or NULL */
+	uint64_t jid;		/* the journal entry */
+	uint64_t size;		/* bytes as sent (CRLF) */
+	/* the save's outcome, once finished */
+	bool finished;
+	int rc;
+	uint32_t uid;
+	struct oim_err e;
+};
+
+/*
+ * Read the local message into a remote writer, journal the intent
+ * durably, and (pipelined) start the save.  false: the step failed and
+ * was reported, nothing is in flight.
+ */
+static bool upload_start(struct exec *ex, const struct sync_step *s, bool pipe,
+			 struct ul_slot *u)
 {
 	struct store_folder *rf = ex->f[SYNC_REMOTE], *lf = ex->f[SYNC_LOCAL];
 	struct store_msglist *ll = &ex->list[SYNC_LOCAL];
-	struct store_msg *m;
 	struct store_body_cb cb = {ul_begin, ul_data, ul_end};
-	struct ul u = {.ex = ex};
+	struct ul ud = {.ex = ex};
 	struct oim_err e = OIM_ERR_INIT;
-	char *mid = NULL, *newid = NULL;
-	uint64_t jid = 0;
-	uint32_t uid = 0;
+	struct store_msg *m;
 
 	if (s->local_idx >= ll->nr)
 		BUG("upload step without a local message");
 	m = &ll->v[s->local_idx];
+	memset(u, 0, sizeof(*u));
+	u->s = s;
+	u->m = m;
 
-	if (lf->ops->msg_info && lf->ops->msg_info(lf, m, &mid, &e) < 0) {
+	if (lf->ops->msg_info && lf->ops->msg_info(lf, m, &u->mid, &e) < 0) {
 		step_failed(ex, "reading", m, 0, &e);
-		return;
+		return false;
 	}
-	if (rf->ops->save_begin(rf, 0, s->flags, s->date, s->size, &u.w, &e) <
+	if (rf->ops->save_begin(rf, 0, s->flags, s->date, s->size, &ud.w, &e) <
 	    0) {
 		step_failed(ex, "uploading", m, 0, &e);
-		goto out;
+		goto fail;
 	}
 	{
 		const struct store_msg *one = m;
-		int r = lf->ops->fetch(lf, &one, 1, &cb, &u, &e);
-		if (r < 0 || u.failed || !u.began || !u.ended) {
-			rf->ops->save_abort(u.w);
-			if (r == 0 && !u.failed)
+		int r = lf->ops->fetch(lf, &one, 1, &cb, &ud, &e);
+		if (r < 0 || ud.failed || !ud.began || !ud.ended) {
+			rf->ops->save_abort(ud.w);
+			if (r == 0 && !ud.failed)
 				oim_error(&e, OIM_SEV_MESSAGE, OIM_E_IO,
 					  "the message could not be read");
 			step_failed(ex, "uploading", m, 0, &e);
-			goto out;
+			goto fail;
 		}
 	}
-	/* The intent, durably, before the APPEND (which save_commit sends). */
-	if (status_journal_add(ex->jr, m->id ? m->id : "", mid ? mid : "",
-			       u.crlf_size, s->date, &jid, &e) < 0) {
-		rf->ops->save_abort(u.w);
+	/* The intent, durably, before the APPEND (which the save sends). */
+	if (status_journal_add(ex->jr, m->id ? m->id : "", u->mid ? u->mid : "",
+			       ud.crlf_size, s->date, &u->jid, &e) < 0) {
+		rf->ops->save_abort(ud.w);
 		set_stop(ex, &e);
-		goto out;
+		goto fail;
 	}
-	if (rf->ops->save_commit(u.w, &uid, &newid, &e) < 0) {
+	u->size = ud.crlf_size;
+	u->w = ud.w;
+	if (pipe && rf->ops->save_commit_start(u->w, &e) < 0) {
+		/* The writer is gone; the journal entry stays, in case the
+		 * APPEND went out after all: the next run looks for it. */
+		u->w = NULL;
+		step_failed(ex, "uploading", m, 0, &e);
+		goto fail;
+	}
+	return true;
+fail:
+	free(u->mid);
+	u->mid = NULL;
+	return false;
+}
+
+/* Wait for the save (pipelined) or commit it; the outcome goes to u. */
+static void upload_commit(struct exec *ex, struct ul_slot *u, bool pipe)
+{
+	struct store_folder *rf = ex->f[SYNC_REMOTE];
+	char *newid = NULL;
+
+	if (u->finished)
+		return;
+	u->finished = true;
+	oim_err_clear(&u->e);
+	if (pipe)
+		u->rc =
+		    rf->ops->save_commit_finish(u->w, &u->uid, &newid, &u->e);
+	else
+		u->rc = rf->ops->save_commit(u->w, &u->uid, &newid, &u->e);
+	u->w = NULL;
+	free(newid);
+}
+
+/*
+ * A save finished: find its UID if the server did not say, give the
+ * local message that UID in its name, record it in the status, and mark
+ * the journal entry done.
+ */
+static void upload_done(struct exec *ex, struct ul_slot *u)
+{
+	struct store_folder *rf = ex->f[SYNC_REMOTE], *lf = ex->f[SYNC_LOCAL];
+	const struct sync_step *s = u->s;
+	struct store_msg *m = u->m;
+	struct oim_err e = OIM_ERR_INIT;
+	uint32_t uid = u->uid;
+
+	if (u->rc < 0) {
 		/* The journal entry stays: if the APPEND went through after
 		 * all, the next run finds it instead of uploading again. */
-		step_failed(ex, "uploading", m, 0, &e);
+		step_failed(ex, "uploading", m, 0, &u->e);
 		goto out;
 	}
-	free(newid);
 	if (!uid) {
-		if (rf->ops->find_uid(rf, mid ? mid : "", u.crlf_size, s->date,
-				      ex->upload_min_uid, &uid, &e) < 0) {
+		if (rf->ops->find_uid(rf, u->mid ? u->mid : "", u->size,
+				      s->date, ex->upload_min_uid, &uid,
+				      &e) < 0) {
 			step_failed(ex, "finding the uploaded", m, 0, &e);
 			goto out;
 		}
@@ -530,10 +618,66 @@ static void upload_one(struct exec *ex, const struct sync_step *s)
 	m->uid = uid;
 	if (record(ex, s, uid) < 0)
 		goto out;
-	if (status_journal_done(ex->jr, jid, uid, &e) < 0)
+	if (status_journal_done(ex->jr, u->jid, uid, &e) < 0)
 		set_stop(ex, &e);
 out:
-	free(mid);
+	free(u->mid);
+	u->mid = NULL;
+}
+
+/*
+ * The uploads of steps[a..b), with up to STORE_SAVE_INFLIGHT_MAX APPENDs
+ * in flight when the remote driver pipelines (save_commit_start).
+ *
+ * Crash safety is upload_one's of old, per message: each is journaled
+ * before its save starts and marked done after its UID is in the local
+ * name and the status.  A run killed with saves in flight leaves them
+ * journaled; the next run looks for each on the server (recover_uploads)
+ * above the highest UID the status knows.  That stays right with several
+ * in flight: one connection's APPENDs get increasing UIDs in the order
+ * sent, and they are recorded in that order, so the status never knows a
+ * UID above a pending one's.
+ */
+static void run_uploads(struct exec *ex, size_t a, size_t b)
+{
+	const struct sync_step *steps = ex->plan.steps;
+	struct store_folder *rf = ex->f[SYNC_REMOTE];
+	bool pipe = rf->ops->save_commit_start && rf->ops->save_commit_finish;
+	size_t window = pipe ? STORE_SAVE_INFLIGHT_MAX : 1;
+	struct ul_slot ring[STORE_SAVE_INFLIGHT_MAX];
+	size_t head = 0, n = 0;
+
+	for (size_t i = a; i <= b; i++) {
+		bool more = i < b && !stopped(ex);
+		/* the oldest when the window is full; all at the end */
+		while (n && (n >= window || !more)) {
+			struct ul_slot *u = &ring[head];
+			upload_commit(ex, u, pipe);
+			if (u->rc == 0 && !u->uid && n > 1) {
+				/* No APPENDUID: find_uid needs the folder
+				 * to itself.  Finish the saves in flight
+				 * first, and start one at a time from now
+				 * on. */
+				for (size_t k = 1; k < n; k++)
+					upload_commit(
+					    ex,
+					    &ring[(head + k) %
+						  STORE_SAVE_INFLIGHT_MAX],
+					    pipe);
+				window = 1;
+			}
+			upload_done(ex, u);
+			head = (head + 1) % STORE_SAVE_INFLIGHT_MAX;
+			n--;
+		}
+		if (!more)
+			break;
+		if (steps[i].kind != SYNC_STEP_COPY)
+			continue;
+		if (upload_start(ex, &steps[i], pipe,
+				 &ring[(head + n) % STORE_SAVE_INFLIGHT_MAX]))
+			n++;
+	}
 }
 
 /* ---- deletions and flags ------------------------------------------------
@@ -696,9 +840,8 @@ static void run_phase(struct exec *ex, size_t a, size_t b)
 			run_downloads(ex, a, b);
 		break;
 	case SYNC_PH_L2R_COPY:
-		for (size_t i = a; i < b && !stopped(ex); i++)
-			if (steps[i].kind == SYNC_STEP_COPY)
-				upload_one(ex, &steps[i]);
+		if (!stopped(ex))
+			run_uploads(ex, a, b);
 		break;
 	default:
 		if (!stopped(ex))
@@ -712,18 +855,28 @@ static void run_phase(struct exec *ex, size_t a, size_t b)
 /* ---- validity, journal recovery -----------------------------------------
  */
 
+/* The repository name of a side, for its FolderValidity file. */
+static const char *side_repo(const struct exec *ex, enum sync_side side)
+{
+	if (side == SYNC_LOCAL)
+		return ex->job->local->repo;
+	if (ex->remote)
+		return ex->remote->repo;
+	return ex->job->remote_repo;
+}
+
 static int validity_error(struct exec *ex, enum sync_side side, uint64_t saved,
 			  uint64_t now, struct oim_err *err)
 {
 	const struct sync_folder_job *job = ex->job;
 	const char *folder =
 	    side == SYNC_REMOTE ? job->remote_name : job->local_name;
-	struct store *s = side == SYNC_REMOTE ? job->remote : job->local;
+	const char *repo = side_repo(ex, side);
 	char *vpath = NULL, *spath = NULL;
 	struct oim_err e = OIM_ERR_INIT;
 
-	if (status_validity_path(job->metadata_dir, s->repo, folder, &vpath,
-				 &e) < 0)
+	if (status_validity_path(job->metadata_dir, repo, folder, &vpath, &e) <
+	    0)
 		vpath = xstrdup("(validity file)");
 	spath = xstrdup(status_path(ex->st));
 	oim_error(
@@ -744,22 +897,30 @@ static int validity_error(struct exec *ex, enum sync_side side, uint64_t saved,
 	return -1;
 }
 
-static int check_validity(struct exec *ex, struct oim_err *err)
+/* now[side]: the UIDVALIDITY each side has now (0: the driver knows
+ * none).  The local scan must be done. */
+static int check_validity(struct exec *ex, const uint64_t now_v[2],
+			  struct oim_err *err)
 {
 	const struct sync_folder_job *job = ex->job;
 	bool known = ex->list[SYNC_LOCAL].nr > 0 || status_count(ex->st) > 0;
 
+	/* checked already with the same value (the hint's, then SELECT's) */
+	if (now_v[SYNC_REMOTE] && now_v[SYNC_REMOTE] == ex->validity_checked)
+		return 0;
 	for (int side = 0; side < 2; side++) {
-		struct store *s =
-		    side == SYNC_REMOTE ? job->remote : job->local;
+		const char *repo = side_repo(ex, (enum sync_side)side);
 		const char *folder =
 		    side == SYNC_REMOTE ? job->remote_name : job->local_name;
-		uint64_t now = ex->f[side]->state.uidvalidity, saved = 0;
+		uint64_t now = now_v[side], saved = 0;
 		bool present = false;
 
 		if (!now)
 			continue; /* the driver does not know one */
-		if (status_validity_read(job->metadata_dir, s->repo, folder,
+		if (!repo)
+			BUG("no repository name for the %s side",
+			    side_name((enum sync_side)side));
+		if (status_validity_read(job->metadata_dir, repo, folder,
 					 &present, &saved, err) < 0)
 			return -1;
 		if (known && present && saved != now)
@@ -773,10 +934,11 @@ static int check_validity(struct exec *ex, struct oim_err *err)
 		log_debug(OIM_DBG_SYNC,
 			  "folder %s: saving %s UIDVALIDITY %" PRIu64, folder,
 			  side_name(side), now);
-		if (status_validity_write(job->metadata_dir, s->repo, folder,
-					  now, !job->fsync, err) < 0)
+		if (status_validity_write(job->metadata_dir, repo, folder, now,
+					  !job->fsync, err) < 0)
 			return -1;
 	}
+	ex->validity_checked = now_v[SYNC_REMOTE];
 	return 0;
 }
 
@@ -914,6 +1076,9 @@ static int scan(struct exec *ex, enum sync_side side, struct oim_err *err)
 {
 	struct store_scan_opts so = {0};
 	struct store_folder *f = ex->f[side];
+	/* Local sizes serve maxsize only (an upload's size is measured as
+	 * it is read): without maxsize, no stat per Maildir message. */
+	so.no_size = side == SYNC_LOCAL && !ex->job->plan.maxsize;
 	if (f->ops->scan(f, &so, &ex->list[side], err) < 0)
 		return -1;
 	ex->skipped += ex->list[side].skipped;
@@ -1013,63 +1178,71 @@ static uint64_t status_fingerprint(const struct status *st)
 	return sum;
 }
 
-static void fast_values(const struct exec *ex, char *state, size_t scap,
-			char *fpr, size_t fcap)
+static void fast_values(const struct exec *ex,
+			const struct store_folder_state *fs, char *state,
+			size_t scap, char *fpr, size_t fcap)
 {
-	const struct store_folder_state *fs = &ex->f[SYNC_REMOTE]->state;
 	snprintf(state, scap, "%" PRIu32 ":%" PRIu32 ":%" PRIu32 ":%" PRIu64,
 		 fs->uidvalidity, fs->uidnext, fs->exists, fs->highestmodseq);
 	snprintf(fpr, fcap, "%zu:%016" PRIx64, status_count(ex->st),
 		 status_fingerprint(ex->st));
 }
 
-static bool fast_path_usable(const struct exec *ex)
+static bool state_usable(const struct store_folder_state *fs,
+			 const struct sync_plan_opts *o)
 {
-	const struct sync_plan_opts *o = &ex->opts;
-	const struct store_folder_state *fs = &ex->f[SYNC_REMOTE]->state;
 	return fs->highestmodseq && fs->uidnext && !o->local_is_imap &&
 	       !o->maxage_since && !o->maxage_cutoff &&
 	       o->startdate_side == SYNC_STARTDATE_NONE;
 }
 
-static bool fast_unchanged(struct exec *ex)
+static bool fast_path_usable(const struct exec *ex)
+{
+	return state_usable(&ex->s0, &ex->opts);
+}
+
+/* fs and the status are as the last sync that left the server alone
+ * saved them. */
+static bool saved_state_is(const struct exec *ex,
+			   const struct store_folder_state *fs)
 {
 	char state[STATUS_META_MAX_VALUE], fpr[STATUS_META_MAX_VALUE];
-	const char *sv, *fv;
-	struct snap_arrays sa;
-	struct sync_plan_opts o;
-	bool same;
+	const char *sv = status_meta_get(ex->st, META_STATE);
+	const char *fv = status_meta_get(ex->st, META_FPR);
 
-	if (!fast_path_usable(ex))
-		return false;
-	sv = status_meta_get(ex->st, META_STATE);
-	fv = status_meta_get(ex->st, META_FPR);
 	if (!sv || !fv)
 		return false;
-	fast_values(ex, state, sizeof(state), fpr, sizeof(fpr));
-	if (strcmp(sv, state) || strcmp(fv, fpr))
-		return false;
-	/* the local side equals the status: the Maildir half of -q */
+	fast_values(ex, fs, state, sizeof(state), fpr, sizeof(fpr));
+	return !strcmp(sv, state) && !strcmp(fv, fpr);
+}
+
+/* The local folder (scanned) has the UIDs and flags of the status: the
+ * Maildir half of -q. */
+static bool local_is_status(struct exec *ex, const struct sync_plan_opts *po)
+{
+	struct snap_arrays sa;
+	struct sync_plan_opts o = *po;
+	bool same;
+
 	snap_fill(ex, &sa, false);
-	o = ex->opts;
 	o.remote_exists = sa.snap.status_nr;
 	same = sync_plan_quick_unchanged(&sa.snap, &o);
 	snap_release(&sa);
 	return same;
 }
 
-/* After a complete sync that changed nothing on the server. */
-static void fast_save(struct exec *ex)
+static bool fast_unchanged(struct exec *ex)
+{
+	return fast_path_usable(ex) && saved_state_is(ex, &ex->s0) &&
+	       local_is_status(ex, &ex->opts);
+}
+
+static void save_state(struct exec *ex, const struct store_folder_state *fs)
 {
 	char state[STATUS_META_MAX_VALUE], fpr[STATUS_META_MAX_VALUE];
 	struct oim_err e = OIM_ERR_INIT;
-	const struct sync_plan_summary *sum = &ex->res->sum;
 
-	if (!fast_path_usable(ex) || ex->res->failed_messages ||
-	    sum->copy[SYNC_REMOTE] || sum->del[SYNC_REMOTE] ||
-	    sum->flags[SYNC_REMOTE] || stopped(ex))
-		return;
-	fast_values(ex, state, sizeof(state), fpr, sizeof(fpr));
+	fast_values(ex, fs, state, sizeof(state), fpr, sizeof(fpr));
 	const char *sv = status_meta_get(ex->st, META_STATE);
 	const char *fv = status_meta_get(ex->st, META_FPR);
 	if (sv && fv && !strcmp(sv, state) && !strcmp(fv, fpr))
@@ -1082,6 +1255,151 @@ static void fast_save(struct exec *ex)
 		return;
 	}
 	tx_commit(ex);
+}
+
+static int cmp_uid32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The status now describes every message the remote scan listed, with
+ * the flags the server has (after this run's changes; deleted ones
+ * aside).  A saved state stands for "the plan would be empty", which
+ * holds only then: a message the plan held back (read-only local,
+ * maxsize, copy_ignore) or a flag it did not carry is not in the status,
+ * and must not be hidden from a later run with other options.
+ */
+static bool status_matches_remote(const struct exec *ex)
+{
+	const struct store_msglist *rl = &ex->list[SYNC_REMOTE];
+	uint32_t *del = xcalloc(ex->ndeferred + 1, sizeof(*del));
+	bool ok = true;
+
+	for (size_t i = 0; i < ex->ndeferred; i++)
+		del[i] = ex->plan.steps[ex->deferred[i]].uid;
+	oim_qsort(del, ex->ndeferred, sizeof(*del), cmp_uid32);
+	for (size_t i = 0; ok && i < rl->nr; i++) {
+		const struct status_rec *rec;
+		if (ex->ndeferred && bsearch(&rl->v[i].uid, del, ex->ndeferred,
+					     sizeof(*del), cmp_uid32))
+			continue; /* expunged by this run */
+		rec = status_get(ex->st, rl->v[i].uid);
+		ok = rec && letters(rec->flags) == rl->v[i].flags;
+	}
+	free(del);
+	return ok;
+}
+
+static bool in_ranges(const uint32_t *v, size_t n, uint32_t uid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (uid >= v[2 * i] && uid <= v[2 * i + 1])
+			return true;
+	return false;
+}
+
+static bool deferred_uid(const struct exec *ex, uint32_t uid)
+{
+	for (size_t i = 0; i < ex->ndeferred; i++)
+		if (ex->plan.steps[ex->deferred[i]].uid == uid)
+			return true;
+	return false;
+}
+
+/*
+ * After a sync that changed the server (uploads, flags, deletions): ask
+ * what changed since the state seen at SELECT (CHANGEDSINCE, with
+ * QRESYNC's VANISHED) and, when that is exactly what this run did -- every
+ * message added or changed since is in the status with those flags, no
+ * message the status knows has gone but the ones this run deleted -- keep
+ * the state the server must have now for the next run's no-change check
+ * (saved in sync_folder() once the deletions are recorded).
+ *
+ * Why that is safe: HIGHESTMODSEQ only grows, with every change by anyone
+ * (QRESYNC servers count expunges too).  The state kept has the highest
+ * MODSEQ seen in the answer, never more than the server's; any change by
+ * someone else before the answer is in the answer (and fails the check),
+ * any change after it leaves the server with a higher HIGHESTMODSEQ than
+ * the one kept.  A value kept too low (our own expunges raise
+ * HIGHESTMODSEQ past every message's MODSEQ) only costs one full sync.
+ */
+static void verify_changes(struct exec *ex)
+{
+	const struct sync_plan_summary *sum = &ex->res->sum;
+	struct store_folder *rf = ex->f[SYNC_REMOTE];
+	const struct store_folder_state *s0 = &ex->s0;
+	struct store_msglist ch = {0};
+	uint32_t *van = NULL;
+	size_t nvan = 0, nnew = 0;
+	uint64_t modseq = 0;
+	uint32_t uidnext = s0->uidnext;
+	uint32_t *uids = NULL;
+	size_t nu = 0;
+	struct oim_err e = OIM_ERR_INIT;
+	bool ok = true;
+
+	if (!state_usable(s0, &ex->opts) || !rf->ops->changes_since ||
+	    ex->res->failed_messages || stopped(ex) ||
+	    !(sum->copy[SYNC_REMOTE] || sum->del[SYNC_REMOTE] ||
+	      sum->flags[SYNC_REMOTE]) ||
+	    !status_matches_remote(ex))
+		return;
+	if (rf->ops->changes_since(rf, s0->highestmodseq, &ch, &modseq, &van,
+				   &nvan, &e) < 0) {
+		log_debug(OIM_DBG_SYNC, "folder %s: changes not checked: %s",
+			  ex->job->remote_name, e.msg);
+		return;
+	}
+	for (size_t i = 0; ok && i < ch.nr; i++) {
+		const struct status_rec *rec = status_get(ex->st, ch.v[i].uid);
+		ok = rec && letters(rec->flags) == ch.v[i].flags &&
+		     !deferred_uid(ex, ch.v[i].uid);
+		if (ch.v[i].uid >= s0->uidnext) {
+			nnew++;
+			if (ch.v[i].uid >= uidnext && ch.v[i].uid < UINT32_MAX)
+				uidnext = ch.v[i].uid + 1;
+		}
+	}
+	if (ok && nvan) {
+		uids = status_uids(ex->st, &nu);
+		for (size_t i = 0; ok && i < nu; i++)
+			ok = !in_ranges(van, nvan, uids[i]) ||
+			     deferred_uid(ex, uids[i]);
+		free(uids);
+	}
+	if (ok && ex->ndeferred > (size_t)s0->exists + nnew)
+		ok = false;
+	log_debug(OIM_DBG_SYNC,
+		  "folder %s: %zu messages changed, %zu UID ranges gone since "
+		  "SELECT: %s",
+		  ex->job->remote_name, ch.nr, nvan,
+		  ok ? "all by this run" : "not only by this run");
+	if (ok) {
+		ex->post_state = *s0;
+		ex->post_state.uidnext = uidnext;
+		ex->post_state.exists =
+		    (uint32_t)(s0->exists + nnew - ex->ndeferred);
+		if (modseq > ex->post_state.highestmodseq)
+			ex->post_state.highestmodseq = modseq;
+		ex->post_ok = true;
+	}
+	store_msglist_release(&ch);
+	free(van);
+}
+
+/* After a complete sync that changed nothing on the server. */
+static void fast_save(struct exec *ex)
+{
+	const struct sync_plan_summary *sum = &ex->res->sum;
+
+	if (!fast_path_usable(ex) || ex->res->failed_messages ||
+	    sum->copy[SYNC_REMOTE] || sum->del[SYNC_REMOTE] ||
+	    sum->flags[SYNC_REMOTE] || stopped(ex) ||
+	    !status_matches_remote(ex))
+		return;
+	save_state(ex, &ex->s0);
 }
 
 static void dry_run_report(struct exec *ex)
@@ -1124,31 +1442,27 @@ static int valve_error(struct exec *ex, struct oim_err *err)
 	    side_name(other), side_name(empty), status_path(ex->st));
 }
 
-static int open_all(struct exec *ex, struct oim_err *err)
+static int open_status(struct exec *ex, struct oim_err *err)
 {
 	const struct sync_folder_job *job = ex->job;
-	unsigned sflags = 0, rflags = 0, lflags = STORE_OPEN_CREATE;
+	unsigned sflags = 0;
 
 	if (job->dry_run)
 		sflags |= STATUS_OPEN_READONLY;
 	if (!job->fsync)
 		sflags |= STATUS_OPEN_NOFSYNC;
-	if (status_open(job->account_dir, job->status_name, job->backend,
-			sflags, &ex->st, err) < 0)
-		return -1;
-	if (status_journal_open(job->account_dir, job->status_name, sflags,
-				&ex->jr, err) < 0)
-		return -1;
-	if (job->plan.readonly[SYNC_REMOTE] || job->dry_run)
-		rflags |= STORE_OPEN_READONLY;
-	else if (ex->expunge)
-		rflags |= STORE_OPEN_EXPUNGE;
-	if (job->remote->ops->open_folder(job->remote, job->remote_name, NULL,
-					  rflags, &ex->f[SYNC_REMOTE],
-					  err) < 0) {
-		ex->f[SYNC_REMOTE] = NULL;
-		return -1;
-	}
+	return status_open(job->account_dir, job->status_name, job->backend,
+			   sflags, &ex->st, err);
+}
+
+static int open_local(struct exec *ex, struct oim_err *err)
+{
+	const struct sync_folder_job *job = ex->job;
+	struct store *ls = job->local;
+	unsigned lflags = STORE_OPEN_CREATE;
+
+	if (ex->f[SYNC_LOCAL])
+		return 0;
 	/* Read-only local: the plan changes nothing there, but an uploaded
 	 * message still gets its UID in its name (OfflineIMAP's
 	 * change_message_uid() does that in a read-only repository too),
@@ -1157,9 +1471,16 @@ static int open_all(struct exec *ex, struct oim_err *err)
 		lflags = STORE_OPEN_READONLY; /* create nothing */
 	else if (job->plan.readonly[SYNC_LOCAL])
 		lflags = 0;
-	if (job->local->ops->open_folder(job->local, job->local_name,
-					 job->local_visible, lflags,
-					 &ex->f[SYNC_LOCAL], err) < 0) {
+	/* The folder is there on every run but the first: open it as it
+	 * is, without the mkdir calls of creating what exists. */
+	if ((lflags & STORE_OPEN_CREATE) &&
+	    ls->ops->open_folder(ls, job->local_name, job->local_visible,
+				 lflags & ~(unsigned)STORE_OPEN_CREATE,
+				 &ex->f[SYNC_LOCAL], err) == 0)
+		return 0;
+	oim_err_clear(err);
+	if (ls->ops->open_folder(ls, job->local_name, job->local_visible,
+				 lflags, &ex->f[SYNC_LOCAL], err) < 0) {
 		ex->f[SYNC_LOCAL] = NULL;
 		return -1;
 	}
@@ -1171,17 +1492,19 @@ static int open_all(struct exec *ex, struct oim_err *err)
  * gives the plan its UID floor; on the first sync the plan says what to
  * write there.
  */
-static int startdate_side(const struct exec *ex, struct store **s_r,
+static const char *side_repo(const struct exec *ex, enum sync_side side);
+
+static int startdate_side(const struct exec *ex, const char **repo_r,
 			  const char **folder_r)
 {
 	const struct sync_folder_job *job = ex->job;
 	switch (ex->opts.startdate_side) {
 	case SYNC_STARTDATE_REMOTE:
-		*s_r = job->remote;
+		*repo_r = side_repo(ex, SYNC_REMOTE);
 		*folder_r = job->remote_name;
 		return 1;
 	case SYNC_STARTDATE_LOCAL:
-		*s_r = job->local;
+		*repo_r = side_repo(ex, SYNC_LOCAL);
 		*folder_r = job->local_name;
 		return 1;
 	default:
@@ -1191,26 +1514,134 @@ static int startdate_side(const struct exec *ex, struct store **s_r,
 
 static int startdate_load(struct exec *ex, struct oim_err *err)
 {
-	struct store *s;
-	const char *folder;
+	const char *repo, *folder;
 	bool present;
-	if (!startdate_side(ex, &s, &folder))
+	if (!startdate_side(ex, &repo, &folder))
 		return 0;
-	return status_startuid_read(ex->job->metadata_dir, s->repo, folder,
+	return status_startuid_read(ex->job->metadata_dir, repo, folder,
 				    &present, &ex->opts.startdate_min_uid, err);
 }
 
 static int startdate_save(struct exec *ex, struct oim_err *err)
 {
-	struct store *s;
-	const char *folder;
+	const char *repo, *folder;
 	uint32_t uid = ex->plan.startdate_min_uid_save;
-	if (!uid || ex->job->dry_run || !startdate_side(ex, &s, &folder))
+	if (!uid || ex->job->dry_run || !startdate_side(ex, &repo, &folder))
 		return 0;
 	log_debug(OIM_DBG_SYNC, "folder %s: startdate: from UID %" PRIu32,
 		  folder, uid);
-	return status_startuid_write(ex->job->metadata_dir, s->repo, folder,
+	return status_startuid_write(ex->job->metadata_dir, repo, folder,
 				     uid, !ex->job->fsync, err);
+}
+
+/* The remote store, connected now if the caller left that to us. */
+static int need_remote(struct exec *ex, struct oim_err *err)
+{
+	const struct sync_folder_job *job = ex->job;
+
+	if (ex->remote)
+		return 0;
+	if (!job->remote_connect)
+		BUG("sync_folder without a remote store");
+	if (job->remote_connect(job->remote_connect_ctx, &ex->remote, err) <
+	    0) {
+		ex->remote = NULL;
+		if (err->sev < OIM_SEV_ACCOUNT)
+			err->sev = OIM_SEV_ACCOUNT;
+		return -1;
+	}
+	return 0;
+}
+
+static int open_all(struct exec *ex, struct oim_err *err)
+{
+	const struct sync_folder_job *job = ex->job;
+	unsigned sflags = 0, rflags = 0;
+
+	if (job->dry_run)
+		sflags |= STATUS_OPEN_READONLY;
+	if (!job->fsync)
+		sflags |= STATUS_OPEN_NOFSYNC;
+	if (status_journal_open(job->account_dir, job->status_name, sflags,
+				&ex->jr, err) < 0)
+		return -1;
+	if (job->plan.readonly[SYNC_REMOTE] || job->dry_run)
+		rflags |= STORE_OPEN_READONLY;
+	else if (ex->expunge)
+		rflags |= STORE_OPEN_EXPUNGE;
+	if (need_remote(ex, err) < 0)
+		return -1;
+	if (ex->remote->ops->open_folder(ex->remote, job->remote_name, NULL,
+					 rflags, &ex->f[SYNC_REMOTE],
+					 err) < 0) {
+		ex->f[SYNC_REMOTE] = NULL;
+		return -1;
+	}
+	return open_local(ex, err);
+}
+
+/*
+ * The account's listing told the remote folder's state (job->remote_hint,
+ * sync.h): decide without opening the remote folder.  Returns 1 when the
+ * folder was skipped, 0 to go on with the full sync (the local folder may
+ * then be open and scanned already), -1 on error.
+ *
+ * Skipped when the state equals the one saved after the last sync that
+ * left the server alone, with the status as that sync left it
+ * (fingerprint), and the local folder equals the status: as the fast path
+ * after SELECT, one round trip less.  The upload journal is not read: a
+ * pending upload leaves a local message without UID (the status then
+ * differs from the folder), or one the status learnt after that sync
+ * (the fingerprint differs), and its APPEND changed UIDNEXT.  The
+ * FolderValidity files are checked with the listed UIDVALIDITY, as the
+ * full sync does with SELECT's.
+ */
+static int hint_skip(struct exec *ex, struct oim_err *err)
+{
+	const struct sync_folder_job *job = ex->job;
+	const struct store_folder_state *h = job->remote_hint;
+	const struct sync_plan_opts *o = &job->plan;
+	bool fast, quick;
+
+	if (!h || o->local_is_imap || o->maxage_since || o->maxage_cutoff ||
+	    o->startdate_side != SYNC_STARTDATE_NONE)
+		return 0;
+	fast = state_usable(h, o) && saved_state_is(ex, h);
+	/* -q: the message count is enough (IMAP.quickchanged()) */
+	quick = o->quick && h->exists == status_count(ex->st);
+	if (!fast && !quick)
+		return 0;
+	if (open_local(ex, err) < 0)
+		return -1;
+	if (ex->f[SYNC_LOCAL]->store->ops->kind &&
+	    !strcmp(ex->f[SYNC_LOCAL]->store->ops->kind, "IMAP"))
+		return 0; /* an IMAP local side: the full path decides */
+	if (scan(ex, SYNC_LOCAL, err) < 0)
+		return -1;
+	ex->local_scanned = true;
+	{
+		uint64_t now[2];
+		now[SYNC_REMOTE] = h->uidvalidity;
+		now[SYNC_LOCAL] = ex->f[SYNC_LOCAL]->state.uidvalidity;
+		if (check_validity(ex, now, err) < 0)
+			return -1;
+	}
+	if (!local_is_status(ex, o))
+		return 0;
+	if (fast) {
+		log_debug(OIM_DBG_SYNC,
+			  "folder %s: listed server state and local folder as "
+			  "after the last sync: nothing to do, not selected",
+			  job->remote_name);
+		ex->res->unchanged_skipped = true;
+	} else {
+		log_debug(OIM_DBG_SYNC,
+			  "folder %s: -q: unchanged (listed state), not "
+			  "selected",
+			  job->remote_name);
+		ex->res->quick_skipped = true;
+	}
+	return 1;
 }
 
 static int sync_body(struct exec *ex, struct oim_err *err)
@@ -1220,10 +1651,18 @@ static int sync_body(struct exec *ex, struct oim_err *err)
 	struct snap_arrays sa;
 	size_t i, a;
 
+	if (open_status(ex, err) < 0)
+		return -1;
+	if (job->remote_hint) {
+		int r = hint_skip(ex, err);
+		if (r)
+			return r < 0 ? -1 : 0;
+	}
 	if (open_all(ex, err) < 0)
 		return -1;
 	rf = ex->f[SYNC_REMOTE];
 	lf = ex->f[SYNC_LOCAL];
+	ex->s0 = rf->state;
 	log_debug(OIM_DBG_SYNC,
 		  "folder %s: remote UIDVALIDITY %" PRIu32 " UIDNEXT %" PRIu32
 		  " EXISTS %" PRIu32 "; status %zu records%s",
@@ -1231,10 +1670,16 @@ static int sync_body(struct exec *ex, struct oim_err *err)
 		  rf->state.exists, status_count(ex->st),
 		  status_is_new(ex->st) ? " (new)" : "");
 
-	if (scan(ex, SYNC_LOCAL, err) < 0)
+	if (!ex->local_scanned && scan(ex, SYNC_LOCAL, err) < 0)
 		return -1;
-	if (check_validity(ex, err) < 0)
-		return -1;
+	ex->local_scanned = true;
+	{
+		uint64_t now[2];
+		now[SYNC_REMOTE] = rf->state.uidvalidity;
+		now[SYNC_LOCAL] = lf->state.uidvalidity;
+		if (check_validity(ex, now, err) < 0)
+			return -1;
+	}
 	if (!job->dry_run && recover_uploads(ex, err) < 0)
 		return -1;
 
@@ -1311,6 +1756,7 @@ static int sync_body(struct exec *ex, struct oim_err *err)
 		run_phase(ex, a, i);
 	}
 	fast_save(ex);
+	verify_changes(ex);
 	if (stopped(ex)) {
 		*err = ex->stop;
 		return -1;
@@ -1321,7 +1767,7 @@ static int sync_body(struct exec *ex, struct oim_err *err)
 int sync_folder(const struct sync_folder_job *job,
 		struct sync_folder_result *res, struct oim_err *err)
 {
-	struct exec ex = {.job = job, .res = res};
+	struct exec ex = {.job = job, .res = res, .remote = job->remote};
 	struct oim_err e = OIM_ERR_INIT;
 	int ret;
 
@@ -1343,8 +1789,8 @@ int sync_folder(const struct sync_folder_job *job,
 	}
 	if (ex.f[SYNC_REMOTE]) {
 		bool dead = ret < 0 && err->sev >= OIM_SEV_ACCOUNT;
-		int rc = job->remote->ops->close_folder(
-		    ex.f[SYNC_REMOTE], ex.expunge && !dead, &e);
+		int rc = ex.remote->ops->close_folder(ex.f[SYNC_REMOTE],
+						      ex.expunge && !dead, &e);
 		if (rc < 0 && ret == 0) {
 			*err = e;
 			if (err->sev < OIM_SEV_FOLDER)
@@ -1356,6 +1802,9 @@ int sync_folder(const struct sync_folder_job *job,
 			if (record(&ex, &ex.plan.steps[ex.deferred[i]], 0) < 0)
 				break;
 		tx_commit(&ex);
+		/* the status is final: the server state this run left */
+		if (rc == 0 && ret == 0 && ex.post_ok && !stopped(&ex))
+			save_state(&ex, &ex.post_state);
 		if (stopped(&ex) && ret == 0) {
 			*err = ex.stop;
 			ret = -1;

@@ -14,7 +14,11 @@
  *
  * sync_account(): list both repositories, apply folderfilter /
  * folderincludes / nametrans, create missing folders, and run sync_folder()
- * for each folder pair over at most maxconnections workers.
+ * for each folder pair over at most maxconnections workers.  The remote
+ * listing also tells each folder's state where the server can (LIST-STATUS,
+ * else one pipelined STATUS per folder synced; CONDSTORE needed), passed
+ * as the job's remote_hint; a worker opens its remote connection only for
+ * the first folder that is not skipped with it.
  *
  * Threads: sync_folder() runs in a worker thread, owning the two folders,
  * the status cache and journal of its folder exclusively.
@@ -32,8 +36,13 @@ struct sync_folder_job {
 	const char *account;	  /* account name, for messages */
 	const char *metadata_dir; /* [general] metadata, expanded */
 	const char *account_dir;  /* <metadata>/Account-<name> */
-	struct store *remote;	  /* opened by the caller (a connection) */
+	/* opened by the caller (a connection); may be NULL when
+	 * remote_connect is set */
+	struct store *remote;
 	struct store *local;
+	/* the remote repository's name (its FolderValidity files); may be
+	 * NULL when remote is set (remote->repo) */
+	const char *remote_repo;
 	const char *remote_name;  /* folder in the remote store's names */
 	const char *local_name;	  /* folder in the local store's names */
 	const char *local_visible; /* local name after nametrans (FMD5) */
@@ -50,6 +59,28 @@ struct sync_folder_job {
 	 * it is recorded in the status); steps are counted across all
 	 * sync_folder() calls of the process; 0 = off */
 	unsigned long stop_after_step;
+	/*
+	 * Optional (NULL: unknown): the remote folder's state as the
+	 * account's folder listing told it (LIST-STATUS or pipelined
+	 * STATUS), borrowed for the call.  When it equals the state saved
+	 * after the last sync that left the server as it was, the status
+	 * cache is as that sync left it (fingerprint) and the local folder
+	 * equals the status, the folder is skipped without opening the
+	 * remote folder (res->unchanged_skipped); with the plan's quick, a
+	 * message count equal to the status is enough, as -q does with
+	 * SELECT.  Used only when the remote state has HIGHESTMODSEQ and
+	 * the local side is not IMAP, without maxage / startdate.
+	 */
+	const struct store_folder_state *remote_hint;
+	/*
+	 * Optional: with remote NULL, called once when the folder needs the
+	 * remote store (a connection opened only for folders that are not
+	 * skipped).  *remote_r stays the caller's, like remote.  Its error
+	 * (severity ACCOUNT) is sync_folder's.
+	 */
+	int (*remote_connect)(void *ctx, struct store **remote_r,
+			      struct oim_err *err);
+	void *remote_connect_ctx;
 };
 
 struct sync_folder_result {

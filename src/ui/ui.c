@@ -4,8 +4,13 @@
  * basic UI where it has one ("*** Processing account X", "Creating folder
  * F[R]", "*** Finished account 'X' in m:ss").
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "../util/log.h"
 #include "../util/strbuf.h"
@@ -16,7 +21,94 @@ static enum ui_kind kind = UI_BASIC;
 
 void ui_set(const char *name)
 {
-	kind = name && !oim_strcasecmp(name, "quiet") ? UI_QUIET : UI_BASIC;
+	if (name && !oim_strcasecmp(name, "quiet"))
+		kind = UI_QUIET;
+	else if (name && !oim_strcasecmp(name, "ttyui"))
+		kind = UI_TTY;
+	else
+		kind = UI_BASIC;
+}
+
+/* ---- the password prompt ---- */
+
+static pthread_mutex_t prompt_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void tty_write(int fd, const char *s)
+{
+	size_t len = strlen(s);
+	while (len) {
+		ssize_t n = write(fd, s, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		s += n;
+		len -= (size_t)n;
+	}
+}
+
+int ui_getpass(const char *repo, const char *user, const char *errmsg,
+	       char **pw_r, struct oim_err *err)
+{
+	struct termios old, noecho;
+	char buf[UI_GETPASS_MAX + 1];
+	size_t len = 0;
+	bool restore = false, ok = false;
+	int fd;
+
+	*pw_r = NULL;
+	/* TTYUI.isusable(): standard input and output are the terminal */
+	if (kind != UI_TTY || !isatty(STDIN_FILENO) ||
+	    !(isatty(STDOUT_FILENO) || isatty(STDERR_FILENO)))
+		return 1;
+	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return 1; /* cron, a systemd unit: nobody to ask */
+	pthread_mutex_lock(&prompt_lock);
+	if (tcgetattr(fd, &old) == 0) {
+		noecho = old;
+		noecho.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+		noecho.c_lflag |= ICANON;
+		restore = tcsetattr(fd, TCSAFLUSH, &noecho) == 0;
+	}
+	if (errmsg) {
+		tty_write(fd, user ? user : "");
+		tty_write(fd, ": ");
+		tty_write(fd, errmsg);
+		tty_write(fd, "\n");
+	}
+	tty_write(fd, "Enter password for user '");
+	tty_write(fd, user ? user : "");
+	tty_write(fd, "': ");
+	for (;;) {
+		char ch;
+		ssize_t n = read(fd, &ch, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* end of input: nothing typed */
+		if (ch == '\n' || ch == '\r') {
+			ok = true;
+			break;
+		}
+		if (len < UI_GETPASS_MAX)
+			buf[len++] = ch;
+	}
+	if (restore)
+		tcsetattr(fd, TCSAFLUSH, &old);
+	tty_write(fd, "\n");
+	pthread_mutex_unlock(&prompt_lock);
+	close(fd);
+	buf[len] = '\0';
+	if (!ok) {
+		oim_wipe(buf, sizeof(buf));
+		return oim_error(err, OIM_SEV_ACCOUNT, OIM_E_AUTH,
+				 "repository %s: no password was entered",
+				 repo);
+	}
+	*pw_r = xstrdup(buf);
+	oim_wipe(buf, sizeof(buf));
+	return 0;
 }
 
 enum ui_kind ui_get(void)

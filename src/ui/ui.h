@@ -32,6 +32,7 @@
 enum ui_kind {
 	UI_BASIC = 0,
 	UI_QUIET,
+	UI_TTY, /* ttyui, the default: basic's lines, and it asks passwords */
 };
 
 /* Pick the UI by name (NULL: basic). */
@@ -64,6 +65,20 @@ void ui_make_folder(const char *account, const char *repo, const char *folder,
 void ui_hook(const char *account, const char *what, const char *text);
 /* autorefresh: sleeping secs before the next sync. */
 void ui_sleep(const char *account, double secs);
+/*
+ * Ask for a password on the terminal, as OfflineIMAP's ttyui (the default
+ * UI) does when a repository has no password: "Enter password for user
+ * 'USER': " on /dev/tty, echo off.  errmsg (may be NULL): why it is asked
+ * again.  *pw_r is a secret (oim_free_secret).  Returns 0 with a
+ * password, 1 when it cannot ask (another UI, or no terminal: cron, a
+ * systemd unit; the login then fails saying no password is configured),
+ * -1 (OIM_E_AUTH) when nothing was entered.  One prompt at a time,
+ * whatever the threads.
+ */
+#define UI_GETPASS_MAX 1024
+int ui_getpass(const char *repo, const char *user, const char *errmsg,
+	       char **pw_r, struct oim_err *err) OIM_WUR;
+
 /* A free-form informational line (hidden by quiet). */
 void ui_info(const char *fmt, ...) OIM_PRINTF(1, 2);
 

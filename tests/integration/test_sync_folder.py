@@ -214,13 +214,15 @@ def test_crash_after_append_is_not_uploaded_twice(side, imap):
     # the local name or the status learn its UID
     side.sync("--stop-after", "1", expect=77)
     rem = remote_summary(imap)
-    assert len(rem) == 1
+    # uploads are pipelined: the second APPEND (journaled before it was
+    # sent) may have reached the server before the process died
+    assert 1 <= len(rem) <= 2
     assert any(m.uid is None for m in side.local())
     jdir = os.path.join(side.metadata, "Account-Test", "oimap-journal")
     assert os.listdir(jdir)
     r = side.sync()
     assert r["rc"] == 0, r
-    assert r["copy_remote"] == 1, r              # only the other one
+    assert r["copy_remote"] <= 1, r              # at most the other one
     rem = remote_summary(imap)
     assert sorted(m[2] for m in rem) == [msgid(1), msgid(2)]
     loc = side.local()
@@ -332,9 +334,8 @@ def test_unchanged_fast_path(side, imap):
     os.rename(m.path, m.path.replace(":2,F", ":2,FS"))
     r = side.sync()
     assert r["unchanged_skipped"] == 0 and r["flags_remote"] == 1, r
-    # our own change to the server: not saved, next run scans and saves
-    r = side.sync()
-    assert r["unchanged_skipped"] == 0, r
+    # our own change to the server: checked to be the only one since
+    # SELECT (CHANGEDSINCE, QRESYNC) and its result saved: next run skips
     r = side.sync()
     assert r["unchanged_skipped"] == 1, r
     u2 = imap.append(FOLDER, msg(2))                 # new remote mail

@@ -280,6 +280,39 @@ static void test_missing_local_folder(void **state)
 	store_folder_list_release(&ll);
 }
 
+/* Two server folders with one status cache: both refused, named. */
+static void test_clash_refused(void **state)
+{
+	const char *const rn[] = {"INBOX", "a.b", "a/b", "c", NULL};
+	const char *const ln[] = {"INBOX", "a.b", "a/b", "c", NULL};
+	struct store_folder_list rl, ll;
+	struct acct_repo_rules r = rules("Remote", '/', true);
+	struct acct_repo_rules l = rules("Local", '/', true);
+	struct acct_folder_plan p;
+	struct oim_err err = OIM_ERR_INIT;
+	(void)state;
+
+	list_of(&rl, '/', rn);
+	list_of(&ll, '/', ln);
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(acct_plan_pairs(&r, &rl, &l, &ll, false, &p, &err), 0);
+	assert_int_equal(p.n_pairs, 2);
+	assert_string_equal(p.pairs[0].remote_name, "c");
+	assert_string_equal(p.pairs[1].remote_name, "INBOX");
+	assert_int_equal(p.n_missing, 2);
+	assert_string_equal(p.missing[0].remote_name, "a.b");
+	assert_string_equal(p.missing[0].clash, "a/b");
+	assert_string_equal(p.missing[1].remote_name, "a/b");
+	assert_string_equal(p.missing[1].clash, "a.b");
+	acct_missing_error(&r, &l, &p.missing[0], &err);
+	assert_int_equal(err.sev, OIM_SEV_FOLDER);
+	assert_non_null(strstr(err.msg, "folders 'a.b' and 'a/b' [Remote]"));
+	assert_non_null(strstr(err.msg, "neither is synced"));
+	acct_folder_plan_release(&p);
+	store_folder_list_release(&rl);
+	store_folder_list_release(&ll);
+}
+
 /* ---- the default order: Python's stable sort by str.lower() ---- */
 
 static void test_default_order(void **state)
@@ -317,6 +350,7 @@ int main(void)
 	    cmocka_unit_test(test_create_name),
 	    cmocka_unit_test(test_decode_create_and_pairs),
 	    cmocka_unit_test(test_missing_local_folder),
+	    cmocka_unit_test(test_clash_refused),
 	    cmocka_unit_test(test_default_order),
 	    /* starts the interpreter */
 	    cmocka_unit_test(test_decode_roundtrip_with_nametrans),

@@ -28,6 +28,7 @@
 
 struct mmsg {
 	uint32_t uid;
+	uint64_t modseq; /* last change (with a store's modseq on) */
 	sync_flags_t flags;
 	char *body; /* CRLF */
 	size_t len;
@@ -46,7 +47,26 @@ struct mstore {
 	uint32_t die_uid;	/* connection lost inside this body */
 	uint32_t flag_fail_uid; /* set_flags refuses this one */
 	size_t appends, fetched;
+	uint64_t modseq; /* HIGHESTMODSEQ told at open (0: none) */
+	/* pipelined saves (save_commit_start / _finish) */
+	bool pipelined;
+	struct store_writer *q[STORE_SAVE_INFLIGHT_MAX];
+	size_t qn, max_inflight;
+	size_t opens; /* open_folder calls */
+	/* changes_since (QRESYNC): expunged UIDs and their MODSEQ; another
+	 * client's flag change made just before it answers */
+	bool qresync;
+	uint32_t gone[64];
+	uint64_t gone_modseq[64];
+	size_t ngone;
+	uint32_t foreign_flag_uid;
 };
+
+/* A change: the store's HIGHESTMODSEQ grows (when it has one). */
+static uint64_t ms_bump(struct mstore *s)
+{
+	return s->modseq ? ++s->modseq : 0;
+}
 
 struct mfolder {
 	struct store_folder base;
@@ -82,6 +102,7 @@ static uint32_t ms_add(struct mstore *s, const char *lf_text,
 	struct mmsg *m = &s->v[s->nr++];
 	assert_true(s->nr <= ARRAY_SIZE(s->v));
 	m->uid = s->uidnext++;
+	m->modseq = ms_bump(s);
 	m->flags = flags;
 	m->body = strbuf_detach(&sb, &m->len);
 	m->date = date;
@@ -194,6 +215,7 @@ static int m_save_commit(struct store_writer *w, uint32_t *uid_r, char **id_r,
 	}
 	struct mmsg *m = &s->v[s->nr++];
 	m->uid = s->uidnext++;
+	m->modseq = ms_bump(s);
 	m->flags = w->flags;
 	m->body = strbuf_detach(&w->sb, &m->len);
 	m->date = w->date;
@@ -205,12 +227,40 @@ static int m_save_commit(struct store_writer *w, uint32_t *uid_r, char **id_r,
 	return 0;
 }
 
+/* Pipelined: start queues the save (as APPEND sent, answer unread),
+ * finish must come in the same order and commits it. */
+static int m_save_commit_start(struct store_writer *w, struct oim_err *err)
+{
+	struct mstore *s = w->s;
+	if (s->qn >= STORE_SAVE_INFLIGHT_MAX)
+		BUG("mock: more than %d saves in flight",
+		    STORE_SAVE_INFLIGHT_MAX);
+	s->q[s->qn++] = w;
+	if (s->qn > s->max_inflight)
+		s->max_inflight = s->qn;
+	return 0;
+}
+
+static int m_save_commit_finish(struct store_writer *w, uint32_t *uid_r,
+				char **id_r, struct oim_err *err)
+{
+	struct mstore *s = w->s;
+	if (!s->qn || s->q[0] != w)
+		BUG("mock: saves finished out of order");
+	memmove(s->q, s->q + 1, (s->qn - 1) * sizeof(*s->q));
+	s->qn--;
+	return m_save_commit(w, uid_r, id_r, err);
+}
+
 static int m_find_uid(struct store_folder *f, const char *message_id,
 		      uint64_t size, int64_t date, uint32_t min_uid,
 		      uint32_t *uid_r, struct oim_err *err)
 {
 	struct mstore *s = ms_of(f);
 	*uid_r = 0;
+	/* store.h: nothing but saves while saves are in flight */
+	if (s->qn)
+		BUG("mock: find_uid with %zu saves in flight", s->qn);
 	for (size_t i = 0; i < s->nr; i++) {
 		struct mmsg *m = &s->v[i];
 		if (m->uid < min_uid || m->deleted || m->len != size ||
@@ -236,6 +286,7 @@ static int m_set_flags(struct store_folder *f, struct store_msg *const *msgs,
 	for (size_t i = 0; i < n; i++) {
 		struct mmsg *m = ms_get(s, msgs[i]->uid);
 		m->flags = (m->flags | add) & ~del;
+		m->modseq = ms_bump(s);
 		msgs[i]->flags = m->flags;
 	}
 	return 0;
@@ -246,8 +297,10 @@ static int m_delete(struct store_folder *f, struct store_msg *const *msgs,
 {
 	for (size_t i = 0; i < n; i++) {
 		struct mmsg *m = ms_find(ms_of(f), msgs[i]->uid);
-		if (m)
+		if (m) {
 			m->deleted = true;
+			m->modseq = ms_bump(ms_of(f));
+		}
 	}
 	return 0;
 }
@@ -264,18 +317,75 @@ static const struct store_folder_ops m_folder_ops = {
     .delete = m_delete,
 };
 
+static int m_changes_since(struct store_folder *f, uint64_t modseq,
+			   struct store_msglist *out, uint64_t *modseq_r,
+			   uint32_t **van_r, size_t *nvan_r,
+			   struct oim_err *err)
+{
+	struct mstore *s = ms_of(f);
+	memset(out, 0, sizeof(*out));
+	*modseq_r = 0;
+	*van_r = NULL;
+	*nvan_r = 0;
+	if (!s->qresync || !modseq)
+		return oim_error(err, OIM_SEV_MESSAGE, OIM_E_GENERIC,
+				 "no QRESYNC");
+	if (s->foreign_flag_uid) {
+		struct mmsg *m = ms_get(s, s->foreign_flag_uid);
+		m->flags |= SYNC_F_FLAGGED;
+		m->modseq = ms_bump(s);
+		s->foreign_flag_uid = 0;
+	}
+	for (size_t i = 0; i < s->nr; i++) {
+		struct mmsg *m = &s->v[i];
+		if (m->modseq <= modseq)
+			continue;
+		ALLOC_GROW(out->v, out->nr + 1, out->alloc);
+		out->v[out->nr++] = (struct store_msg){
+		    m->uid, m->flags | (m->deleted ? SYNC_F_TRASHED : 0), 0, 0,
+		    NULL, 0};
+		if (m->modseq > *modseq_r)
+			*modseq_r = m->modseq;
+	}
+	for (size_t i = 0; i < s->ngone; i++) {
+		if (s->gone_modseq[i] <= modseq)
+			continue;
+		*van_r = xrealloc(*van_r, 2 * (*nvan_r + 1) * sizeof(uint32_t));
+		(*van_r)[2 * *nvan_r] = (*van_r)[2 * *nvan_r + 1] = s->gone[i];
+		(*nvan_r)++;
+	}
+	return 0;
+}
+
+static const struct store_folder_ops m_folder_ops_pipelined = {
+    .scan = m_scan,
+    .fetch = m_fetch,
+    .save_begin = m_save_begin,
+    .save_write = m_save_write,
+    .save_commit = m_save_commit,
+    .save_abort = m_save_abort,
+    .save_commit_start = m_save_commit_start,
+    .save_commit_finish = m_save_commit_finish,
+    .find_uid = m_find_uid,
+    .changes_since = m_changes_since,
+    .set_flags = m_set_flags,
+    .delete = m_delete,
+};
+
 static int m_open_folder(struct store *st, const char *name,
 			 const char *visible, unsigned flags,
 			 struct store_folder **f_r, struct oim_err *err)
 {
 	struct mstore *s = (struct mstore *)st;
 	struct mfolder *f = xcalloc(1, sizeof(*f));
-	f->base.ops = &m_folder_ops;
+	f->base.ops = s->pipelined ? &m_folder_ops_pipelined : &m_folder_ops;
 	f->base.store = st;
 	f->base.name = xstrdup(name);
 	f->base.state.uidvalidity = s->uidvalidity;
 	f->base.state.uidnext = s->uidnext;
 	f->base.state.exists = (uint32_t)s->nr;
+	f->base.state.highestmodseq = s->modseq;
+	s->opens++;
 	f->s = s;
 	*f_r = &f->base;
 	return 0;
@@ -288,10 +398,14 @@ static int m_close_folder(struct store_folder *bf, bool expunge,
 	if (expunge) {
 		size_t k = 0;
 		for (size_t i = 0; i < s->nr; i++) {
-			if (s->v[i].deleted)
+			if (s->v[i].deleted) {
 				free(s->v[i].body);
-			else
+				assert_true(s->ngone < ARRAY_SIZE(s->gone));
+				s->gone[s->ngone] = s->v[i].uid;
+				s->gone_modseq[s->ngone++] = ms_bump(s);
+			} else {
 				s->v[k++] = s->v[i];
+			}
 		}
 		s->nr = k;
 	}
@@ -718,6 +832,252 @@ static void test_dry_run(void **state)
 	free(p);
 }
 
+static void add_locals(struct fx *fx, int first, int n)
+{
+	for (int i = first; i < first + n; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "17000%05d.M%dP1.host", i, i);
+		add_local(fx, i, name);
+	}
+}
+
+static void test_pipelined_uploads(void **state)
+{
+	struct fx *fx = *state;
+	size_t u;
+	fx->remote.pipelined = true;
+	ms_add(&fx->remote, text(1000), 0, 1700000000);
+	add_locals(fx, 1, 40);
+	assert_int_equal(run(fx), 0);
+	assert_int_equal(fx->res.sum.copy[SYNC_REMOTE], 40);
+	assert_true(fx->remote.max_inflight > 1);
+	assert_true(fx->remote.max_inflight <= STORE_SAVE_INFLIGHT_MAX);
+	assert_int_equal(fx->remote.qn, 0);
+	assert_int_equal(ms_count(&fx->remote), 41);
+	assert_int_equal(local_count(fx, &u), 41);
+	assert_int_equal(u, 41);
+	assert_int_equal(status_records(fx), 41);
+	assert_int_equal(journal_pending(fx), 0);
+	assert_idle(fx);
+	assert_int_equal(fx->remote.appends, 40);
+}
+
+/* Without APPENDUID the UIDs are searched for, with nothing in flight
+ * (the mock's find_uid checks), and each message gets its own. */
+static void test_pipelined_uploads_without_uidplus(void **state)
+{
+	struct fx *fx = *state;
+	size_t u;
+	fx->remote.pipelined = true;
+	fx->remote.uidplus = false;
+	add_locals(fx, 1, 20);
+	assert_int_equal(run(fx), 0);
+	assert_int_equal(fx->res.sum.copy[SYNC_REMOTE], 20);
+	assert_int_equal(ms_count(&fx->remote), 20);
+	assert_int_equal(local_count(fx, &u), 20);
+	assert_int_equal(u, 20);
+	assert_int_equal(status_records(fx), 20);
+	assert_idle(fx);
+	assert_int_equal(fx->remote.appends, 20);
+}
+
+/* One APPEND of a pipeline refused: only that one fails, stays
+ * journaled, and the next run uploads it once. */
+static void test_pipelined_upload_refused(void **state)
+{
+	struct fx *fx = *state;
+	size_t u;
+	fx->remote.pipelined = true;
+	fx->remote.fail_appends = 1;
+	add_locals(fx, 1, 10);
+	assert_int_equal(run(fx), -1);
+	assert_int_equal(fx->res.failed_messages, 1);
+	assert_int_equal(fx->res.sum.copy[SYNC_REMOTE], 9);
+	assert_int_equal(journal_pending(fx), 1);
+	assert_int_equal(run(fx), 0);
+	assert_int_equal(fx->res.sum.copy[SYNC_REMOTE], 1);
+	assert_int_equal(ms_count(&fx->remote), 10);
+	assert_int_equal(local_count(fx, &u), 10);
+	assert_int_equal(u, 10);
+	assert_int_equal(journal_pending(fx), 0);
+	assert_idle(fx);
+}
+
+static size_t connects;
+
+static int m_connect(void *ctx, struct store **remote_r, struct oim_err *err)
+{
+	struct fx *fx = ctx;
+	connects++;
+	*remote_r = &fx->remote.base;
+	return 0;
+}
+
+/* The job as sync/account.c makes it with a listed state: no store
+ * until the folder needs one. */
+static void hinted(struct fx *fx, struct store_folder_state *h)
+{
+	*h = (struct store_folder_state){
+	    .uidvalidity = fx->remote.uidvalidity,
+	    .uidnext = fx->remote.uidnext,
+	    .highestmodseq = fx->remote.modseq,
+	    .exists = (uint32_t)ms_count(&fx->remote),
+	};
+	fx->job.remote = NULL;
+	fx->job.remote_repo = "Remote";
+	fx->job.remote_connect = m_connect;
+	fx->job.remote_connect_ctx = fx;
+	fx->job.remote_hint = h;
+	connects = 0;
+	fx->remote.opens = 0;
+}
+
+static void test_hint_skips_without_opening(void **state)
+{
+	struct fx *fx = *state;
+	struct store_folder_state h;
+	fx->remote.modseq = 5;
+	ms_add(&fx->remote, text(1), SYNC_F_SEEN, 1700000000);
+	ms_add(&fx->remote, text(2), 0, 1700000000);
+	assert_int_equal(run(fx), 0); /* downloads, saves the state */
+	assert_int_equal(fx->res.sum.copy[SYNC_LOCAL], 2);
+
+	hinted(fx, &h);
+	assert_int_equal(run(fx), 0);
+	assert_true(fx->res.unchanged_skipped);
+	assert_int_equal(connects, 0);
+	assert_int_equal(fx->remote.opens, 0);
+
+	/* the server changed (flags: HIGHESTMODSEQ): connected, synced */
+	ms_get(&fx->remote, 2)->flags |= SYNC_F_FLAGGED;
+	fx->remote.modseq = 6;
+	hinted(fx, &h);
+	assert_int_equal(run(fx), 0);
+	assert_false(fx->res.unchanged_skipped);
+	assert_int_equal(connects, 1);
+	assert_int_equal(fx->res.sum.flags[SYNC_LOCAL], 1);
+	/* and skipped again from then on */
+	hinted(fx, &h);
+	assert_int_equal(run(fx), 0);
+	assert_true(fx->res.unchanged_skipped);
+	assert_int_equal(connects, 0);
+
+	/* a new local message: not skipped, uploaded */
+	add_local(fx, 3, "1700000300.M3P1.host");
+	hinted(fx, &h);
+	assert_int_equal(run(fx), 0);
+	assert_int_equal(connects, 1);
+	assert_int_equal(fx->res.sum.copy[SYNC_REMOTE], 1);
+	assert_int_equal(ms_count(&fx->remote), 3);
+}
+
+static void test_hint_not_trusted_after_another_writer(void **state)
+{
+	struct fx *fx = *state;
+	struct store_folder_state h;
+	struct status *st;
+	struct oim_err err = OIM_ERR_INIT;
+	fx->remote.modseq = 9;
+	ms_add(&fx->remote, text(1), 0, 1700000000);
+	ms_add(&fx->remote, text(2), 0, 1700000000);
+	assert_int_equal(run(fx), 0);
+	/* someone else (OfflineIMAP) changes the status cache */
+	assert_int_equal(status_open(fx->account_dir, "INBOX",
+				     STATUS_BACKEND_SQLITE, 0, &st, &err),
+			 0);
+	assert_int_equal(status_set_flags(st, 1, "S", &err), 0);
+	status_close(st);
+	hinted(fx, &h);
+	assert_int_equal(run(fx), 0);
+	assert_false(fx->res.unchanged_skipped);
+	assert_int_equal(connects, 1);
+	/* no modseq (CONDSTORE off): never skipped */
+	fx->remote.modseq = 0;
+	assert_int_equal(run(fx), 0);
+	hinted(fx, &h);
+	assert_int_equal(run(fx), 0);
+	assert_false(fx->res.unchanged_skipped);
+	assert_int_equal(connects, 1);
+}
+
+/* After a run that changed the server, the state it left is kept when
+ * the server says the changes since SELECT were all this run's. */
+static void test_state_kept_after_own_changes(void **state)
+{
+	struct fx *fx = *state;
+	struct store_folder_state h;
+	fx->remote.pipelined = true;
+	fx->remote.qresync = true;
+	fx->remote.modseq = 3;
+	ms_add(&fx->remote, text(1), 0, 1700000000);
+	assert_int_equal(run(fx), 0);
+	add_locals(fx, 2, 5);
+	assert_int_equal(run(fx), 0);
+	assert_int_equal(fx->res.sum.copy[SYNC_REMOTE], 5);
+	hinted(fx, &h);
+	assert_int_equal(run(fx), 0);
+	assert_true(fx->res.unchanged_skipped);
+	assert_int_equal(connects, 0);
+}
+
+/* Another client changed a flag after this run's last command and
+ * before the check: not kept, the next run looks (and gets the flag). */
+static void test_state_not_kept_after_foreign_change(void **state)
+{
+	struct fx *fx = *state;
+	struct store_folder_state h;
+	fx->remote.pipelined = true;
+	fx->remote.qresync = true;
+	fx->remote.modseq = 3;
+	uint32_t uid = ms_add(&fx->remote, text(1), 0, 1700000000);
+	assert_int_equal(run(fx), 0);
+	add_locals(fx, 2, 2);
+	fx->remote.foreign_flag_uid = uid;
+	assert_int_equal(run(fx), 0);
+	assert_int_equal(fx->res.sum.copy[SYNC_REMOTE], 2);
+	hinted(fx, &h);
+	assert_int_equal(run(fx), 0);
+	assert_false(fx->res.unchanged_skipped);
+	assert_int_equal(connects, 1);
+	assert_int_equal(fx->res.sum.flags[SYNC_LOCAL], 1);
+}
+
+/* Deleting on the server raises HIGHESTMODSEQ past every message: the
+ * state kept is lower, so the next run looks once; never skips wrongly. */
+static void test_state_after_own_expunge(void **state)
+{
+	struct fx *fx = *state;
+	struct store_folder_state h;
+	fx->remote.pipelined = true;
+	fx->remote.qresync = true;
+	fx->remote.modseq = 3;
+	ms_add(&fx->remote, text(1), 0, 1700000000);
+	ms_add(&fx->remote, text(2), 0, 1700000000);
+	assert_int_equal(run(fx), 0);
+	/* delete one locally */
+	char *p = xasprintf("%s/new", fx->inbox);
+	DIR *d = opendir(p);
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			break;
+	char *f = xasprintf("%s/%s", p, de->d_name);
+	assert_int_equal(unlink(f), 0);
+	free(f);
+	closedir(d);
+	free(p);
+	assert_int_equal(run(fx), 0);
+	assert_int_equal(fx->res.sum.del[SYNC_REMOTE], 1);
+	hinted(fx, &h);
+	assert_int_equal(run(fx), 0);
+	assert_int_equal(connects, 1);
+	assert_idle(fx);
+	hinted(fx, &h);
+	assert_int_equal(run(fx), 0);
+	assert_true(fx->res.unchanged_skipped);
+	assert_int_equal(connects, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -739,6 +1099,22 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_remote_delete_recorded_after_expunge, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dry_run, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pipelined_uploads, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_pipelined_uploads_without_uidplus, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pipelined_upload_refused,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hint_skips_without_opening,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_hint_not_trusted_after_another_writer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_state_kept_after_own_changes,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_state_not_kept_after_foreign_change, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_state_after_own_expunge, setup,
+					    teardown),
 	};
 	log_set_level(OIM_LOG_ERROR);
 	return cmocka_run_group_tests(tests, NULL, NULL);
