@@ -691,7 +691,6 @@ int imap_idle(struct imap_client *c, unsigned timeout_s, int wake_fd,
 				      "%s: the server ended IDLE on its own",
 				      imap_client_peer(c));
 	}
-	*changed_r = c->idle_changed;
 	/* DONE ends the IDLE; the tagged OK follows */
 	log_debug(OIM_DBG_IMAP, "C: DONE");
 	strbuf_addstr(&c->out, "DONE\r\n");
@@ -700,6 +699,9 @@ int imap_idle(struct imap_client *c, unsigned timeout_s, int wake_fd,
 	{
 		int rc = imap_cmd_wait(c, cmd, err);
 		imap_cmd_free(cmd);
+		/* untagged EXISTS etc. between DONE and the OK count too: the
+		 * server will not report them again */
+		*changed_r = c->idle_changed;
 		return rc;
 	}
 out:

@@ -4,6 +4,7 @@
  */
 #include <curl/curl.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <pthread.h>
 #include <time.h>
 
@@ -178,9 +179,13 @@ static int parse_answer(const struct oauth2_request *rq, const char *text,
 		goto out;
 	}
 	*token_r = xstrdup(json_object_get_string(v));
+	/* no expires_in: good until refused; 0, negative or not a number:
+	 * already expired (-1), as OfflineIMAP's now + expires_in / 2 */
 	*expires_r = 0;
-	if (json_object_object_get_ex(o, "expires_in", &v))
-		*expires_r = (long)json_object_get_int64(v);
+	if (json_object_object_get_ex(o, "expires_in", &v)) {
+		int64_t e = json_object_get_int64(v);
+		*expires_r = e > 0 && e <= LONG_MAX ? (long)e : -1;
+	}
 	rc = 0;
 out:
 	if (o)
@@ -253,10 +258,16 @@ static int refresh(const struct oauth2_request *rq, char **token_r,
 	return rc;
 }
 
+/* Held while a token is asked for (never with cache_lock held): the
+ * connections that log in at the same time (IDLE threads, folder workers)
+ * wait for that answer instead of each asking the endpoint. */
+static pthread_mutex_t refresh_lock = PTHREAD_MUTEX_INITIALIZER;
+
 int oauth2_access_token(const struct oauth2_request *rq, char **token_r,
 			struct oim_err *err)
 {
 	long expires = 0;
+	int rc = -1;
 
 	*token_r = cache_get(rq->section);
 	if (*token_r)
@@ -266,11 +277,21 @@ int oauth2_access_token(const struct oauth2_request *rq, char **token_r,
 				 "repository %s: no oauth2_request_url to "
 				 "turn the refresh token into an access token",
 				 rq->section);
+	pthread_mutex_lock(&refresh_lock);
+	*token_r = cache_get(rq->section);
+	if (*token_r) {
+		rc = 0;
+		goto out;
+	}
 	if (refresh(rq, token_r, &expires, err) < 0)
-		return -1;
+		goto out;
 	log_debug(OIM_DBG_IMAP,
 		  "%s: got an OAuth2 access token (valid for %ld s)",
 		  rq->section, expires);
-	cache_put(rq->section, *token_r, expires);
-	return 0;
+	if (expires >= 0)
+		cache_put(rq->section, *token_r, expires);
+	rc = 0;
+out:
+	pthread_mutex_unlock(&refresh_lock);
+	return rc;
 }

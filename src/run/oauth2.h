@@ -13,9 +13,11 @@
  *
  * Tokens are cached per repository section for the life of the process,
  * until half their lifetime has passed (as OfflineIMAP does) or the
- * server refused one (oauth2_forget()).
+ * server refused one (oauth2_forget()).  A token whose expires_in is 0,
+ * negative or not a number is used once and not cached.
  *
- * Threads: any thread.
+ * Threads: any thread.  Callers that miss the cache together wait for one
+ * request to the endpoint.
  */
 #ifndef OIMAP_RUN_OAUTH2_H
 #define OIMAP_RUN_OAUTH2_H

@@ -30,6 +30,8 @@ struct pass_cache_entry {
 	char *password; /* secret */
 };
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+/* held while a remotepasseval is evaluated (never with cache_lock) */
+static pthread_mutex_t eval_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pass_cache_entry *cache;
 static size_t cache_nr, cache_alloc;
 
@@ -272,18 +274,29 @@ static int get_password(struct config *cfg, const char *section,
 	char *home = NULL, *login = NULL, *pass = NULL;
 	int rc;
 
-	/* 1. remotepasseval, evaluated once per process */
+	/* 1. remotepasseval, evaluated once per process; connections made
+	 * at the same time (IDLE threads, folder workers) wait for the one
+	 * evaluating it instead of asking the password manager again */
 	if (config_has_option(cfg, section, "remotepasseval")) {
+		pthread_mutex_lock(&eval_lock);
 		c->password = cache_get(section);
-		if (c->password)
-			return 0;
+		if (!c->password) {
+			rc = eval_str(cfg, section, "remotepasseval",
+				      &c->password, err);
+			if (rc == 0 && c->password)
+				cache_put(section, c->password);
+		} else {
+			rc = 0;
+		}
+		pthread_mutex_unlock(&eval_lock);
+	} else {
+		rc = eval_str(cfg, section, "remotepasseval", &c->password,
+			      err);
 	}
-	if (eval_str(cfg, section, "remotepasseval", &c->password, err))
+	if (rc < 0)
 		return -1;
-	if (c->password) {
-		cache_put(section, c->password);
+	if (c->password)
 		return 0;
-	}
 	/* 2. remotepass */
 	if (config_get_str(cfg, section, "remotepass", NULL, &s, err))
 		return -1;

@@ -49,7 +49,7 @@ struct runner {
 	pthread_cond_t cv;
 	unsigned slots; /* accounts that may start syncing now */
 	bool stop;
-	bool wake;	    /* SIGUSR1: end the sleeps */
+	unsigned wake_gen;  /* SIGUSR1s so far: end (or skip) the sleeps */
 	bool exiting;	    /* tells the signal thread to return */
 	struct mbnames *mb; /* NULL unless [mbnames] enabled */
 	bool failed;
@@ -61,6 +61,7 @@ struct acct_thread {
 	pthread_t tid;
 	unsigned quicknum;
 	unsigned fails; /* account-level failures in a row */
+	unsigned wake_seen; /* r->wake_gen this account's sleeps consumed */
 	/* IDLE (idle_dirty, idle_ready, idle_stop under r->mu) */
 	char **idle_folders; /* NULL-terminated; NULL: none */
 	bool *idle_dirty;    /* per folder: the server reported a change */
@@ -319,11 +320,14 @@ static void *idler_main(void *arg)
 		struct sync_idle *si = NULL;
 		bool changed = false;
 
+		int wrc = -1;
+
 		if (sync_idle_open(r->cfg, r->o, t->a->name, folder, &si,
 				   &err) == 0) {
 			idle_mark(t, id->idx, again);
-			while (!sync_idle_wait(si, RUN_IDLE_RENEW_S, id->wake_fd,
-					       &changed, &err)) {
+			while (!(wrc = sync_idle_wait(si, RUN_IDLE_RENEW_S,
+						      id->wake_fd, &changed,
+						      &err))) {
 				if (idle_stopping(t))
 					break;
 				if (!changed)
@@ -336,6 +340,13 @@ static void *idler_main(void *arg)
 			sync_idle_close(si);
 			if (idle_stopping(t))
 				break;
+		}
+		if (wrc > 0) {
+			/* imapserver.py: said once, then the folder waits
+			 * for the autorefresh (no reconnecting every minute) */
+			log_warn("Account %s: no IDLE on folder %s: %s",
+				 t->a->name, folder, err.msg);
+			break;
 		}
 		log_warn("Account %s: IDLE on folder %s: %s; trying again in "
 			 "%u seconds",
@@ -372,6 +383,13 @@ static void idle_start(struct acct_thread *t)
 	}
 	n = idle_count(t);
 	if (!n || pipe(t->idle_pipe) < 0) {
+		if (n)
+			log_warn("Account %s: no IDLE: cannot make a pipe: %s",
+				 t->a->name, strerror(errno));
+		/* nothing idles: no folder list without its marks */
+		if (t->idle_folders)
+			pyeval_strlist_free(t->idle_folders);
+		t->idle_folders = NULL;
 		t->idle_pipe[0] = t->idle_pipe[1] = -1;
 		return;
 	}
@@ -479,9 +497,10 @@ static bool refresh_sleep(struct acct_thread *t, double secs)
 		until.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&r->mu);
-	r->wake = false;
+	/* A SIGUSR1 during the sync skips this sleep (accounts.py
+	 * skipsleep); each account consumes it for itself. */
 	for (;;) {
-		if (r->stop || r->wake)
+		if (r->stop || r->wake_gen != t->wake_seen)
 			break;
 		if (idle_any_marked(t)) {
 			idle_sync_marked(t);
@@ -491,6 +510,7 @@ static bool refresh_sleep(struct acct_thread *t, double secs)
 		    ETIMEDOUT)
 			break;
 	}
+	t->wake_seen = r->wake_gen;
 	stop = r->stop;
 	pthread_mutex_unlock(&r->mu);
 	return stop;
@@ -574,7 +594,7 @@ static void *signal_main(void *arg)
 			return NULL;
 		}
 		if (sig == SIGUSR1) {
-			r->wake = true;
+			r->wake_gen++;
 		} else {
 			r->stop = true;
 			count++;

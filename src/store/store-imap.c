@@ -1695,6 +1695,13 @@ int store_imap_idle(struct store *st, unsigned timeout_s, int wake_fd,
 	struct imap_store *s = (struct imap_store *)st;
 	if (st->ops != &imap_store_ops)
 		BUG("store_imap_idle on a %s store", st->ops->kind);
+	*changed_r = false;
+	if (!imap_has_cap(s->c, "IDLE")) {
+		oim_error(err, OIM_SEV_FOLDER, OIM_E_PROTOCOL,
+			  "repository %s: the server does not support IDLE",
+			  st->repo);
+		return 1;
+	}
 	int rc = imap_idle(s->c, timeout_s, wake_fd, changed_r, err);
 	if (rc)
 		oim_err_prefix(err, "repository %s", st->repo);

@@ -413,7 +413,7 @@ int store_mapped_open(struct store **s_r, struct store *inner,
  * IDLEs until the server reports a change in it (*changed_r), timeout_s
  * passes, or wake_fd (-1: none) becomes readable.  Changes made after the
  * EXAMINE are reported by the next IDLE even if they happened between two
- * calls.  A server without IDLE is an error (OIM_SEV_FOLDER).
+ * calls.  A server without IDLE: 1, with err filled (OIM_SEV_FOLDER).
  */
 int store_imap_examine(struct store *s, const char *folder,
 		       struct oim_err *err) OIM_WUR;

@@ -432,6 +432,8 @@ static int keyword_map(struct account *ac, struct oim_err *err)
 					 config_origin(ac->cfg, sec, opt), sec,
 					 opt, kw);
 		ac->side[SYNC_REMOTE].imap.keywords[i] = kw;
+		if (!kw)
+			ac->plan.ignored_letters |= SYNC_FLAG('a' + i);
 	}
 	return 0;
 }
@@ -461,10 +463,11 @@ static int account_init(struct account *ac, int quick, struct oim_err *err)
 	    config_get_bool(cfg, ac->a->remote.section, "expunge", true,
 			    &ac->expunge, err))
 		return -1;
+	/* after plan_opts, which starts ac->plan afresh */
+	if (plan_opts(ac, quick, err))
+		return -1;
 	if (ac->side[SYNC_REMOTE].is_imap && !ac->side[SYNC_LOCAL].is_imap &&
 	    keyword_map(ac, err))
-		return -1;
-	if (plan_opts(ac, quick, err))
 		return -1;
 	/*
 	 * Every folder's state with the listing (LIST-STATUS, else a

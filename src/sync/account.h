@@ -200,7 +200,8 @@ int sync_account_run(struct config *cfg, const struct oim_options *o,
  * sync_idle_open: connect to the remote repository and EXAMINE folder
  * (a server name).  sync_idle_wait: IDLE until the server reports a change
  * in the folder since the EXAMINE or the last wait (*changed_r), timeout_s
- * passes, or wake_fd becomes readable.  Blocking: one thread per folder.
+ * passes, or wake_fd becomes readable; 1 (err filled) when the server
+ * has no IDLE at all.  Blocking: one thread per folder.
  */
 struct sync_idle;
 

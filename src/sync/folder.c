@@ -1127,13 +1127,15 @@ static void snap_fill(struct exec *ex, struct snap_arrays *a, bool with_remote)
 	const struct store_msglist *ll = &ex->list[SYNC_LOCAL];
 	size_t ns = status_count(ex->st), iter = 0, k = 0;
 	const struct status_rec *rec;
+	/* letters no side syncs: the planner never sees them (plan.h) */
+	sync_flags_t hide = ex->opts.ignored_letters;
 
 	memset(a, 0, sizeof(*a));
 	if (with_remote) {
 		a->r = xcalloc(rl->nr + 1, sizeof(*a->r));
 		for (size_t i = 0; i < rl->nr; i++)
 			a->r[i] = (struct sync_remote_msg){
-			    rl->v[i].uid, rl->v[i].flags, rl->v[i].size,
+			    rl->v[i].uid, rl->v[i].flags & ~hide, rl->v[i].size,
 			    rl->v[i].date};
 		a->snap.remote = a->r;
 		a->snap.remote_nr = rl->nr;
@@ -1143,7 +1145,7 @@ static void snap_fill(struct exec *ex, struct snap_arrays *a, bool with_remote)
 		a->l[i] = (struct sync_local_msg){
 		    .uid = ll->v[i].uid,
 		    .native_uid = ll->v[i].native_uid,
-		    .flags = ll->v[i].flags,
+		    .flags = ll->v[i].flags & ~hide,
 		    .size = ll->v[i].size,
 		    .date = ll->v[i].date,
 		    .id = ll->v[i].id,
@@ -1153,7 +1155,7 @@ static void snap_fill(struct exec *ex, struct snap_arrays *a, bool with_remote)
 	a->s = xcalloc(ns + 1, sizeof(*a->s));
 	while ((rec = status_next(ex->st, &iter)) && k < ns)
 		a->s[k++] = (struct sync_status_rec){
-		    rec->uid, letters(rec->flags), rec->mtime};
+		    rec->uid, letters(rec->flags) & ~hide, rec->mtime};
 	a->snap.status = a->s;
 	a->snap.status_nr = k;
 }

@@ -250,6 +250,12 @@ struct sync_plan_opts {
 	const uint32_t *copy_ignore[2];
 	size_t copy_ignore_nr[2];
 
+	/* Maildir letters no side syncs (lower-case letters without a
+	 * customflag_x when the remote is IMAP): not used by the planner; the
+	 * executor hides them from it (snapshot and status), so they stay in
+	 * the local file names untouched, as OfflineIMAP leaves them. */
+	sync_flags_t ignored_letters;
+
 	/* IMAP 'expunge': not used by the planner, copied to plan.expunge for
 	 * the executor (a remote DELETE step is STORE +FLAGS \Deleted, then
 	 * EXPUNGE at the end of the folder when this is set). */

@@ -1790,3 +1790,24 @@ def test_transport_tunnel_plain_no_starttls(cli_bin, imap_user, imap,
     assert "STARTTLS" not in "\n".join(l for l in r.err.splitlines()
                                        if " C: " in l or "C: " in l)
     assert "unencrypted" not in r.err
+
+
+def test_idle_change_reported_with_done_is_kept(cli_bin, fake_imap, tmp_path):
+    """A change the server reports after the client's DONE (before the
+    tagged OK) is a change: the IDLE that ends there says so.  Dovecot
+    tells a session of a change once; losing it here means the idler
+    sleeps through new mail until the next change or autorefresh."""
+    caps = "IMAP4rev1 AUTH=PLAIN IDLE"
+    fake = _broken(fake_imap, [
+        Step(r"\S+ SELECT .*", SELECT_OK),
+        Step(r"\S+ IDLE", "+ idling"),
+        Step(r"DONE", "* 3 EXISTS\n{tag} OK idle done"),
+        Step(r"\S+ IDLE", "+ idling", optional=True),
+        Step(r"DONE", "{tag} OK idle done", optional=True),
+        Step(r"\S+ LOGOUT", "* BYE\n{tag} OK bye", optional=True),
+    ], caps=caps)
+    r = run_cli(cli_bin, fake_args(fake, tmp_path, "select INBOX", "idle 1",
+                                   "idle 1"))
+    assert r.rc == RC_OK, r
+    changed = [ln for ln in r.lines if ln.startswith("IDLE changed=")]
+    assert changed and "IDLE changed=1" in changed, r

@@ -142,3 +142,168 @@ def test_sigusr1_ends_the_sleep_with_idle(account, imap, tmp_path):
     finally:
         rc = stop(p)
     assert rc == 0, open(log_path).read()
+
+
+def test_sigusr1_during_a_sync_skips_the_next_sleep(account, imap, tmp_path):
+    """SIGUSR1 that arrives while the account syncs is not lost: the sleep
+    after that sync is skipped (OfflineIMAP's skipsleep, consumed by the
+    next sleep).  The presynchook holds the first sync until the test has
+    sent the signal, so the signal surely falls inside the sync."""
+    gate = tmp_path / "gate"
+    started = tmp_path / "started"
+    hook = ("n=$(cat %s 2>/dev/null || echo 0); echo $((n+1)) > %s; "
+            "touch %s; while [ -e %s ]; do sleep 0.05; done"
+            % (started, started, gate, gate))
+    imap.append("INBOX", make_message("s1"))
+    account.write_rc(overrides={
+        "account": {"autorefresh": 60, "presynchook": hook},
+        "remote": {"idlefolders": "['INBOX']"}})
+    log_path = str(tmp_path / "idle.log")
+    p = start(account, log_path)
+    try:
+        wait_for(lambda: gate.exists(), p, log_path)
+        p.send_signal(signal.SIGUSR1)
+        time.sleep(0.3)     # let the signal thread take it; not asserted on
+        gate.unlink()
+        # the first sync ends, the sleep is skipped: a second sync starts
+        wait_for(lambda: started.exists() and
+                 started.read_text().strip() == "2" and gate.exists(),
+                 p, log_path)
+        gate.unlink()
+    finally:
+        rc = stop(p)
+    assert rc == 0, open(log_path).read()
+
+
+@pytest.mark.parametrize("nofile", [4, 6, 8])
+def test_few_file_descriptors_do_not_crash(account, imap, tmp_path, nofile):
+    """With almost no file descriptors left, the IDLE set-up (a pipe, then
+    connections) fails; the account must report or skip it, never crash
+    (SIGSEGV) on the half-made IDLE state."""
+    import resource
+    imap.append("INBOX", make_message("f1"))
+    account.write_rc(overrides={
+        "account": {"autorefresh": 60},
+        "remote": {"idlefolders": "['INBOX']"}})
+    log_path = str(tmp_path / "idle.log")
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
+    env = dict(os.environ, HOME=account.home)
+    env.pop("XDG_CONFIG_HOME", None)
+    with open(log_path, "w") as log:
+        p = subprocess.Popen([account.oimap_bin, "-c", account.rc, "-u",
+                              "basic"], env=env, stdin=subprocess.DEVNULL,
+                             stdout=log, stderr=subprocess.STDOUT,
+                             preexec_fn=limit)
+    try:
+        p.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass
+    if p.poll() is None:
+        rc = stop(p)
+    else:
+        rc = p.returncode
+    out = open(log_path).read()
+    assert rc >= 0, "killed by signal %d:\n%s" % (-rc, out)
+
+
+def test_server_drops_the_idle_connection(account, imap, imap_user,
+                                          tmp_path):
+    """The server ends the IDLE session (doveadm kick: BYE, close): the
+    idler says so, connects again after a pause, and mail that arrived
+    meanwhile is synced at once then (the reconnected idler marks its
+    folder), long before the hour of autorefresh."""
+    imap.append("INBOX", make_message("k0"))
+    account.write_rc(overrides={
+        "account": {"autorefresh": 60},
+        "remote": {"idlefolders": "['INBOX']"}})
+    log_path = str(tmp_path / "idle.log")
+    p = start(account, log_path)
+    try:
+        wait_for(lambda: message_id("mk0") in ids(account, "INBOX"), p,
+                 log_path)
+        time.sleep(0.5)     # let the idler reach IDLE; not asserted on
+        subprocess.run(["doveadm", "-c", imap_user.server.conf_path, "kick",
+                        imap_user.user], check=True, capture_output=True)
+        wait_for(lambda: "IDLE on folder INBOX" in open(log_path).read(),
+                 p, log_path)
+        # (the kick closed the test's own session too)
+        c = imap_user.client()
+        c.append("INBOX", make_message("k1"))
+        c.close()
+        end = time.monotonic() + 180    # the retry pause is 60 s
+        while time.monotonic() < end and p.poll() is None:
+            if message_id("mk1") in ids(account, "INBOX"):
+                break
+            time.sleep(0.5)
+        assert message_id("mk1") in ids(account, "INBOX"), \
+            open(log_path).read()
+    finally:
+        rc = stop(p)
+    assert rc == 0, open(log_path).read()
+
+
+def test_remotepasseval_runs_once_with_idlers(account, imap, imap_user,
+                                              tmp_path):
+    """remotepasseval is evaluated once per repository and process (a
+    password manager must not ask again and again), also when the IDLE
+    connections and the sync connect at the same time."""
+    imap.create("Lists")
+    imap.append("INBOX", make_message("p1"))
+    counter = tmp_path / "calls"
+    helpers = tmp_path / "helpers.py"
+    helpers.write_text(
+        "import time\n"
+        "def get_pass():\n"
+        "    with open(%r, 'a') as f:\n"
+        "        f.write('x\\n')\n"
+        "    time.sleep(1)   # a slow password manager\n"
+        "    return %r\n" % (str(counter), imap_user.password))
+    account.write_rc(overrides={
+        "general": {"pythonfile": str(helpers)},
+        "account": {"autorefresh": 60},
+        "remote": {"remotepass": None, "remotepasseval": "get_pass()",
+                   "idlefolders": "['INBOX', 'Lists']"}})
+    log_path = str(tmp_path / "idle.log")
+    p = start(account, log_path)
+    try:
+        wait_for(lambda: message_id("mp1") in ids(account, "INBOX"), p,
+                 log_path)
+    finally:
+        rc = stop(p)
+    assert rc == 0, open(log_path).read()
+    assert counter.read_text().count("x") == 1, open(log_path).read()
+
+
+def test_server_without_idle_is_said_once(dovecot_factory, tmp_path):
+    """A server without IDLE: the idler says so once and leaves the folder
+    to the autorefresh (imapserver.py), instead of logging in again and
+    warning every minute; the sync itself is not held up."""
+    from conftest import Account
+    from oimaptest import dovecot as dovecotmod
+    server = dovecot_factory(extra_conf="imap_capability = IMAP4rev1 "
+                             "LITERAL+ UIDPLUS NAMESPACE")
+    user = dovecotmod.new_user(server, hint="noidle")
+    c = user.client()
+    c.append("INBOX", make_message("n1"))
+    c.close()
+    bin_path = os.environ.get("OIMAP_BIN", os.path.join(
+        os.path.dirname(os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__)))), "build", "oimap"))
+    account = Account(user, tmp_path, bin_path)
+    account.write_rc(overrides={
+        "account": {"autorefresh": 60},
+        "remote": {"idlefolders": "['INBOX']"}})
+    log_path = str(tmp_path / "idle.log")
+    p = start(account, log_path)
+    try:
+        wait_for(lambda: message_id("mn1") in ids(account, "INBOX") and
+                 "IDLE" in open(log_path).read(), p, log_path)
+    finally:
+        rc = stop(p)
+    out = open(log_path).read()
+    assert rc == 0, out
+    assert "does not support IDLE" in out, out
+    assert "trying again" not in out, out

@@ -495,3 +495,31 @@ def test_startdate_needs_empty_other_side(dovecot, oimap_bin, tmp_path):
     assert (state(far), state(near)) == before
     assert not (tmp_path / "meta" / "Repository-Far" / "StartUID" /
                 "INBOX").exists()
+
+
+def test_dry_run_first_sync_writes_nothing(dovecot, oimap_bin, tmp_path):
+    """A dry run before any real sync, with folders only on one side and
+    mail on both: no folder is created on either server, no message moves,
+    and no metadata file (UID map, journal, status, StartUID) is made."""
+    far, near, rc, home = setup_pair(dovecot, tmp_path, ("d1",))
+    c = far.client()
+    c.create("FarOnly")
+    c.append("FarOnly", make_message("d2"))
+    c.close()
+    n = near.client()
+    n.create("NearOnly")
+    n.append("NearOnly", make_message("d3"))
+    n.append("INBOX", make_message("d4"))
+    n.close()
+    before = (state(far), state(near))
+    env = dict(os.environ, HOME=str(home))
+    r = subprocess.run([oimap_bin, "-c", str(rc), "-o", "-u", "basic",
+                        "--dry-run"], env=env, capture_output=True,
+                       text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    assert (state(far), state(near)) == before
+    meta = tmp_path / "meta"
+    made = [str(p.relative_to(meta)) for p in meta.rglob("*")
+            if p.is_file()] if meta.exists() else []
+    # the account lock is the only file a dry run may leave
+    assert [p for p in made if "lock" not in p] == [], made

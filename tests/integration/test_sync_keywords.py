@@ -51,6 +51,18 @@ def test_unmapped_keywords_and_letters_stay(account, imap):
     sync_ok(account)
     assert keywords(imap)[mid("u1")] == ["$Other"]
     assert find_local(account, "INBOX", "u1").flags == "z"
+    # and stays there on the syncs after (the status must not take the
+    # letter for one the server then dropped)
+    sync_ok(account)
+    sync_ok(account)
+    assert find_local(account, "INBOX", "u1").flags == "z"
+    assert keywords(imap)[mid("u1")] == ["$Other"]
+    # a flag change from the server renames the file: the letter stays
+    uid = [m.uid for m in imap.fetch("INBOX", bodies=False)
+           if m.message_id == mid("u1")][0]
+    imap.set_flags("INBOX", [uid], ["\\Seen"])
+    sync_ok(account)
+    assert find_local(account, "INBOX", "u1").flags == "Sz"
 
 
 def test_bad_keyword_is_a_config_error(account, imap):

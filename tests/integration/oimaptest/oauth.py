@@ -24,6 +24,8 @@ class OAuthServer:
         self.tokens = {}                   # access token -> user
         self.requests = []
         self.fail_with = None              # {"error": ...} to answer
+        self.raw = None                    # (HTTP code, body bytes) to answer
+        self.delay = 0                     # seconds before each token answer
         self.lock = threading.Lock()
         self.httpd = None
 
@@ -76,10 +78,20 @@ class OAuthServer:
             self.httpd.server_close()
 
     def _token(self, h, form):
+        if self.delay:
+            import time
+            time.sleep(self.delay)
         with self.lock:
             self.requests.append(form)
             if self.fail_with:
                 return h._reply(400, self.fail_with)
+            if self.raw:
+                code, body = self.raw
+                h.send_response(code)
+                h.send_header("Content-Length", str(len(body)))
+                h.end_headers()
+                h.wfile.write(body)
+                return
             user = next((u for u, t in self.users.items()
                          if t == form.get("refresh_token")), None)
             if (form.get("grant_type") != "refresh_token" or not user or
