@@ -3,13 +3,12 @@
  * pyeval-ops.h - the boundary between oimap and its Python module
  * (oimap-python.so).  Nothing outside src/pyeval/ includes this.
  *
- * The module (pyeval.c and pyeval-module.c, linked with libpython3 and
- * its own copies of the stateless util code) exports one symbol,
- * oimap_pyeval_ops(), which takes the host's logging and returns the
+ * The module (pyeval.c and pyeval-module.c, linked with libpython3; see
+ * util/module.h) exports oimap_pyeval_ops(), which returns the
  * implementation of pyeval.h.  pyeval-shim.c, in oimap itself, loads the
- * module with dlopen() on first use, so a config without Python
- * expressions never loads libpython (its relocations are most of a short
- * run's start-up time).
+ * module on first use, so a config without Python expressions never
+ * loads libpython (its relocations are most of a short run's start-up
+ * time).
  *
  * The two sides are built together from one tree: no versioning beyond
  * PYEVAL_OPS_VERSION, which a mismatched module fails.
@@ -17,19 +16,12 @@
 #ifndef OIMAP_PYEVAL_OPS_H
 #define OIMAP_PYEVAL_OPS_H
 
+#include "../util/module.h"
 #include "pyeval.h"
 
 #define PYEVAL_OPS_VERSION 1
 #define PYEVAL_MODULE_NAME "oimap-python.so"
 #define PYEVAL_MODULE_SYMBOL "oimap_pyeval_ops"
-
-/* What oimap lends the module: its log (log.h's state lives in oimap). */
-struct pyeval_host {
-	unsigned version;
-	bool (*debug_enabled)(unsigned type);
-	/* level: 0 debug (of 'type'), 1 warning */
-	void (*message)(int level, unsigned type, const char *text);
-};
 
 struct pyeval_ops {
 	unsigned version;
@@ -60,7 +52,5 @@ struct pyeval_ops {
 			size_t *order_r, struct oim_err *err);
 };
 
-typedef const struct pyeval_ops *(*pyeval_ops_fn)(
-    const struct pyeval_host *host);
 
 #endif

@@ -5,14 +5,9 @@
  * build without libpython3, or a missing module, gives every entry point
  * a clear error instead.
  *
- * Where the module is looked for, first found wins: $OIMAP_PYEVAL_MODULE
- * (tests), next to the running binary (the build tree), then
- * <bindir>/../<libdir>/oimap/ and the configured OIMAP_MODULE_DIR.
+ * Where the module is looked for: util/module.h.
  */
-#include <dlfcn.h>
-#include <limits.h>
 #include <pthread.h>
-#include <unistd.h>
 
 #include "../util/log.h"
 #include "../util/strbuf.h"
@@ -84,87 +79,17 @@ static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static const struct pyeval_ops *ops;
 static char load_error[512];
 
-static bool host_debug_enabled(unsigned type)
-{
-	return log_debug_enabled(type);
-}
-
-static void host_message(int level, unsigned type, const char *text)
-{
-	if (level == 0)
-		log_debug(type, "%s", text);
-	else
-		log_warn("%s", text);
-}
-
-static const struct pyeval_host host = {PYEVAL_OPS_VERSION,
-					host_debug_enabled, host_message};
-
 #ifdef OIMAP_HAVE_PYTHON
-static bool try_load(const char *path)
-{
-	void *h;
-	pyeval_ops_fn fn;
-
-	if (access(path, F_OK) < 0)
-		return false;
-	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		snprintf(load_error, sizeof(load_error), "cannot load %s: %s",
-			 path, dlerror());
-		return false;
-	}
-	*(void **)&fn = dlsym(h, PYEVAL_MODULE_SYMBOL);
-	ops = fn ? fn(&host) : NULL;
-	if (!ops) {
-		snprintf(load_error, sizeof(load_error),
-			 "%s is not oimap's Python module of this version",
-			 path);
-		dlclose(h);
-		return false;
-	}
-	log_debug(OIM_DBG_CONFIG, "Python support loaded from %s", path);
-	return true; /* never unloaded: CPython cannot be */
-}
-
 static void load(void)
 {
-	const char *env = getenv("OIMAP_PYEVAL_MODULE");
-	char exe[PATH_MAX];
-	ssize_t n;
-
-	snprintf(load_error, sizeof(load_error),
-		 "oimap's Python module %s was not found next to oimap or in "
-		 "%s",
-		 PYEVAL_MODULE_NAME, OIMAP_MODULE_DIR);
-	if (env && *env) {
-		if (access(env, F_OK) < 0)
-			snprintf(load_error, sizeof(load_error),
-				 "OIMAP_PYEVAL_MODULE: %s not found", env);
-		else
-			try_load(env);
-		return;
+	ops = oim_module_load(PYEVAL_MODULE_NAME, PYEVAL_MODULE_SYMBOL,
+			      load_error, sizeof(load_error));
+	if (ops && ops->version != PYEVAL_OPS_VERSION) {
+		snprintf(load_error, sizeof(load_error),
+			 "%s is not of this version of oimap",
+			 PYEVAL_MODULE_NAME);
+		ops = NULL;
 	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		char *slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = '\0';
-			char *p = xasprintf("%s/%s", exe, PYEVAL_MODULE_NAME);
-			bool ok = try_load(p);
-			free(p);
-			if (ok)
-				return;
-			p = xasprintf("%s/../%s/oimap/%s", exe,
-				      OIMAP_LIBDIR_NAME, PYEVAL_MODULE_NAME);
-			ok = try_load(p);
-			free(p);
-			if (ok)
-				return;
-		}
-	}
-	try_load(OIMAP_MODULE_DIR "/" PYEVAL_MODULE_NAME);
 }
 #else
 static void load(void)
