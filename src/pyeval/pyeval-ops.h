@@ -24,7 +24,7 @@
 #define PYEVAL_MODULE_SYMBOL "oimap_pyeval_ops"
 
 struct pyeval_ops {
-	unsigned version;
+	unsigned version; /* first: oim_module_load() checks it */
 	int (*init)(const char *pythonfile, struct oim_err *err);
 	bool (*initialized)(void);
 	void (*shutdown)(void);

@@ -83,13 +83,8 @@ static char load_error[512];
 static void load(void)
 {
 	ops = oim_module_load(PYEVAL_MODULE_NAME, PYEVAL_MODULE_SYMBOL,
-			      load_error, sizeof(load_error));
-	if (ops && ops->version != PYEVAL_OPS_VERSION) {
-		snprintf(load_error, sizeof(load_error),
-			 "%s is not of this version of oimap",
-			 PYEVAL_MODULE_NAME);
-		ops = NULL;
-	}
+			      PYEVAL_OPS_VERSION, load_error,
+			      sizeof(load_error));
 }
 #else
 static void load(void)

@@ -16,7 +16,7 @@
 #define OAUTH2_MODULE_SYMBOL "oimap_oauth2_ops"
 
 struct oauth2_http_ops {
-	unsigned version;
+	unsigned version; /* first: oim_module_load() checks it */
 	/* POST the refresh grant to rq->url: *token_r (secret, malloc'd)
 	 * and *expires_r (expires_in in seconds; 0 when the answer has
 	 * none: good until refused; -1 when it is 0, negative or not a

@@ -107,13 +107,8 @@ static char http_error[512];
 static void http_load(void)
 {
 	http = oim_module_load(OAUTH2_MODULE_NAME, OAUTH2_MODULE_SYMBOL,
-			       http_error, sizeof(http_error));
-	if (http && http->version != OAUTH2_HTTP_VERSION) {
-		snprintf(http_error, sizeof(http_error),
-			 "%s is not of this version of oimap",
-			 OAUTH2_MODULE_NAME);
-		http = NULL;
-	}
+			       OAUTH2_HTTP_VERSION, http_error,
+			       sizeof(http_error));
 }
 
 static int refresh(const struct oauth2_request *rq, char **token_r,

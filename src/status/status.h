@@ -344,6 +344,12 @@ int status_journal_done(struct status_journal *j, uint64_t id, uint32_t uid,
  * next call on j. */
 const struct status_journal_entry *
 status_journal_pending(const struct status_journal *j, size_t *n_r);
+/* An owned copy of the pending entries (*n_r of them; NULL when none),
+ * for a loop that calls status_journal_done() on them, which the borrowed
+ * ones would not survive.  Free with status_journal_entries_free(). */
+struct status_journal_entry *
+status_journal_pending_copy(const struct status_journal *j, size_t *n_r);
+void status_journal_entries_free(struct status_journal_entry *v, size_t n);
 /* Rewrite the file keeping only pending entries (atomically); remove it
  * when none is pending. */
 int status_journal_clear(struct status_journal *j, struct oim_err *err) OIM_WUR;

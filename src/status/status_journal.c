@@ -429,3 +429,29 @@ int status_journal_clear(struct status_journal *j, struct oim_err *err)
 	strbuf_release(&sb);
 	return ret;
 }
+
+struct status_journal_entry *
+status_journal_pending_copy(const struct status_journal *j, size_t *n_r)
+{
+	size_t n = 0;
+	const struct status_journal_entry *pend = status_journal_pending(j, &n);
+	struct status_journal_entry *v;
+
+	*n_r = n;
+	if (!n)
+		return NULL;
+	v = xcalloc(n, sizeof(*v));
+	for (size_t i = 0; i < n; i++) {
+		v[i] = pend[i];
+		v[i].local_name = xstrdup(pend[i].local_name);
+		v[i].message_id = xstrdup(pend[i].message_id);
+	}
+	return v;
+}
+
+void status_journal_entries_free(struct status_journal_entry *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		entry_release(&v[i]);
+	free(v);
+}

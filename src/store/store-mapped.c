@@ -99,19 +99,11 @@ static int pending_parse(const char *s, uint32_t *ruid_r, uint32_t *min_r)
 static int recover(struct mapped_folder *f, struct oim_err *err)
 {
 	size_t n = 0;
-	const struct status_journal_entry *pend =
-	    status_journal_pending(f->jr, &n);
-	struct status_journal_entry *v;
+	struct status_journal_entry *v = status_journal_pending_copy(f->jr, &n);
 	int ret = 0;
 
 	if (!n)
 		return 0;
-	v = xcalloc(n, sizeof(*v));
-	for (size_t i = 0; i < n; i++) {
-		v[i] = pend[i];
-		v[i].local_name = xstrdup(pend[i].local_name);
-		v[i].message_id = xstrdup(pend[i].message_id);
-	}
 	for (size_t i = 0; i < n && !ret; i++) {
 		uint32_t ruid, min, luid = 0;
 		if (pending_parse(v[i].local_name, &ruid, &min)) {
@@ -148,11 +140,7 @@ static int recover(struct mapped_folder *f, struct oim_err *err)
 		if (status_journal_done(f->jr, v[i].id, luid, err) < 0)
 			ret = -1;
 	}
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].local_name);
-		free(v[i].message_id);
-	}
-	free(v);
+	status_journal_entries_free(v, n);
 	if (ret == 0)
 		ret = status_journal_clear(f->jr, err);
 	if (ret < 0 && err->sev < OIM_SEV_FOLDER)

@@ -1024,8 +1024,7 @@ static int recover_uploads(struct exec *ex, struct oim_err *err)
 {
 	struct store_folder *rf = ex->f[SYNC_REMOTE], *lf = ex->f[SYNC_LOCAL];
 	size_t n = 0, nu = 0;
-	const struct status_journal_entry *pend =
-	    status_journal_pending(ex->jr, &n);
+	struct status_journal_entry *v = status_journal_pending_copy(ex->jr, &n);
 	uint32_t *uids;
 	uint32_t min_uid = 1;
 
@@ -1038,13 +1037,6 @@ static int recover_uploads(struct exec *ex, struct oim_err *err)
 	if (!min_uid) /* the status knows UID 2^32-1 */
 		min_uid = UINT32_MAX;
 
-	/* entries are borrowed until the next call on the journal: copy */
-	struct status_journal_entry *v = xcalloc(n, sizeof(*v));
-	for (size_t i = 0; i < n; i++) {
-		v[i] = pend[i];
-		v[i].local_name = xstrdup(pend[i].local_name);
-		v[i].message_id = xstrdup(pend[i].message_id);
-	}
 	int ret = 0;
 	for (size_t i = 0; i < n && !ret; i++) {
 		uint32_t uid = 0;
@@ -1085,11 +1077,7 @@ static int recover_uploads(struct exec *ex, struct oim_err *err)
 		if (status_journal_done(ex->jr, v[i].id, uid, err) < 0)
 			ret = -1;
 	}
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].local_name);
-		free(v[i].message_id);
-	}
-	free(v);
+	status_journal_entries_free(v, n);
 	if (ret < 0 && err->sev < OIM_SEV_FOLDER)
 		err->sev = OIM_SEV_FOLDER;
 	return ret;

@@ -37,8 +37,8 @@ const struct oim_module_host oim_module_host = {
 typedef const void *(*module_entry)(const struct oim_module_host *host);
 
 /* 1: loaded, 0: no such file, -1: there but unusable (errbuf says) */
-static int try_load(const char *path, const char *symbol, const void **ops_r,
-		    char *errbuf, size_t errlen)
+static int try_load(const char *path, const char *symbol, unsigned version,
+		    const void **ops_r, char *errbuf, size_t errlen)
 {
 	void *h;
 	module_entry fn;
@@ -53,6 +53,8 @@ static int try_load(const char *path, const char *symbol, const void **ops_r,
 	}
 	*(void **)&fn = dlsym(h, symbol);
 	*ops_r = fn ? fn(&oim_module_host) : NULL;
+	if (*ops_r && *(const unsigned *)*ops_r != version)
+		*ops_r = NULL;
 	if (!*ops_r) {
 		snprintf(errbuf, errlen,
 			 "%s is not an oimap module of this version", path);
@@ -64,7 +66,7 @@ static int try_load(const char *path, const char *symbol, const void **ops_r,
 }
 
 const void *oim_module_load(const char *file, const char *symbol,
-			    char *errbuf, size_t errlen)
+			    unsigned version, char *errbuf, size_t errlen)
 {
 	const char *env = getenv("OIMAP_MODULE_PATH");
 	const void *ops = NULL;
@@ -93,7 +95,7 @@ const void *oim_module_load(const char *file, const char *symbol,
 	dirs[nd++] = xstrdup(OIMAP_MODULE_DIR);
 	for (size_t i = 0; i < nd && r == 0; i++) {
 		char *p = xasprintf("%s/%s", dirs[i], file);
-		r = try_load(p, symbol, &ops, errbuf, errlen);
+		r = try_load(p, symbol, version, &ops, errbuf, errlen);
 		free(p);
 	}
 	for (size_t i = 0; i < nd; i++)

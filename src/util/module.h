@@ -42,10 +42,11 @@ extern const struct oim_module_host oim_module_host;
 
 /*
  * Load module 'file' and call its 'symbol' with the host table.  Returns
- * its operations, or NULL with a message naming what was tried in errbuf.
+ * its operations, whose table must start with an 'unsigned' equal to
+ * 'version', or NULL with a message naming what was tried in errbuf.
  */
 const void *oim_module_load(const char *file, const char *symbol,
-			    char *errbuf, size_t errlen);
+			    unsigned version, char *errbuf, size_t errlen);
 
 /* The module's side (module-log.c, linked into modules only). */
 void oim_module_set_host(const struct oim_module_host *host);
