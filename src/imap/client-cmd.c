@@ -315,7 +315,7 @@ int imap_select_qresync(struct imap_client *c, const char *mailbox,
 			imap_vanished_cb vanished_cb, void *ctx,
 			struct imap_mailbox *mbox_r, struct oim_err *err)
 {
-	if (!c->qresync)
+	if (!imap_qresync_enabled(c))
 		return imap_select(c, mailbox, flags | IMAP_SELECT_CONDSTORE,
 				   mbox_r, err);
 	struct select_ctx s = { fetch_cb, vanished_cb, ctx };
@@ -370,12 +370,13 @@ int imap_uid_fetch(struct imap_client *c, const char *set, const char *items,
 		   struct oim_err *err)
 {
 	struct select_ctx s = { cb, vanished_cb, ctx };
+	bool vanished = changedsince && vanished_cb && imap_qresync_enabled(c);
 	struct imap_cmd *cmd = imap_cmd_new(c);
 	imap_cmd_add_text(cmd, "UID FETCH %s %s", set, items);
 	if (changedsince)
 		imap_cmd_add_text(cmd, " (CHANGEDSINCE %llu%s)",
 				  (unsigned long long)changedsince,
-				  vanished_cb && c->qresync ? " VANISHED" : "");
+				  vanished ? " VANISHED" : "");
 	return imap_cmd_run(c, cmd, fetch_untagged, &s, err);
 }
 

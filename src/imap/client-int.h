@@ -85,6 +85,9 @@ struct imap_client {
 	size_t ncaps, alloc_caps;
 	unsigned caps_gen; /* bumped on every change */
 	bool qresync, condstore;
+	/* the ENABLE in flight (NULL: none; compared, never dereferenced),
+	 * which the getters of qresync/condstore wait for */
+	const struct imap_cmd *enable_cmd;
 	char sep;
 	bool sep_known;
 

@@ -193,13 +193,23 @@ bool imap_has_cap(const struct imap_client *c, const char *cap)
 	return imap_atoms_have((const char *const *)c->caps, c->ncaps, cap);
 }
 
-bool imap_qresync_enabled(const struct imap_client *c)
+static void settle_enable(struct imap_client *c)
 {
+	struct oim_err err = OIM_ERR_INIT;
+	while (c->enable_cmd && !c->broken)
+		if (imap_client_step(c, &err) && c->broken)
+			break;
+}
+
+bool imap_qresync_enabled(struct imap_client *c)
+{
+	settle_enable(c);
 	return c->qresync;
 }
 
-bool imap_condstore_enabled(const struct imap_client *c)
+bool imap_condstore_enabled(struct imap_client *c)
 {
+	settle_enable(c);
 	return c->condstore || c->qresync;
 }
 
@@ -479,6 +489,8 @@ static int handle_tagged(struct imap_client *c, const struct imap_response *r,
 		return -1;
 	}
 	cmd->status = r->status;
+	if (cmd == c->enable_cmd)
+		c->enable_cmd = NULL;
 	free(cmd->text);
 	cmd->text = xstrdup(r->text);
 	if (r->code) {
@@ -942,11 +954,17 @@ static int enable(struct imap_client *c, const struct imap_client_opts *o,
 		c->condstore = cs; /* CONDSTORE works without ENABLE */
 		return 0;
 	}
+	/* Only queued, as ID: its answer is read while the next command is
+	 * waited for, and the server has carried it out before that one
+	 * (the "* ENABLED" response sets qresync/condstore). */
 	struct imap_cmd *cmd = imap_cmd_new(c);
 	imap_cmd_add_text(cmd, "ENABLE%s%s", q ? " QRESYNC" : "",
 			  cs ? " CONDSTORE" : "");
-	if (imap_cmd_run(c, cmd, NULL, NULL, err) && c->broken)
+	if (imap_cmd_submit(c, cmd, err)) {
+		imap_cmd_free(cmd);
 		return -1;
+	}
+	c->enable_cmd = cmd;
 	return 0;
 }
 
@@ -1083,10 +1101,15 @@ void imap_logout(struct imap_client *c)
 		net_conn_set_timeout(c->conn, IMAP_LOGOUT_TIMEOUT_S);
 		c->logging_out = true;
 		imap_cmd_add_text(cmd, "LOGOUT");
-		/* BYE then OK; BYE is expected here, not an error */
+		/* Over TCP, sent and not waited for: its BYE and OK tell
+		 * nothing (one round trip less at the end of every run).  A
+		 * tunnel's program would write them into a closed pipe and
+		 * complain: there, the answer is read. */
 		if (imap_cmd_submit(c, cmd, &err) == 0) {
 			cmd->owned_by_caller = true;
-			while (cmd->state != CMD_DONE && !c->broken)
+			while (cmd->state != CMD_DONE && !c->broken &&
+			       (c->tunnel || cmd->state == CMD_QUEUED ||
+				writer_has_work(c)))
 				if (imap_client_step(c, &err) &&
 				    err.kind == OIM_E_IMAP_BYE)
 					break;

@@ -100,9 +100,11 @@ void imap_client_free(struct imap_client *c);
 
 /* Capabilities (after login; refreshed as the server announces them). */
 bool imap_has_cap(const struct imap_client *c, const char *cap);
-/* Was CONDSTORE / QRESYNC enabled by ENABLE? */
-bool imap_qresync_enabled(const struct imap_client *c);
-bool imap_condstore_enabled(const struct imap_client *c);
+/* Was CONDSTORE / QRESYNC enabled by ENABLE?  The ENABLE sent at login
+ * is not waited for; these read its answer first when it is still in
+ * flight (false when the connection dies meanwhile). */
+bool imap_qresync_enabled(struct imap_client *c);
+bool imap_condstore_enabled(struct imap_client *c);
 /* The hierarchy separator of the personal namespace (from NAMESPACE or
  * LIST "" ""), '\0' when flat.  Asks the server on first use. */
 int imap_separator(struct imap_client *c, char *sep_r, struct oim_err *err)

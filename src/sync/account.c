@@ -10,6 +10,7 @@
  */
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <time.h>
 
 #include "../config/config.h"
@@ -50,6 +51,22 @@ struct side {
 	bool readonly, sync_deletes;
 };
 
+/* One local folder's sync_folder_precheck(), keyed by its local name. */
+struct precheck_item {
+	char *local_name, *local_visible, *status_name;
+	struct sync_folder_precheck pc;
+};
+
+struct precheck {
+	struct account *ac;
+	struct store *local; /* the thread's own */
+	struct precheck_item *v;
+	size_t nr, alloc;
+	pthread_t tid;
+	bool running;
+	atomic_bool cancel;
+};
+
 struct account {
 	struct config *cfg;
 	const struct oim_options *o;
@@ -70,6 +87,9 @@ struct account {
 	bool want_hints;
 	struct store_folder_state *hint;
 	bool *has_hint;
+
+	/* the local folders checked while the remote side connects */
+	struct precheck *pre;
 
 	/* the folder queue, shared by the workers */
 	pthread_mutex_t mu;
@@ -728,6 +748,161 @@ static int collect_hints(struct account *ac, struct store *rs,
 	return rc;
 }
 
+/* ---- the local half, while the remote side connects ---- */
+
+/*
+ * oimap: a no-change run is mostly waiting for the server (the greeting,
+ * the login, the listing), and then mostly reading the status caches and
+ * the Maildir folders to see that nothing changed locally either.  The
+ * second part needs no server: a thread of its own does it while the
+ * first goes on (sync_folder_precheck(), sync.h), for each local folder
+ * the local folderfilter keeps.  A folder's sync uses the finding only
+ * when its names, status and local visible name are the ones assumed here
+ * (the status is named after the remote visible name, which for a pair is
+ * the local name with its separator made '.'), and only with a listed
+ * remote state equal to the saved one; anything else is synced as before.
+ */
+static void *precheck_main(void *arg)
+{
+	struct precheck *pre = arg;
+	struct account *ac = pre->ac;
+
+	log_thread_mute(true);
+	for (size_t i = 0; i < pre->nr && !atomic_load(&pre->cancel) &&
+			   !sync_account_stop_requested();
+	     i++) {
+		struct precheck_item *it = &pre->v[i];
+		struct sync_folder_job job = {
+		    .account = ac->a->name,
+		    .metadata_dir = ac->metadata,
+		    .account_dir = ac->account_dir,
+		    .local = pre->local,
+		    .remote_name = it->local_name,
+		    .local_name = it->local_name,
+		    .local_visible = it->local_visible,
+		    .status_name = it->status_name,
+		    .backend = ac->backend,
+		    .plan = ac->plan,
+		    .dry_run = ac->dry_run,
+		    .fsync = ac->fsync,
+		};
+		sync_folder_precheck(&job, &it->pc);
+	}
+	store_close(pre->local);
+	pre->local = NULL;
+	log_thread_mute(false);
+	return NULL;
+}
+
+static int cmp_item_name(const void *a, const void *b)
+{
+	const struct precheck_item *x = a, *y = b;
+	return strcmp(x->local_name, y->local_name);
+}
+
+static void precheck_free(struct precheck *pre)
+{
+	if (!pre)
+		return;
+	for (size_t i = 0; i < pre->nr; i++) {
+		free(pre->v[i].local_name);
+		free(pre->v[i].local_visible);
+		free(pre->v[i].status_name);
+	}
+	free(pre->v);
+	store_close(pre->local);
+	free(pre);
+}
+
+/* The local folders to check, named as a pair would name them. */
+static void precheck_names(struct account *ac, struct precheck *pre,
+			   const struct store_folder_list *l)
+{
+	struct acct_repo_rules lr = ac->side[SYNC_LOCAL].rules;
+
+	lr.sep = l->sep;
+	for (size_t i = 0; i < l->nr; i++) {
+		const char *name = l->v[i].name;
+		struct oim_err e = OIM_ERR_INIT;
+		char *vis = NULL;
+		bool keep = false;
+
+		if (l->v[i].noselect || !*name)
+			continue;
+		/* an expression that fails here fails the usual way later */
+		if (acct_should_sync(&lr, name, &keep, &e) || !keep ||
+		    acct_visible_name(&lr, name, &vis, &e))
+			continue;
+		ALLOC_GROW(pre->v, pre->nr, pre->alloc);
+		pre->v[pre->nr++] = (struct precheck_item){
+		    .local_name = xstrdup(name),
+		    .local_visible = vis,
+		    .status_name = acct_sep_translate(name, l->sep, '.'),
+		};
+	}
+	oim_qsort(pre->v, pre->nr, sizeof(*pre->v), cmp_item_name);
+}
+
+/* Start the thread; nothing is started when it could not help. */
+static void precheck_start(struct account *ac)
+{
+	struct precheck *pre;
+	struct store_folder_list l;
+	struct oim_err e = OIM_ERR_INIT;
+
+	if (!ac->want_hints || ac->synclabels || ac->only_folders ||
+	    ac->o->single_thread || ac->side[SYNC_LOCAL].is_imap)
+		return;
+	pre = xcalloc(1, sizeof(*pre));
+	pre->ac = ac;
+	atomic_init(&pre->cancel, false);
+	memset(&l, 0, sizeof(l));
+	if (side_open(ac, &ac->side[SYNC_LOCAL], &pre->local, &e) ||
+	    pre->local->ops->list_folders(pre->local, &l, &e)) {
+		store_folder_list_release(&l);
+		precheck_free(pre);
+		return;
+	}
+	precheck_names(ac, pre, &l);
+	store_folder_list_release(&l);
+	if (!pre->nr || pthread_create(&pre->tid, NULL, precheck_main, pre)) {
+		precheck_free(pre);
+		return;
+	}
+	pre->running = true;
+	ac->pre = pre;
+}
+
+/* Wait for the thread (cancel: it may stop before the end). */
+static void precheck_join(struct account *ac, bool cancel)
+{
+	struct precheck *pre = ac->pre;
+
+	if (!pre || !pre->running)
+		return;
+	if (cancel)
+		atomic_store(&pre->cancel, true);
+	pthread_join(pre->tid, NULL);
+	pre->running = false;
+}
+
+static const struct sync_folder_precheck *
+precheck_find(const struct account *ac, const struct sync_folder_job *job)
+{
+	const struct precheck *pre = ac->pre;
+	struct precheck_item key = {.local_name = (char *)job->local_name};
+	const struct precheck_item *it;
+
+	if (!pre || pre->running || !pre->nr)
+		return NULL;
+	it = bsearch(&key, pre->v, pre->nr, sizeof(*pre->v), cmp_item_name);
+	if (!it || !it->pc.usable || strcmp(it->status_name, job->status_name) ||
+	    strcmp(it->local_visible,
+		   job->local_visible ? job->local_visible : job->local_name))
+		return NULL;
+	return &it->pc;
+}
+
 /* ---- folders ---- */
 
 static void counts_from(const struct sync_folder_result *r, bool dry,
@@ -802,6 +977,7 @@ static int run_folder(struct account *ac, struct worker *w,
 	job.fsync = ac->fsync;
 	job.stop_after_step = ac->o->debug_stop_after_step;
 	job.labels = ac->synclabels ? &ac->labels : NULL;
+	job.precheck = precheck_find(ac, &job);
 
 	/* copy_ignore_eval, called with the folder's visible name
 	 * (folder/IMAP.py). */
@@ -1034,8 +1210,10 @@ int sync_account_run(struct config *cfg, const struct oim_options *o,
 	if (account_init(&ac, ao ? ao->quick : -1, err) ||
 	    labels_init(&ac, err))
 		goto out;
+	precheck_start(&ac);
 	if (open_pair(&ac, st, err) || sync_structure(&ac, st, err))
 		goto out;
+	precheck_join(&ac, false);
 	/* Remote folders without a local folder: failed, named. */
 	for (size_t i = 0; i < ac.fp.n_missing; i++) {
 		struct oim_err e = OIM_ERR_INIT;
@@ -1071,6 +1249,7 @@ out:
 		imap_creds_forget(ac.a->remote.section);
 		imap_creds_forget(ac.a->local.section);
 	}
+	precheck_join(&ac, true);
 	close_pair(st);
 	if (stats_r) {
 		memset(stats_r, 0, sizeof(*stats_r));
@@ -1092,6 +1271,7 @@ out:
 			    xstrdup(ac.side[SYNC_LOCAL].md.root);
 	}
 	acct_folder_plan_release(&ac.fp);
+	precheck_free(ac.pre);
 	free(ac.hint);
 	free(ac.has_hint);
 	labelset_release(&ac.labels.ignore);

@@ -1193,22 +1193,38 @@ static uint64_t status_fingerprint(const struct status *st)
 	return sum;
 }
 
+static void state_value(const struct store_folder_state *fs, char *state,
+			size_t scap)
+{
+	snprintf(state, scap, "%" PRIu32 ":%" PRIu32 ":%" PRIu32 ":%" PRIu64,
+		 fs->uidvalidity, fs->uidnext, fs->exists, fs->highestmodseq);
+}
+
+static void fpr_value(const struct exec *ex, char *fpr, size_t fcap)
+{
+	snprintf(fpr, fcap, "%zu:%016" PRIx64, status_count(ex->st),
+		 status_fingerprint(ex->st));
+}
+
 static void fast_values(const struct exec *ex,
 			const struct store_folder_state *fs, char *state,
 			size_t scap, char *fpr, size_t fcap)
 {
-	snprintf(state, scap, "%" PRIu32 ":%" PRIu32 ":%" PRIu32 ":%" PRIu64,
-		 fs->uidvalidity, fs->uidnext, fs->exists, fs->highestmodseq);
-	snprintf(fpr, fcap, "%zu:%016" PRIx64, status_count(ex->st),
-		 status_fingerprint(ex->st));
+	state_value(fs, state, scap);
+	fpr_value(ex, fpr, fcap);
+}
+
+/* options under which a saved state can stand for an empty plan */
+static bool opts_allow_skip(const struct sync_plan_opts *o)
+{
+	return !o->local_is_imap && !o->maxage_since && !o->maxage_cutoff &&
+	       o->startdate_side == SYNC_STARTDATE_NONE;
 }
 
 static bool state_usable(const struct store_folder_state *fs,
 			 const struct sync_plan_opts *o)
 {
-	return fs->highestmodseq && fs->uidnext && !o->local_is_imap &&
-	       !o->maxage_since && !o->maxage_cutoff &&
-	       o->startdate_side == SYNC_STARTDATE_NONE;
+	return fs->highestmodseq && fs->uidnext && opts_allow_skip(o);
 }
 
 static bool fast_path_usable(const struct exec *ex)
@@ -1660,6 +1676,98 @@ static int hint_skip(struct exec *ex, struct oim_err *err)
 	return 1;
 }
 
+void sync_folder_precheck(const struct sync_folder_job *job,
+			  struct sync_folder_precheck *pc)
+{
+	struct sync_folder_result res;
+	struct exec ex = {.job = job, .res = &res};
+	struct store *ls = job->local;
+	struct oim_err e = OIM_ERR_INIT;
+	char fpr[STATUS_META_MAX_VALUE];
+	const char *sv, *fv;
+	bool present = false;
+	uint64_t saved = 0, now;
+
+	memset(pc, 0, sizeof(*pc));
+	memset(&res, 0, sizeof(res));
+	if (job->labels || !opts_allow_skip(&job->plan))
+		return;
+	if (status_open(job->account_dir, job->status_name, job->backend,
+			STATUS_OPEN_READONLY, &ex.st, &e) < 0) {
+		ex.st = NULL;
+		goto out;
+	}
+	sv = status_meta_get(ex.st, META_STATE);
+	fv = status_meta_get(ex.st, META_FPR);
+	if (!sv || !fv || strlen(sv) >= sizeof(pc->state))
+		goto out;
+	fpr_value(&ex, fpr, sizeof(fpr));
+	if (strcmp(fv, fpr))
+		goto out;
+	if (ls->ops->kind && !strcmp(ls->ops->kind, "IMAP"))
+		goto out;
+	if (ls->ops->open_folder(ls, job->local_name, job->local_visible,
+				 STORE_OPEN_READONLY, &ex.f[SYNC_LOCAL],
+				 &e) < 0) {
+		ex.f[SYNC_LOCAL] = NULL;
+		goto out;
+	}
+	ex.opts = job->plan;
+	if (scan(&ex, SYNC_LOCAL, &e) < 0 || ex.skipped ||
+	    !local_is_status(&ex, &job->plan))
+		goto out;
+	now = ex.f[SYNC_LOCAL]->state.uidvalidity;
+	if (now && (status_validity_read(job->metadata_dir, ls->repo,
+					 job->local_name, &present, &saved,
+					 &e) < 0 ||
+		    !present || saved != now))
+		goto out;
+	snprintf(pc->state, sizeof(pc->state), "%s", sv);
+	pc->usable = true;
+out:
+	if (ex.f[SYNC_LOCAL] &&
+	    ls->ops->close_folder(ex.f[SYNC_LOCAL], false, &e) < 0)
+		pc->usable = false;
+	store_msglist_release(&ex.list[SYNC_LOCAL]);
+	status_close(ex.st);
+}
+
+/*
+ * The precheck (sync.h) and the listed remote state say that nothing
+ * changed since the last sync: skip the folder before opening anything.
+ * The remote FolderValidity file must hold the listed UIDVALIDITY (the
+ * precheck checked the local one); anything else, or a mismatch, is left
+ * to the usual path, which reports it.
+ */
+static bool precheck_skip(struct exec *ex)
+{
+	const struct sync_folder_job *job = ex->job;
+	const struct store_folder_state *h = job->remote_hint;
+	const struct sync_folder_precheck *pc = job->precheck;
+	char state[STATUS_META_MAX_VALUE];
+	struct oim_err e = OIM_ERR_INIT;
+	bool present = false;
+	uint64_t saved = 0;
+
+	if (!h || !pc || !pc->usable || job->labels ||
+	    !state_usable(h, &job->plan))
+		return false;
+	state_value(h, state, sizeof(state));
+	if (strcmp(state, pc->state))
+		return false;
+	if (status_validity_read(job->metadata_dir, side_repo(ex, SYNC_REMOTE),
+				 job->remote_name, &present, &saved, &e) < 0 ||
+	    !present || saved != h->uidvalidity)
+		return false;
+	log_debug(OIM_DBG_SYNC,
+		  "folder %s: listed server state and local folder (checked "
+		  "while connecting) as after the last sync: nothing to do, "
+		  "not selected",
+		  job->remote_name);
+	ex->res->unchanged_skipped = true;
+	return true;
+}
+
 static int sync_body(struct exec *ex, struct oim_err *err)
 {
 	const struct sync_folder_job *job = ex->job;
@@ -1667,6 +1775,8 @@ static int sync_body(struct exec *ex, struct oim_err *err)
 	struct snap_arrays sa;
 	size_t i, a;
 
+	if (precheck_skip(ex))
+		return 0;
 	if (open_status(ex, err) < 0)
 		return -1;
 	if (job->remote_hint) {

@@ -18,10 +18,14 @@
  * listing also tells each folder's state where the server can (LIST-STATUS,
  * else one pipelined STATUS per folder synced; CONDSTORE needed), passed
  * as the job's remote_hint; a worker opens its remote connection only for
- * the first folder that is not skipped with it.
+ * the first folder that is not skipped with it.  While the first
+ * connection logs in, a thread of the account checks the local half of
+ * that skip for every local folder (sync_folder_precheck(), the job's
+ * precheck), so that an unchanged folder then costs no file access at all.
  *
  * Threads: sync_folder() runs in a worker thread, owning the two folders,
- * the status cache and journal of its folder exclusively.
+ * the status cache and journal of its folder exclusively.  The precheck
+ * thread only reads, and is joined before the first worker starts.
  */
 #ifndef OIMAP_SYNC_H
 #define OIMAP_SYNC_H
@@ -35,6 +39,19 @@
  * name is the local store's (store_maildir_opts.labelsheader). */
 struct sync_labels_opts {
 	struct labelset ignore; /* ignorelabels */
+};
+
+/*
+ * What a folder's sync can know before the server answers: the local half
+ * of the skip a remote_hint allows (sync_folder_precheck()), found while the
+ * account connects and logs in, and handed to the folder's job.
+ */
+struct sync_folder_precheck {
+	/* the status is as the last sync that left the server alone saved
+	 * it (fingerprint), the local folder equals the status, and its
+	 * UIDVALIDITY is the saved one */
+	bool usable;
+	char state[STATUS_META_MAX_VALUE]; /* the remote state saved then */
 };
 
 /* Everything sync_folder needs; strings borrowed for the call. */
@@ -89,6 +106,14 @@ struct sync_folder_job {
 	void *remote_connect_ctx;
 	/* Gmail labels (folder-labels.h); NULL: off */
 	const struct sync_labels_opts *labels;
+	/*
+	 * Optional: sync_folder_precheck()'s finding for this folder, made
+	 * with the same local store, names, status and plan options.  With
+	 * remote_hint equal to its saved state and the remote FolderValidity
+	 * file equal to the listed UIDVALIDITY, the folder is skipped without
+	 * opening anything; otherwise it is synced as without.
+	 */
+	const struct sync_folder_precheck *precheck;
 };
 
 struct sync_folder_result {
@@ -109,6 +134,18 @@ struct sync_folder_result {
  */
 int sync_folder(const struct sync_folder_job *job,
 		struct sync_folder_result *res, struct oim_err *err) OIM_WUR;
+
+/*
+ * The local half of remote_hint's skip, ahead of time: read the status
+ * (read-only) and scan the local folder (opened read-only, never created)
+ * of job, which needs account_dir, metadata_dir, local, local_name,
+ * local_visible, status_name, backend and plan (remote and remote_hint are
+ * not used).  Fills pc (pc->usable false when the folder must be synced
+ * the usual way, or anything failed: that sync reports it).  Changes
+ * nothing on disk; safe in a thread of its own with its own local store.
+ */
+void sync_folder_precheck(const struct sync_folder_job *job,
+			  struct sync_folder_precheck *pc);
 
 struct config;
 struct oim_options;

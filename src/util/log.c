@@ -15,6 +15,8 @@ static unsigned debug_mask;
 static enum oim_log_level level = OIM_LOG_INFO;
 static FILE *log_file;
 static bool to_syslog, syslog_only;
+/* log_thread_mute(): this thread's messages are dropped */
+static _Thread_local bool muted;
 
 static const struct {
 	const char *name;
@@ -114,10 +116,17 @@ void log_set_syslog(bool on, bool instead_of_stderr)
 		openlog("oimap", LOG_PID, LOG_USER);
 }
 
+void log_thread_mute(bool on)
+{
+	muted = on;
+}
+
 static OIM_PRINTF(4, 0) void emit(bool to_stderr, int prio, const char *prefix,
 				  const char *fmt, va_list ap)
 {
 	struct strbuf sb = STRBUF_INIT;
+	if (muted)
+		return;
 	strbuf_addstr(&sb, prefix);
 	strbuf_vaddf(&sb, fmt, ap);
 	strbuf_addch(&sb, '\n');

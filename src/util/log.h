@@ -56,6 +56,13 @@ void log_set_syslog(bool on, bool instead_of_stderr);
 int log_open_file(const char *path, struct oim_err *err) OIM_WUR;
 void log_close_file(void);
 
+/*
+ * Drop every message of the calling thread (on) or no longer (off): for
+ * work done ahead of time whose findings are reported, if at all, by the
+ * code that uses them (the account's precheck of local folders).
+ */
+void log_thread_mute(bool on);
+
 void log_debug(unsigned type, const char *fmt, ...) OIM_PRINTF(2, 3);
 void log_info(const char *fmt, ...) OIM_PRINTF(1, 2);
 void log_warn(const char *fmt, ...) OIM_PRINTF(1, 2);

@@ -37,9 +37,11 @@ CMD_RE = re.compile(r"\bimap: C: (\S+) (\S+)(?: (.*))?$")
 
 def traced(account, tmp_path, name, *args):
     """One run with -d imap into a log; the client's commands as
-    [(tag, verb, rest)] in the order sent."""
+    [(tag, verb, rest)] in the order sent.  'thread' keeps the run as it is
+    without -d (-d alone makes it single-threaded, as OfflineIMAP does):
+    the local folders are checked while the server logs us in."""
     log = str(tmp_path / ("%s.log" % name))
-    sync_ok(account, "-d", "imap", "-l", log, *args)
+    sync_ok(account, "-d", "imap,thread,sync", "-l", log, *args)
     cmds = []
     with open(log, errors="replace") as fh:
         for line in fh:
@@ -77,12 +79,27 @@ def synced_twice(account, imap, tmp_path):
     sync_ok(account)
 
 
-def test_noop_lists_once_and_selects_nothing(account, imap, tmp_path):
+PRECHECKED = "(checked while connecting)"
+
+
+def log_count(log, text):
+    with open(log, errors="replace") as fh:
+        return fh.read().count(text)
+
+
+@pytest.mark.parametrize("mode", ["threads", "-1"])
+def test_noop_lists_once_and_selects_nothing(account, imap, tmp_path, mode):
+    """With threads, each folder is found unchanged from what was checked
+    while the server logged us in; with -1 (one thread) after the
+    listing.  Same commands either way."""
     synced_twice(account, imap, tmp_path)
     before = snapshot(account, imap)
     meta_before = mtimes(account.metadata)
     maildir_before = mtimes(account.maildir)
-    cmds, _ = traced(account, tmp_path, "noop")
+    cmds, log = traced(account, tmp_path, "noop",
+                       *(["-1"] if mode == "-1" else []))
+    assert log_count(log, PRECHECKED) == (SYNCED if mode == "threads"
+                                          else 0), log
     lists = verbs(cmds, "LIST")
     assert len(lists) == 1, cmds
     assert "RETURN (STATUS (" in lists[0][2], lists
@@ -140,6 +157,31 @@ def test_local_change_syncs_that_folder_only(account, imap, tmp_path):
     assert (mid("up1"), "S") in srv["Archive"]
     cmds, _ = traced(account, tmp_path, "local2")
     assert selected(cmds) == [], cmds
+
+
+@pytest.mark.parametrize("side", ["Local", "Remote"])
+def test_validity_file_changed_alone_stops_the_folder(account, imap,
+                                                      tmp_path, side):
+    """Nothing else changed, so the local check made while connecting says
+    "unchanged"; the FolderValidity file of either side is still checked
+    against the listed UIDVALIDITY (remote) or the Maildir's (local), and a
+    mismatch stops that folder as it does without the check."""
+    synced_twice(account, imap, tmp_path)
+    path = os.path.join(account.metadata, "Repository-%s-%s"
+                        % (account.name, side), "FolderValidity", "INBOX")
+    with open(path) as fh:
+        saved = fh.read()
+    with open(path, "w") as fh:
+        fh.write("%d\n" % (int(saved) + 1))
+    before = snapshot(account, imap)
+    log = str(tmp_path / "validity.log")
+    r = account.oimap("-o", "-u", "basic", "-d", "thread,sync", "-l", log)
+    assert r.rc != 0, r
+    assert re.search(r"(?i)uid ?validity", r.output), r
+    assert "INBOX" in r.output, r
+    # the other folders were skipped from the early check, INBOX was not
+    assert log_count(log, PRECHECKED) == SYNCED - 1, r
+    assert snapshot(account, imap) == before
 
 
 def test_local_delete_then_resync(account, imap, tmp_path):
