@@ -23,7 +23,7 @@
  *     APPENDs in flight (run_uploads()).
  *
  * Every step is recorded in the status only after it succeeded, in
- * transactions of SYNC_STATUS_BATCH records and at each phase end; a crash
+ * transactions of SYNC_STATUS_BATCH records and at the folder's end; a crash
  * loses at most the uncommitted records, which the next run re-links
  * because the downloaded file carries its UID (plan.h lists the crash
  * points).  Uploads: journal entry before the APPEND (the IMAP writer makes
@@ -874,8 +874,11 @@ static void run_phase(struct exec *ex, size_t a, size_t b)
 			run_changes(ex, a, b);
 		break;
 	}
-	/* later phases were planned on this one's results: record it */
-	tx_commit(ex);
+	/* No commit at the phase end: each step's effect is found again by
+	 * the next run when its record is lost (the file carries its UID,
+	 * the upload journal its APPEND, a flag or deletion is planned
+	 * again and is a no-op), so the records wait for the batch or the
+	 * folder's end -- a commit costs three or four fsyncs. */
 }
 
 /* ---- validity, journal recovery -----------------------------------------
@@ -1281,12 +1284,10 @@ static void save_state(struct exec *ex, const struct store_folder_state *fs)
 		return;
 	if (tx_begin(ex) < 0)
 		return;
+	/* committed by the caller, with the records it describes */
 	if (status_meta_set(ex->st, META_STATE, state, &e) < 0 ||
-	    status_meta_set(ex->st, META_FPR, fpr, &e) < 0) {
+	    status_meta_set(ex->st, META_FPR, fpr, &e) < 0)
 		set_stop(ex, &e);
-		return;
-	}
-	tx_commit(ex);
 }
 
 static int cmp_uid32(const void *a, const void *b)
@@ -1926,8 +1927,9 @@ int sync_folder(const struct sync_folder_job *job,
 		*err = ex.stop;
 
 	/* Record what was done even when the folder stopped part way. */
-	/* Even after an account error: the recorded steps did succeed. */
-	if (ex.in_tx && tx_commit(&ex) < 0 && ret == 0) {
+	/* Even after an account error: the recorded steps did succeed.
+	 * With the remote folder open, in one commit after its close. */
+	if (ex.in_tx && !ex.f[SYNC_REMOTE] && tx_commit(&ex) < 0 && ret == 0) {
 		*err = ex.stop;
 		ret = -1;
 	}
@@ -1945,10 +1947,13 @@ int sync_folder(const struct sync_folder_job *job,
 		for (size_t i = 0; rc == 0 && i < ex.ndeferred; i++)
 			if (record(&ex, &ex.plan.steps[ex.deferred[i]], 0) < 0)
 				break;
-		tx_commit(&ex);
 		/* the status is final: the server state this run left */
 		if (rc == 0 && ret == 0 && ex.post_ok && !stopped(&ex))
 			save_state(&ex, &ex.post_state);
+		if (ex.in_tx && tx_commit(&ex) < 0 && ret == 0) {
+			*err = ex.stop;
+			ret = -1;
+		}
 		if (stopped(&ex) && ret == 0) {
 			*err = ex.stop;
 			ret = -1;
